@@ -1,0 +1,192 @@
+"""Conta-Histórias: entry point.
+
+    python bot.py              # the bot (long polling), with TELEGRAM_BOT_TOKEN from the env or .env
+    python bot.py --webhook    # webhook mode (or set WEBHOOK_URL)
+    python bot.py --demo       # no token needed: the same pipeline on a random landscape, offline
+
+Without a token, `python bot.py` explains how to get one and runs the offline demo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from pipeline.photos import PhotoSource, build_photo_source
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application, ContextTypes, PersistenceInput, PicklePersistence
+
+import handlers
+from handlers.config import BotSettings, InvalidTokenError
+from handlers.services import SERVICES_KEY, Services
+from logsetup import configure_logging
+from media_server import MediaServer
+from pipeline.core import Pipeline
+from pipeline.work_queue import WorkQueue
+
+log = logging.getLogger("bot")
+
+NO_TOKEN_HELP = """\
+Nenhum token do Telegram configurado (TELEGRAM_BOT_TOKEN).
+Para rodar o bot: fale com @BotFather no Telegram, crie um bot com /newbot e copie o token para
+o arquivo .env (veja .env.example):   TELEGRAM_BOT_TOKEN=123456789:AA...
+Enquanto isso, aqui vai uma demonstração offline do mesmo pipeline:
+"""
+
+
+class AtomicPicklePersistence(PicklePersistence):
+    """PicklePersistence that writes a temporary file and renames it: a crash never leaves half a file."""
+
+    def _dump_singlefile(self) -> None:
+        final = self.filepath
+        self.filepath = final.with_name(final.name + ".tmp")
+        try:
+            super()._dump_singlefile()
+        finally:
+            self.filepath = final
+        os.replace(final.with_name(final.name + ".tmp"), final)
+
+
+def build_services(
+    settings: BotSettings, pipeline: Pipeline | None = None, photos: PhotoSource | None = None
+) -> Services:
+    return Services(
+        settings=settings,
+        pipeline=pipeline or Pipeline(settings),
+        photos=photos or build_photo_source(settings),
+        media=MediaServer(
+            settings.data_dir / "media",
+            host=settings.media_host,
+            port=settings.media_port,
+            public_url=settings.media_public_url,
+            ttl_s=settings.media_ttl_s,
+            max_total_bytes=settings.media_max_total_mb * 1024 * 1024,
+        ),
+        queue=WorkQueue(
+            workers=settings.workers,
+            max_waiting=settings.max_waiting,
+            per_key={"user": settings.per_user_jobs, "chat": settings.per_chat_jobs},
+        ),
+    )
+
+
+def build_application(settings: BotSettings, services: Services) -> Application:
+    """The PTB application: Bot API root from settings, rate limiting, persistence, handlers, lifecycle."""
+    token = settings.bot_token()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    api = settings.telegram_api_url
+
+    async def on_startup(app: Application) -> None:
+        await services.media.start()
+        await services.pipeline.warm_up()
+        services.queue.start()
+        install_graceful_stop(app, services, settings.shutdown_deadline_s)
+        app.bot_data[SERVICES_KEY] = services
+        await handlers.publish_commands(app)
+        log.info("bot ready", extra={"username": app.bot.username})
+
+    async def on_shutdown(app: Application) -> None:
+        await services.queue.close(settings.shutdown_deadline_s)
+        await services.media.stop()
+
+    application = (
+        Application.builder()
+        .token(token)
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .concurrent_updates(True)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .persistence(
+            AtomicPicklePersistence(
+                settings.data_dir / "bot_state.pickle",
+                store_data=PersistenceInput(bot_data=False, user_data=False, callback_data=False),
+                update_interval=30,
+            )
+        )
+        .post_init(on_startup)
+        .post_shutdown(on_shutdown)
+        .build()
+    )
+    handlers.register(application)
+    application.job_queue.run_repeating(expire_media, interval=60, first=60)
+    return application
+
+
+async def expire_media(context: ContextTypes.DEFAULT_TYPE) -> None:
+    services: Services | None = context.bot_data.get(SERVICES_KEY)
+    if services is not None:
+        services.media.cleanup_expired()
+
+
+def install_graceful_stop(application: Application, services: Services, deadline_s: float) -> None:
+    """On SIGTERM/SIGINT: stop taking updates, give running jobs `deadline_s` to finish, cancel the rest."""
+    loop = asyncio.get_running_loop()
+
+    closing: set[asyncio.Task[None]] = set()
+
+    def stop() -> None:
+        log.info("stopping", extra={"deadline_s": deadline_s})
+        task = loop.create_task(services.queue.close(deadline_s))
+        closing.add(task)
+        task.add_done_callback(closing.discard)
+        application.stop_running()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop)
+
+
+def run_bot(settings: BotSettings, webhook: bool) -> None:
+    services = build_services(settings)
+    application = build_application(settings, services)
+    if webhook or settings.webhook_url:
+        if not settings.webhook_url:
+            raise SystemExit("erro: --webhook precisa de WEBHOOK_URL (a URL pública HTTPS do bot)")
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path="telegram",
+            webhook_url=f"{settings.webhook_url.rstrip('/')}/telegram",
+            secret_token=secret,
+            allowed_updates=Update.ALL_TYPES,
+            stop_signals=None,
+        )
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES, stop_signals=None)
+
+
+def run_demo(out: Path) -> int:
+    from pipeline.__main__ import main as pipeline_cli
+
+    return pipeline_cli(["--random", "--out", str(out)])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Conta-Histórias Telegram bot")
+    parser.add_argument("--webhook", action="store_true", help="webhook mode (needs WEBHOOK_URL)")
+    parser.add_argument("--demo", action="store_true", help="offline demo of the pipeline, no token needed")
+    parser.add_argument("--out", type=Path, default=Path("out"), help="demo output folder")
+    args = parser.parse_args(argv)
+    settings = BotSettings()
+    if args.demo:
+        return run_demo(args.out)
+    if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value().strip():
+        print(NO_TOKEN_HELP, file=sys.stderr)
+        return run_demo(args.out)
+    try:
+        settings.bot_token()
+    except InvalidTokenError as exc:
+        print(f"erro: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(level=settings.log_level, json=settings.log_json, secrets=settings.secrets())
+    run_bot(settings, args.webhook)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""Photo intake: which messages become stories, and a friendly word for everything else.
+
+Private chats: any photo or image document. Groups (privacy mode on by default): a photo captioned
+/historia, or /historia as a reply to a photo. Other input gets a short explanation in private chats
+and silence in groups, where the bot must not talk over people.
+"""
+
+from __future__ import annotations
+
+from telegram import Message, Update
+from telegram.ext import ContextTypes
+
+from . import texts
+from .services import get_services
+from .story import StoryRequest, submit_story
+
+ACCEPTED_DOCUMENT_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
+
+
+def photo_file_id(message: Message, max_bytes: int) -> str | None:
+    """The best photo in a message: the largest PhotoSize within our limit, or an image document."""
+    if message.photo:
+        fitting = [size for size in message.photo if (size.file_size or 0) <= max_bytes]
+        best = max(fitting or message.photo[:1], key=lambda size: size.width * size.height)
+        return best.file_id
+    if message.document and message.document.mime_type in ACCEPTED_DOCUMENT_TYPES:
+        return message.document.file_id
+    return None
+
+
+def is_private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == "private"
+
+
+async def story_from_message(update: Update, context: ContextTypes.DEFAULT_TYPE, source: Message) -> None:
+    """Tell the story of the photo in `source` (the message itself, or the one replied to)."""
+    settings = get_services(context).settings
+    message = update.effective_message
+    document = source.document
+    if document and document.file_size and document.file_size > settings.max_image_bytes:
+        max_mb = settings.max_image_bytes // (1024 * 1024)
+        await message.reply_html(texts.INVALID_IMAGE["too_large"].format(max_mb=max_mb))
+        return
+    if document and document.mime_type not in ACCEPTED_DOCUMENT_TYPES:
+        await message.reply_html(texts.INVALID_IMAGE["unsupported_format"])
+        return
+    file_id = photo_file_id(source, settings.max_image_bytes)
+    if file_id is None:
+        await message.reply_html(texts.HISTORIA_NOT_A_PHOTO)
+        return
+    request = StoryRequest(
+        chat_id=update.effective_chat.id,
+        user_id=update.effective_user.id if update.effective_user else None,
+        reply_to=None if is_private(update) else message.message_id,
+        file_id=file_id,
+    )
+    await submit_story(context, request)
+
+
+async def photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A photo or image document in a private chat, or captioned /historia anywhere."""
+    await story_from_message(update, context, update.effective_message)
+
+
+async def historia(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/historia as a reply to a photo (groups), or a hint on how to use it."""
+    message = update.effective_message
+    target = message.reply_to_message
+    if target is None:
+        usage = texts.HISTORIA_USAGE_PRIVATE if is_private(update) else texts.HISTORIA_USAGE_GROUP
+        await message.reply_html(usage)
+        return
+    if not (target.photo or target.document):
+        await message.reply_html(texts.HISTORIA_NOT_A_PHOTO)
+        return
+    await story_from_message(update, context, target)
+
+
+async def sticker(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_message.reply_html(texts.STICKER)
+
+
+async def animation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_message.reply_html(texts.ANIMATION)
+
+
+async def unsupported_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    document = update.effective_message.document
+    if document and (document.mime_type or "").startswith("image/"):
+        await update.effective_message.reply_html(texts.INVALID_IMAGE["unsupported_format"])
+    else:
+        await update.effective_message.reply_html(texts.NOT_AN_IMAGE_DOCUMENT)
+
+
+async def anything_else(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_message.reply_html(texts.UNSUPPORTED_MESSAGE)

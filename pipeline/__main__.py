@@ -1,0 +1,127 @@
+"""Command line: `python -m pipeline PHOTO_PATH_OR_URL [--json] [--out DIR]` or `--random`.
+
+Prints the Portuguese caption and story (or one JSON object with --json), writes `voice.ogg` and
+`result.json` into --out, and shows a progress bar on stderr. Exit codes: 0 ok, 1 a stage failed
+(what could be made is still printed and written), 2 the input could not be used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from .config import PipelineSettings
+from .core import Event, Pipeline, PipelineResult, Stage, StageStarted
+from .errors import FetchError, InvalidImageError, PipelineError
+from .photos import Photo, build_photo_source
+
+STEPS = {Stage.DECODE: "foto", Stage.CAPTION: "legenda", Stage.STORY: "história", Stage.SPEECH: "narração"}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.splitlines()[0])
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("photo", nargs="?", help="path or http(s) URL of a photo")
+    source.add_argument("--random", action="store_true", help="a random landscape from the photo source")
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser.add_argument("--out", type=Path, help="directory for voice.ogg, result.json (and photo.jpg)")
+    parser.add_argument("--voice", choices=["pt", "en"], help="narration language (default: VOICE_LANGUAGE)")
+    parser.add_argument("--seed", type=int, help="story seed, for reproducible runs")
+    return parser.parse_args(argv)
+
+
+async def pick_random_photo(settings: PipelineSettings) -> Photo:
+    source = build_photo_source(settings)
+    photo = await source.random_photo("cli")
+    await source.mark_shown(photo)
+    return photo
+
+
+async def run_cli(args: argparse.Namespace) -> tuple[PipelineResult, dict[str, Any]]:
+    overrides: dict[str, Any] = {"story_seed": args.seed} if args.seed is not None else {}
+    settings = PipelineSettings(**overrides)
+    extra: dict[str, Any] = {}
+    source: bytes | str = args.photo
+    if args.random:
+        photo = await pick_random_photo(settings)
+        source = photo.data if photo.data is not None else str(photo.url)
+        extra["photo"] = photo.url or photo.ident
+        extra["credit"] = photo.credit.text_pt()
+        if args.out and photo.data is not None:
+            args.out.mkdir(parents=True, exist_ok=True)
+            (args.out / "photo.jpg").write_bytes(photo.data)
+            extra["photo"] = str(args.out / "photo.jpg")
+    else:
+        extra["photo"] = args.photo
+
+    pipeline = Pipeline(settings)
+    with tqdm(total=len(STEPS), file=sys.stderr, unit="etapa", leave=False) as bar:
+
+        async def show(event: Event) -> None:
+            if isinstance(event, StageStarted) and event.stage in STEPS:
+                bar.n = list(STEPS).index(event.stage)
+                bar.set_description(STEPS[event.stage])
+                bar.refresh()
+
+        result = await pipeline.run(source, voice_language=args.voice, on_event=show)
+        bar.n = len(STEPS)
+        bar.refresh()
+    return result, extra
+
+
+def write_outputs(result: PipelineResult, extra: dict[str, Any], out: Path | None) -> dict[str, Any]:
+    payload = {**result.to_dict(), **extra, "voice_path": None}
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        if result.voice is not None:
+            voice_path = out / "voice.ogg"
+            voice_path.write_bytes(result.voice.ogg)
+            payload["voice_path"] = str(voice_path)
+        (out / "result.json").write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
+    return payload
+
+
+def print_human(payload: dict[str, Any]) -> None:
+    lines = [f"📷 {payload['caption_pt']}", f"   ({payload['caption_en']})"]
+    if payload.get("credit"):
+        lines.append(f"   {payload['credit']}")
+    if payload["story_pt"]:
+        lines += ["", payload["story_pt"]]
+    if payload["voice_path"]:
+        lines += ["", f"🎙️ {payload['voice_path']} ({payload['voice_seconds']} s)"]
+    for stage, reason in payload["errors"].items():
+        lines.append(f"⚠️ etapa {stage} falhou: {reason}")
+    print("\n".join(lines))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    try:
+        result, extra = asyncio.run(run_cli(args))
+    except InvalidImageError as exc:
+        print(f"erro: o arquivo não é uma foto utilizável ({exc.reason})", file=sys.stderr)
+        return 2
+    except FetchError as exc:
+        print(f"erro: não consegui ler a foto ({exc})", file=sys.stderr)
+        return 2
+    except PipelineError as exc:
+        print(f"erro: {exc}", file=sys.stderr)
+        return 1
+    payload = write_outputs(result, extra, args.out)
+    if args.json:
+        print(json.dumps(payload, ensure_ascii=False))
+    else:
+        print_human(payload)
+    return 1 if result.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

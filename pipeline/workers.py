@@ -1,0 +1,36 @@
+"""Where CPU-bound model work runs: a small thread pool, off the event loop.
+
+PyTorch, llama.cpp, Bergamot and the TTS engines release the GIL in their native code, so threads give
+real parallelism between stages (the caption of one photo while the story of another is written) without
+the memory cost of one process per model. Each backend guards its own model with a lock when the model
+is not re-entrant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+_executor: ThreadPoolExecutor | None = None
+
+
+def cpu_executor() -> ThreadPoolExecutor:
+    """The process-wide pool for model calls (created on first use)."""
+    global _executor
+    if _executor is None:
+        workers = int(os.environ.get("CPU_WORKERS", "0")) or max(4, (os.cpu_count() or 2) * 2)
+        _executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="model")
+    return _executor
+
+
+async def run_cpu(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run `fn(*args, **kwargs)` in the model pool and await its result."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(cpu_executor(), functools.partial(fn, *args, **kwargs))
