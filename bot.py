@@ -44,12 +44,16 @@ class AtomicPicklePersistence(PicklePersistence):
 
     def _dump_singlefile(self) -> None:
         final = self.filepath
-        self.filepath = final.with_name(final.name + ".tmp")
+        partial = final.with_name(final.name + ".tmp")
+        self.filepath = partial
         try:
             super()._dump_singlefile()
+            os.replace(partial, final)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
         finally:
             self.filepath = final
-        os.replace(final.with_name(final.name + ".tmp"), final)
 
 
 def build_services(
@@ -75,7 +79,7 @@ def build_services(
     )
 
 
-def build_application(settings: BotSettings, services: Services) -> Application:
+def build_application(settings: BotSettings, services: Services, *, handle_signals: bool = True) -> Application:
     """The PTB application: Bot API root from settings, rate limiting, persistence, handlers, lifecycle."""
     token = settings.bot_token()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -85,7 +89,8 @@ def build_application(settings: BotSettings, services: Services) -> Application:
         await services.media.start()
         await services.pipeline.warm_up()
         services.queue.start()
-        install_graceful_stop(app, services, settings.shutdown_deadline_s)
+        if handle_signals:
+            install_graceful_stop(app, services, settings.shutdown_deadline_s)
         app.bot_data[SERVICES_KEY] = services
         await handlers.publish_commands(app)
         log.info("bot ready", extra={"username": app.bot.username})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import logging
 
-from pipeline.photos import Credit, load_gallery
+from pipeline.photos import UNSPLASH, Credit, license_label, load_gallery
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
@@ -30,7 +30,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     gallery = load_gallery()
-    licenses = ", ".join(sorted({entry.license for entry in gallery}))
+    licenses = ", ".join(sorted({license_label(entry.license) for entry in gallery}))
     await update.effective_message.reply_html(
         texts.ABOUT.format(photo_count=len(gallery), licenses=html.escape(licenses)),
         disable_web_page_preview=True,
@@ -72,15 +72,17 @@ async def random_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 def credit_html(credit: Credit) -> str:
-    """'“Title” — foto de Author · Licence · Source', each part linked when we have its URL."""
+    """The credit line with links: Unsplash's required wording, or title, author, licence and source."""
 
     def link(text: str, url: str | None) -> str:
         return f'<a href="{html.escape(url, quote=True)}">{html.escape(text)}</a>' if url else html.escape(text)
 
-    parts = [f"“{html.escape(credit.title)}” — foto de {link(credit.author, credit.author_url)}"]
-    parts.append(link(credit.license, credit.license_url))
-    parts.append(link(credit.source, credit.source_url))
-    return " · ".join(parts)
+    author = link(credit.author, credit.author_url)
+    if credit.source == UNSPLASH:
+        return f"Foto de {author} no {link(UNSPLASH, credit.source_url)}"
+    title = f"“{html.escape(credit.title)}” — " if credit.title else ""
+    licence = link(license_label(credit.license), credit.license_url)
+    return f"{title}foto de {author} · {licence} · {link(credit.source, credit.source_url)}"
 
 
 async def story_language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

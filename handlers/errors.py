@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    request_id = secrets.token_hex(4)
+    request_id = getattr(context.error, "request_id", None) or secrets.token_hex(4)
     update_id = update.update_id if isinstance(update, Update) else None
     log.error(
         "update failed",

@@ -35,6 +35,14 @@ DOWNLOAD_ATTEMPTS = 3
 QUEUE_POLL_S = 2.0
 
 
+class StoryFailed(Exception):
+    """A story request crashed; carries its id so the user's apology and our logs match."""
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"story request {request_id} failed")
+        self.request_id = request_id
+
+
 @dataclass(frozen=True)
 class StoryRequest:
     """What to narrate and where: a Telegram file id, or bytes we already have (/aleatorio)."""
@@ -69,8 +77,17 @@ async def submit_story(context: ContextTypes.DEFAULT_TYPE, request: StoryRequest
         await reply(context, request, texts.SHUTTING_DOWN)
         return
     log.info("story queued", extra={"request_id": request.request_id, "position": ticket.position})
-    await show_place_in_line(services, ticket, status)
-    await ticket.result
+    try:
+        await show_place_in_line(services, ticket, status)
+        await ticket.result
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if not ticket.result.cancelled() or (current is not None and current.cancelling()):
+            raise
+        await status.remove()  # the queue dropped the job at shutdown: say so, never leave silence
+        await reply(context, request, texts.SHUTTING_DOWN)
+    except Exception as exc:
+        raise StoryFailed(request.request_id) from exc
 
 
 async def show_place_in_line(services: Services, ticket: Ticket, status: StatusMessage) -> None:

@@ -63,6 +63,8 @@ async def run_cli(args: argparse.Namespace) -> tuple[PipelineResult, dict[str, A
 
     pipeline = Pipeline(settings)
     with tqdm(total=len(STEPS), file=sys.stderr, unit="etapa", leave=False) as bar:
+        bar.set_description("carregando modelos")
+        extra["load_models_s"] = round(await pipeline.warm_up(), 3)
 
         async def show(event: Event) -> None:
             if isinstance(event, StageStarted) and event.stage in STEPS:

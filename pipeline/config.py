@@ -15,7 +15,7 @@ Language = Literal["pt", "en"]
 
 
 class PipelineSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
 
     # Input limits (decompression bombs, huge downloads).
     max_image_bytes: int = Field(20 * 1024 * 1024, description="largest photo accepted, in bytes")
@@ -26,6 +26,11 @@ class PipelineSettings(BaseSettings):
     # Caption.
     caption_backend: Literal["classifier", "blip"] = "classifier"
     blip_model_id: str = "Salesforce/blip-image-captioning-base"
+    torch_threads: int = Field(
+        1,
+        description="PyTorch intra-op threads, process-wide, set when a torch model loads (0 = leave). "
+        "1 because stages overlap: on 2 busy cores, 2 torch threads made captions 5x slower",
+    )
 
     # Story.
     story_backend: Literal["llama", "transformers"] = "llama"
@@ -49,6 +54,10 @@ class PipelineSettings(BaseSettings):
     vits_model_id_pt: str = "facebook/mms-tts-por"
     vits_model_id_en: str = "facebook/mms-tts-eng"
     voice_max_seconds: float = 180.0
+    rhvoice_command: str = Field("RHVoice-test", description="RHVoice CLI; missing → espeak-ng for Portuguese")
+    rhvoice_voice: str = Field("Leticia-F123", description="RHVoice voice profile")
+    espeak_command: str = Field("espeak-ng", description="espeak-ng CLI, the robotic last resort")
+    voice_bitrate_bps: int = Field(32_000, description="Opus bitrate of voice messages (speech: 24–32 kbit/s)")
 
     # Photo sources for /aleatorio.
     unsplash_access_key: SecretStr | None = None
@@ -59,3 +68,15 @@ class PipelineSettings(BaseSettings):
 
     # Timeouts per stage (seconds): a stage slower than this fails, and the others still deliver.
     stage_timeout_s: float = 60.0
+
+    # Scale-out (pipeline/remote.py, worker.py): without a queue URL the pipeline runs in the bot's process.
+    queue_url: str | None = Field(None, description="Redis URL (redis://host:6379/0): run pipeline jobs on workers")
+    queue_name: str = Field("conta-historias:queue", description="arq queue shared by the bot and its workers")
+    queue_deadline_s: float = Field(
+        180.0, description="how long the bot waits for a remote job (time in line included) before apologising"
+    )
+    worker_jobs: int = Field(2, description="jobs one worker process runs at once")
+    worker_lease_s: float = Field(
+        10.0, description="a job whose worker died (SIGKILL, OOM) is run again by another after about this long"
+    )
+    worker_max_tries: int = Field(3, description="runs of one job at most: a photo that kills workers is given up")

@@ -7,6 +7,7 @@ bot can translate into a friendly message.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import warnings
 from dataclasses import dataclass
@@ -22,8 +23,8 @@ ImageSource = bytes | Path | str
 
 ALLOWED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "GIF", "MPO"})
 ALLOWED_CONTENT_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif", "image/jpg"})
-# The pixel check happens on the header, before decoding; PIL's own guard is a second line of defence.
-Image.MAX_IMAGE_PIXELS = None
+# The pixel check happens on the header, before decoding; PIL's own guard (Image.MAX_IMAGE_PIXELS, left at
+# its default: an error past ~179 Mpx) is a second line of defence for limits configured above it.
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ def decode_image(data: bytes, *, max_bytes: int, max_pixels: int) -> LoadedImage
             img = Image.open(io.BytesIO(data))
     except UnidentifiedImageError as exc:
         raise InvalidImageError("not_image", "unrecognised file") from exc
+    except Image.DecompressionBombError as exc:
+        raise InvalidImageError("too_many_pixels", str(exc)) from exc
     except Exception as exc:  # PIL raises many types for garbage headers
         raise InvalidImageError("corrupt", str(exc)) from exc
     fmt = (img.format or "").upper()
@@ -99,9 +102,7 @@ async def fetch_image_bytes(
     The body is streamed so that a huge file is cut off early instead of filling memory.
     """
     own_client = client is None
-    client = client or httpx.AsyncClient(
-        timeout=timeout_s, follow_redirects=True, max_redirects=max_redirects
-    )
+    client = client or httpx.AsyncClient(timeout=timeout_s, follow_redirects=True, max_redirects=max_redirects)
     try:
         async with client.stream("GET", url) as response:
             if response.status_code != 200:
@@ -129,9 +130,7 @@ async def fetch_image_bytes(
             await client.aclose()
 
 
-async def read_source(
-    source: ImageSource, *, max_bytes: int, timeout_s: float, max_redirects: int = 3
-) -> bytes:
+async def read_source(source: ImageSource, *, max_bytes: int, timeout_s: float, max_redirects: int = 3) -> bytes:
     """Return the raw bytes of a photo given as bytes, a path or a URL."""
     if isinstance(source, bytes):
         return source
@@ -139,7 +138,10 @@ async def read_source(
         return await fetch_image_bytes(
             str(source), max_bytes=max_bytes, timeout_s=timeout_s, max_redirects=max_redirects
         )
-    path = Path(source)
+    return await asyncio.to_thread(_read_file, Path(source), max_bytes)
+
+
+def _read_file(path: Path, max_bytes: int) -> bytes:
     try:
         size = path.stat().st_size
         if size > max_bytes:

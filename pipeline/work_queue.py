@@ -81,10 +81,11 @@ class WorkQueue:
         self._tasks = [asyncio.create_task(self._worker(), name=f"work-{i}") for i in range(self.workers)]
 
     def position(self, ticket: Ticket) -> int:
-        """Current place in line (1 = next), or 0 once running/finished."""
+        """Current place in line (1 = next), or 0 once running, finished, or about to start."""
+        idle = self.workers - len(self._running)
         for index, job in enumerate(self._waiting, start=1):
             if job.done is ticket.result:
-                return index
+                return max(0, index - idle)
         return 0
 
     async def submit(

@@ -1,0 +1,74 @@
+"""Run the real bot (handlers, queue, media server) against the fake Bot API, in-process."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+from telegram.ext import Application
+
+from bot import build_application, build_services
+from handlers.config import BotSettings
+from handlers.services import Services
+from pipeline.core import Backends, Pipeline
+from pipeline.photos import PhotoSource
+
+from .fake_backends import fake_backends
+from .fake_telegram import DEFAULT_TOKEN, FakeTelegram
+
+
+def jpeg_bytes(width: int = 640, height: int = 480, color: tuple[int, int, int] = (40, 120, 200)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+@dataclass
+class RunningBot:
+    tg: FakeTelegram
+    app: Application
+    services: Services
+    backends: Backends
+
+
+@asynccontextmanager
+async def running_bot(
+    data_dir: Path,
+    backends: Backends | None = None,
+    photos: PhotoSource | None = None,
+    *,
+    real_models: bool = False,
+    **overrides: Any,
+) -> AsyncIterator[RunningBot]:
+    """Start the fake Telegram, then the bot polling it; stop both cleanly (bounded) at the end.
+
+    The backends are light fakes unless given, or `real_models` asks for the offline models.
+    """
+    async with FakeTelegram(DEFAULT_TOKEN) as tg:
+        settings = BotSettings(
+            _env_file=None,
+            telegram_bot_token=DEFAULT_TOKEN,
+            telegram_api_url=tg.root,
+            media_port=0,
+            data_dir=data_dir,
+            **overrides,
+        )
+        if backends is None:
+            backends = Backends.from_settings(settings) if real_models else fake_backends()
+        services = build_services(settings, pipeline=Pipeline(settings, backends), photos=photos)
+        app = build_application(settings, services, handle_signals=False)
+        async with app:
+            await app.post_init(app)
+            await app.start()
+            await app.updater.start_polling(poll_interval=0.0, timeout=1)
+            try:
+                yield RunningBot(tg, app, services, backends)
+            finally:
+                await app.updater.stop()
+                await app.stop()
+                await app.post_shutdown(app)

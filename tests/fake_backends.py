@@ -1,0 +1,113 @@
+"""Light stand-ins for the model backends, for tests about the bot and the orchestration, not the models.
+
+They honour the same Protocols as the real backends, produce real artefacts (the voice is a valid
+OGG/Opus file) and can be told to fail or to be slow, so fault handling is tested end to end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+import soundfile as sf
+from PIL import Image
+
+from pipeline.core import Backends
+from pipeline.errors import PipelineError
+from pipeline.speech import Voice
+
+
+class BackendBroke(PipelineError):
+    reason = "backend_broke"
+
+
+@dataclass
+class Behaviour:
+    """How a fake stage behaves: delay in seconds, and whether it raises."""
+
+    delay: float = 0.0
+    fail: bool = False
+    crash: bool = False  # a non-pipeline exception, like a bug in a backend
+
+    async def act(self) -> None:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.fail:
+            raise BackendBroke("told to fail")
+        if self.crash:
+            raise RuntimeError("backend bug")
+
+
+@dataclass
+class FakeCaptioner:
+    name: str = "fake-caption"
+    behaviour: Behaviour = field(default_factory=Behaviour)
+    seen_sizes: list[tuple[int, int]] = field(default_factory=list)
+
+    def load(self) -> None:
+        pass
+
+    async def caption(self, image: Image.Image) -> str:
+        await self.behaviour.act()
+        self.seen_sizes.append(image.size)
+        return f"a test picture of {image.width} by {image.height} pixels"
+
+
+@dataclass
+class FakeStoryWriter:
+    name: str = "fake-story"
+    behaviour: Behaviour = field(default_factory=Behaviour)
+
+    def load(self) -> None:
+        pass
+
+    async def write(self, caption: str) -> str:
+        await self.behaviour.act()
+        return f"Once upon a time there was {caption}. Everyone loved it. The end."
+
+
+@dataclass
+class FakeTranslator:
+    name: str = "fake-translate"
+    behaviour: Behaviour = field(default_factory=Behaviour)
+
+    def load(self) -> None:
+        pass
+
+    async def translate(self, text: str) -> str:
+        await self.behaviour.act()
+        return f"[pt] {text}"
+
+
+def tiny_ogg(seconds: float = 1.0, rate: int = 48000) -> bytes:
+    t = np.arange(int(seconds * rate)) / rate
+    buffer = io.BytesIO()
+    sf.write(buffer, (0.3 * np.sin(2 * np.pi * 220 * t)).astype("float32"), rate, format="OGG", subtype="OPUS")
+    return buffer.getvalue()
+
+
+@dataclass
+class FakeSynthesizer:
+    language: str
+    name: str = "fake-voice"
+    behaviour: Behaviour = field(default_factory=Behaviour)
+    texts: list[str] = field(default_factory=list)
+
+    def load(self) -> None:
+        pass
+
+    async def synthesize(self, text: str) -> Voice:
+        await self.behaviour.act()
+        self.texts.append(text)
+        return Voice(ogg=tiny_ogg(), seconds=1.0, language=self.language, backend=self.name)
+
+
+def fake_backends() -> Backends:
+    return Backends(
+        captioner=FakeCaptioner(),
+        story_writer=FakeStoryWriter(),
+        translator=FakeTranslator(),
+        synthesizers={"pt": FakeSynthesizer("pt"), "en": FakeSynthesizer("en")},
+    )

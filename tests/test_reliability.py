@@ -1,0 +1,179 @@
+"""Faults, floods, isolation, shutdown and secrets: the bot keeps serving, loses nothing, leaks nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+import pickle
+from pathlib import Path
+
+from telegram.ext import ExtBot as Bot
+
+from bot import AtomicPicklePersistence
+from handlers import texts
+from logsetup import configure_logging
+
+from .bot_harness import jpeg_bytes, running_bot
+from .fake_backends import Behaviour, fake_backends
+from .fake_telegram import DEFAULT_TOKEN
+from .loadtest import light_backends, run_load
+from .test_bot import CHAT, USER, texts_sent, wait_voice
+
+
+async def test_telegram_429_is_retried_and_nothing_is_lost(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        bot.tg.fail_next("sendVoice", status=429, retry_after=1)
+        bot.tg.fail_next("sendMessage", status=429, retry_after=1, times=2)
+        bot.tg.private_photo(CHAT, USER, jpeg_bytes())
+        await wait_voice(bot, CHAT)
+        assert len(bot.tg.calls("sendVoice", CHAT, ok=False)) == 1
+        assert any(t.startswith("📷") for t in texts_sent(bot, CHAT))
+
+
+async def test_download_dropped_mid_file_is_retried(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        bot.tg.drop_next_file_download()
+        bot.tg.private_photo(CHAT, USER, jpeg_bytes(500, 400))
+        await wait_voice(bot, CHAT)
+        assert any("500 by 400" in t for t in texts_sent(bot, CHAT))
+
+
+async def test_telegram_500_on_getfile_is_retried(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        bot.tg.fail_next("getFile", status=500)
+        bot.tg.private_photo(CHAT, USER, jpeg_bytes())
+        await wait_voice(bot, CHAT)
+
+
+async def test_download_that_keeps_failing_gets_an_apology(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        bot.tg.drop_next_file_download(times=10)
+        bot.tg.private_photo(CHAT, USER, jpeg_bytes())
+        await bot.tg.wait_for(lambda: texts.DOWNLOAD_FAILED in texts_sent(bot, CHAT), timeout=20)
+        assert bot.services.media.total_bytes == 0
+
+
+async def test_stage_slower_than_its_timeout_yields_what_was_made(tmp_path: Path) -> None:
+    backends = fake_backends()
+    backends.synthesizers["pt"].behaviour = Behaviour(delay=5)
+    async with running_bot(tmp_path, backends, stage_timeout_s=0.5) as bot:
+        bot.tg.private_photo(CHAT, USER, jpeg_bytes())
+        await bot.tg.wait_for(lambda: texts.STAGE_FAILED["speech"] in texts_sent(bot, CHAT), timeout=10)
+        assert any("A história" in t for t in texts_sent(bot, CHAT))
+
+
+async def test_caption_backend_raising_gets_an_apology_and_others_are_served(tmp_path: Path) -> None:
+    backends = fake_backends()
+    original = backends.captioner.caption
+
+    async def caption(image):  # noqa: ANN001, ANN202 - fails only for one user's photo size
+        if image.size == (333, 333):
+            raise RuntimeError("backend bug")
+        return await original(image)
+
+    backends.captioner.caption = caption  # type: ignore[method-assign]
+    async with running_bot(tmp_path, backends) as bot:
+        bot.tg.private_photo(CHAT, USER, jpeg_bytes(333, 333))
+        bot.tg.private_photo(CHAT + 1, USER + 1, jpeg_bytes(400, 300))
+        await wait_voice(bot, CHAT + 1)
+        await bot.tg.wait_for(lambda: texts.PIPELINE_FAILED in texts_sent(bot, CHAT), timeout=10)
+        assert not bot.tg.calls("sendVoice", CHAT)
+        await bot.tg.wait_for(lambda: bot.services.media.total_bytes == 0, what="both requests removed their media")
+
+
+async def test_unexpected_error_gets_apology_with_request_id_and_logged(tmp_path: Path, caplog) -> None:  # noqa: ANN001
+    async with running_bot(tmp_path) as bot:
+        bot.tg.fail_next("sendVoice", status=400, description="Bad Request: wrong file")
+        bot.tg.private_photo(CHAT, USER, jpeg_bytes())
+        apology = await bot.tg.wait_for(
+            lambda: [t for t in texts_sent(bot, CHAT) if "código" in t], timeout=10, what="apology"
+        )
+        request_id = apology[0].split("<code>")[1].split("</code>")[0]
+        assert any(getattr(r, "request_id", None) == request_id for r in caplog.records if r.levelno >= logging.ERROR)
+        bot.tg.private_photo(CHAT, USER, jpeg_bytes())  # and the next request works
+        await wait_voice(bot, CHAT)
+
+
+async def test_shutdown_cancels_waiting_jobs_with_a_message(tmp_path: Path) -> None:
+    backends = fake_backends()
+    backends.story_writer.behaviour = Behaviour(delay=3)
+    async with running_bot(tmp_path, backends, workers=1, shutdown_deadline_s=0.2) as bot:
+        for i in range(3):
+            bot.tg.private_photo(CHAT + i, USER + i, jpeg_bytes())
+        await bot.tg.wait_for(lambda: len([c for c in bot.tg.calls("sendMessage") if "📷" in c.params["text"]]) >= 1)
+        await bot.services.queue.close(0.2)
+        await bot.tg.wait_for(
+            lambda: sum(texts.SHUTTING_DOWN in texts_sent(bot, CHAT + i) for i in range(3)) == 3, timeout=10
+        )
+
+
+async def test_persistence_writes_atomically(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    path = tmp_path / "state.pickle"
+    persistence = AtomicPicklePersistence(path, update_interval=3600)
+    persistence.set_bot(Bot(DEFAULT_TOKEN))
+    await persistence.update_chat_data(1, {"voice": "en"})
+    await persistence.flush()
+    assert not list(tmp_path.glob("*.tmp"))
+    good = path.read_bytes()
+
+    def crash(*args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        raise OSError("disk full mid-write")
+
+    monkeypatch.setattr("telegram.ext._picklepersistence._BotPickler.dump", crash)
+    with contextlib.suppress(OSError):
+        await persistence.update_chat_data(1, {"voice": "pt"})  # PicklePersistence writes right away
+    assert path.read_bytes() == good  # the old state survives a failed write
+    assert not list(tmp_path.glob("*.tmp"))
+    monkeypatch.undo()
+    reloaded = AtomicPicklePersistence(path)
+    reloaded.set_bot(Bot(DEFAULT_TOKEN))
+    assert (await reloaded.get_chat_data())[1] == {"voice": "en"}
+
+
+async def test_secrets_never_reach_the_logs(tmp_path: Path) -> None:
+    unsplash_key = "unsplash-secret-key-0123456789"
+    buffer = io.StringIO()
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    configure_logging(level="DEBUG", secrets=[DEFAULT_TOKEN, unsplash_key], stream=buffer)
+    logging.getLogger("httpx").setLevel(logging.DEBUG)  # httpx logs full request URLs, token included
+    try:
+        async with running_bot(tmp_path) as bot:
+            bot.tg.fail_next("getFile", status=500)
+            bot.tg.private_photo(CHAT, USER, jpeg_bytes())
+            bot.tg.document(CHAT + 1, USER + 1, b"garbage", "x.jpg", "image/jpeg")
+            await wait_voice(bot, CHAT)
+            logging.getLogger("test").error("url was %s/bot%s/getMe", bot.tg.root, DEFAULT_TOKEN)
+            try:
+                raise RuntimeError(f"key {unsplash_key}")
+            except RuntimeError:
+                logging.getLogger("test").exception("failure")
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+    logs = buffer.getvalue()
+    assert "getUpdates" in logs and "[REDACTED]" in logs  # the run was really logged
+    assert DEFAULT_TOKEN not in logs and DEFAULT_TOKEN.split(":")[1] not in logs
+    assert unsplash_key not in logs
+
+
+async def test_small_load_run(tmp_path: Path) -> None:
+    """The CI-sized load test; `python -m tests.loadtest` runs the full one (200 updates, 50 chats)."""
+    report = await run_load(tmp_path, updates=60, chats=15, backends=light_backends(), timeout_s=120)
+    assert report.ok, report.problems
+    assert report.voices > 0 and report.valid_photos > 0
+    assert report.bad_inputs_answered == report.bad_inputs
+    assert report.media_files_left == 0
+
+
+async def test_many_chats_at_once_each_answered_once(tmp_path: Path) -> None:
+    backends = light_backends()
+    async with running_bot(tmp_path, backends, max_waiting=50) as bot:
+        for i in range(10):
+            bot.tg.private_photo(CHAT + i, USER + i, jpeg_bytes(100 + i, 100))
+        for i in range(10):
+            await wait_voice(bot, CHAT + i)
+        await asyncio.sleep(0.3)
+        assert all(len(bot.tg.calls("sendVoice", CHAT + i)) == 1 for i in range(10))
