@@ -17,7 +17,6 @@ import signal
 import sys
 from pathlib import Path
 
-from pipeline.photos import PhotoSource, build_photo_source
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ContextTypes, PersistenceInput, PicklePersistence
 
@@ -26,7 +25,10 @@ from handlers.config import BotSettings, InvalidTokenError
 from handlers.services import SERVICES_KEY, Services
 from logsetup import configure_logging
 from media_server import MediaServer
-from pipeline.core import Pipeline
+from metrics import Monitor
+from pipeline.core import StoryPipeline
+from pipeline.photos import PhotoSource, build_photo_source
+from pipeline.remote import build_pipeline
 from pipeline.work_queue import WorkQueue
 
 log = logging.getLogger("bot")
@@ -57,11 +59,11 @@ class AtomicPicklePersistence(PicklePersistence):
 
 
 def build_services(
-    settings: BotSettings, pipeline: Pipeline | None = None, photos: PhotoSource | None = None
+    settings: BotSettings, pipeline: StoryPipeline | None = None, photos: PhotoSource | None = None
 ) -> Services:
     return Services(
         settings=settings,
-        pipeline=pipeline or Pipeline(settings),
+        pipeline=pipeline or build_pipeline(settings),
         photos=photos or build_photo_source(settings),
         media=MediaServer(
             settings.data_dir / "media",
@@ -84,8 +86,11 @@ def build_application(settings: BotSettings, services: Services, *, handle_signa
     token = settings.bot_token()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     api = settings.telegram_api_url
+    monitor = Monitor(settings, services.queue)  # /healthz, /readyz, /metrics
+    services.pipeline = monitor.observe(services.pipeline)
 
     async def on_startup(app: Application) -> None:
+        await monitor.start()
         await services.media.start()
         await services.pipeline.warm_up()
         services.queue.start()
@@ -98,6 +103,9 @@ def build_application(settings: BotSettings, services: Services, *, handle_signa
     async def on_shutdown(app: Application) -> None:
         await services.queue.close(settings.shutdown_deadline_s)
         await services.media.stop()
+        await services.photos.aclose()
+        await services.pipeline.close()
+        await monitor.stop()
 
     application = (
         Application.builder()
@@ -118,6 +126,7 @@ def build_application(settings: BotSettings, services: Services, *, handle_signa
         .build()
     )
     handlers.register(application)
+    monitor.install(application)
     application.job_queue.run_repeating(expire_media, interval=60, first=60)
     return application
 

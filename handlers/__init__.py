@@ -9,10 +9,12 @@ from . import commands, intake, texts
 from .errors import on_error
 
 HISTORIA_CAPTION = filters.CaptionRegex(r"^/historia(@\w+)?(\s|$)")
-PRIVATE = filters.ChatType.PRIVATE
-IMAGE_DOCUMENT = filters.Document.MimeType("image/jpeg") | filters.Document.MimeType(
-    "image/png"
-) | filters.Document.MimeType("image/webp")
+PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE  # new messages only, not edits
+IMAGE_DOCUMENT = (
+    filters.Document.MimeType("image/jpeg")
+    | filters.Document.MimeType("image/png")
+    | filters.Document.MimeType("image/webp")
+)
 
 
 def register(application: Application) -> None:
@@ -26,12 +28,14 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("historia", intake.historia))
     application.add_handler(CallbackQueryHandler(commands.story_language_button, pattern=r"^story:(pt|en):"))
 
-    story_media = filters.PHOTO | IMAGE_DOCUMENT
+    story_media = (filters.PHOTO | IMAGE_DOCUMENT) & filters.UpdateType.MESSAGE
     application.add_handler(MessageHandler(story_media & (PRIVATE | HISTORIA_CAPTION), intake.photo))
     application.add_handler(MessageHandler(PRIVATE & filters.Sticker.ALL, intake.sticker))
     application.add_handler(MessageHandler(PRIVATE & (filters.ANIMATION | filters.VIDEO), intake.animation))
     application.add_handler(MessageHandler(PRIVATE & filters.Document.ALL, intake.unsupported_document))
-    application.add_handler(MessageHandler(PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL, intake.anything_else))
+    application.add_handler(
+        MessageHandler(PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL, intake.anything_else)
+    )
     application.add_error_handler(on_error)
 
 

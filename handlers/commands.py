@@ -5,11 +5,12 @@ from __future__ import annotations
 import html
 import logging
 
-from pipeline.photos import UNSPLASH, Credit, license_label, load_gallery
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
+
+from pipeline.photos import UNSPLASH, Credit, license_label, load_gallery
 
 from . import texts
 from .services import get_services

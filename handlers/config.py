@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 
@@ -37,6 +38,9 @@ class BotSettings(PipelineSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
 
+    metrics_host: str = Field("127.0.0.1", description="where /healthz, /readyz and /metrics listen")
+    metrics_port: int = Field(9090, description="0 picks a free port")
+
     workers: int = Field(2, description="pipeline jobs running at once (cores)")
     max_waiting: int = Field(20, description="jobs waiting in line before 'muito movimento'")
     per_user_jobs: int = Field(3, description="running + waiting jobs per user")
@@ -64,4 +68,6 @@ class BotSettings(PipelineSettings):
     def secrets(self) -> list[str]:
         """Every secret value set, for log redaction."""
         values = [self.telegram_bot_token, self.webhook_secret, self.unsplash_access_key]
-        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+        found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+        queue_password = urlsplit(self.queue_url).password if self.queue_url else None
+        return found + ([queue_password] if queue_password else [])

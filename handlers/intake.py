@@ -12,7 +12,7 @@ from telegram.ext import ContextTypes
 
 from . import texts
 from .services import get_services
-from .story import StoryRequest, submit_story
+from .story import StoryRequest, invalid_image_text, submit_story
 
 ACCEPTED_DOCUMENT_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 
@@ -38,8 +38,7 @@ async def story_from_message(update: Update, context: ContextTypes.DEFAULT_TYPE,
     message = update.effective_message
     document = source.document
     if document and document.file_size and document.file_size > settings.max_image_bytes:
-        max_mb = settings.max_image_bytes // (1024 * 1024)
-        await message.reply_html(texts.INVALID_IMAGE["too_large"].format(max_mb=max_mb))
+        await message.reply_html(invalid_image_text("too_large", settings.max_image_bytes))
         return
     if document and document.mime_type not in ACCEPTED_DOCUMENT_TYPES:
         await message.reply_html(texts.INVALID_IMAGE["unsupported_format"])

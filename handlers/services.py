@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.photos import PhotoSource
 from telegram.ext import ContextTypes
 
 from media_server import MediaServer
-from pipeline.core import Pipeline
+from pipeline.core import StoryPipeline
+from pipeline.photos import PhotoSource
 from pipeline.work_queue import WorkQueue
 
 from .config import BotSettings
@@ -19,7 +19,7 @@ SERVICES_KEY = "services"
 @dataclass
 class Services:
     settings: BotSettings
-    pipeline: Pipeline
+    pipeline: StoryPipeline
     photos: PhotoSource
     media: MediaServer
     queue: WorkQueue

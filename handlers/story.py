@@ -19,8 +19,8 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import NetworkError, TimedOut
 from telegram.ext import ContextTypes
 
-from pipeline.core import CaptionReady, Event, Stage, StageFailed, StageStarted, StoryReady, VoiceReady
 from pipeline.config import Language
+from pipeline.core import CaptionReady, Event, Stage, StageFailed, StageStarted, StoryReady, VoiceReady
 from pipeline.errors import FetchError, InvalidImageError, StageError
 from pipeline.work_queue import KeyLimitReached, QueueClosed, QueueFull, Ticket
 
@@ -118,7 +118,9 @@ async def tell_story(context: ContextTypes.DEFAULT_TYPE, request: StoryRequest, 
                 services.media.revoke(item.token)
         except InvalidImageError as exc:
             max_mb = services.settings.max_image_bytes // (1024 * 1024)
-            await reply(context, request, texts.INVALID_IMAGE.get(exc.reason, texts.NOT_AN_IMAGE_DOCUMENT).format(max_mb=max_mb))
+            await reply(
+                context, request, texts.INVALID_IMAGE.get(exc.reason, texts.NOT_AN_IMAGE_DOCUMENT).format(max_mb=max_mb)
+            )
         except FetchError:
             await reply(context, request, texts.DOWNLOAD_FAILED)
         except StageError:
@@ -195,6 +197,11 @@ def sniff_content_type(data: bytes) -> str:
     if data[:6] in (b"GIF87a", b"GIF89a"):
         return "image/gif"
     return "application/octet-stream"
+
+
+def invalid_image_text(reason: str, max_bytes: int) -> str:
+    max_mb = f"{max_bytes / (1024 * 1024):.1f}".removesuffix(".0").replace(".", ",")  # "20", "0,2"
+    return texts.INVALID_IMAGE.get(reason, texts.NOT_AN_IMAGE_DOCUMENT).format(max_mb=max_mb)
 
 
 def reply_parameters(request: StoryRequest) -> ReplyParameters | None:

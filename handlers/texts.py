@@ -55,14 +55,11 @@ HISTORIA_USAGE_GROUP = "Para eu contar uma história, responda a uma foto com /h
 HISTORIA_NOT_A_PHOTO = "Essa mensagem não tem uma foto. Responda a uma foto com /historia. 📷"
 
 UNSUPPORTED_MESSAGE = (
-    "Eu só entendo fotos. 📷 Envie uma foto (ou uma imagem JPEG, PNG ou WebP como arquivo) "
-    "ou use /aleatorio."
+    "Eu só entendo fotos. 📷 Envie uma foto (ou uma imagem JPEG, PNG ou WebP como arquivo) ou use /aleatorio."
 )
 STICKER = "Que figurinha legal! 😄 Mas eu preciso de uma foto de verdade para contar uma história."
 ANIMATION = "GIFs e vídeos eu ainda não sei narrar. 🎞️ Envie uma foto, por favor."
-NOT_AN_IMAGE_DOCUMENT = (
-    "Esse arquivo não é uma imagem que eu consiga ler. 🙈 Envie uma foto em JPEG, PNG ou WebP."
-)
+NOT_AN_IMAGE_DOCUMENT = "Esse arquivo não é uma imagem que eu consiga ler. 🙈 Envie uma foto em JPEG, PNG ou WebP."
 
 INVALID_IMAGE = {
     "empty": "O arquivo chegou vazio. 🤔 Pode enviar a foto de novo?",

@@ -20,6 +20,7 @@ from tqdm import tqdm
 from .config import PipelineSettings
 from .core import Event, Pipeline, PipelineResult, Stage, StageStarted
 from .errors import FetchError, InvalidImageError, PipelineError
+from .images import decode_image, read_source
 from .photos import Photo, build_photo_source
 
 STEPS = {Stage.DECODE: "foto", Stage.CAPTION: "legenda", Stage.STORY: "história", Stage.SPEECH: "narração"}
@@ -62,6 +63,9 @@ async def run_cli(args: argparse.Namespace) -> tuple[PipelineResult, dict[str, A
         extra["photo"] = args.photo
 
     pipeline = Pipeline(settings)
+    if isinstance(source, str):  # read and check the photo before spending seconds on loading models
+        source = await read_source(source, max_bytes=settings.max_image_bytes, timeout_s=settings.fetch_timeout_s)
+    decode_image(source, max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels)
     with tqdm(total=len(STEPS), file=sys.stderr, unit="etapa", leave=False) as bar:
         bar.set_description("carregando modelos")
         extra["load_models_s"] = round(await pipeline.warm_up(), 3)

@@ -44,7 +44,8 @@ class PipelineSettings(BaseSettings):
     translate_backend: Literal["offline", "googletrans"] = "offline"
     googletrans_timeout_s: float = 5.0
     googletrans_service_url: str = Field(
-        "translate.googleapis.com", description="host googletrans talks to (tests point it at a loopback fake)"
+        "translate.googleapis.com",
+        description="host (or base URL such as http://127.0.0.1:8080) googletrans talks to; tests use a loopback fake",
     )
 
     # Speech.

@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from .caption import Captioner, build_captioner
 from .config import Language, PipelineSettings
@@ -128,6 +128,20 @@ class Backends:
         return [self.captioner, self.story_writer, self.translator, *self.synthesizers.values()]
 
 
+class StoryPipeline(Protocol):
+    """What callers (the bot) need from a pipeline: in-process (`Pipeline`) or on workers (`RemotePipeline`)."""
+
+    async def warm_up(self) -> float: ...
+
+    def stream(
+        self, source: ImageSource, *, voice_language: Language | None = None, timings: dict[str, float] | None = None
+    ) -> AsyncIterator[Event]: ...
+
+    async def readiness(self) -> str | None: ...
+
+    async def close(self) -> None: ...
+
+
 class Pipeline:
     """Turns a photo into captions, a story and a voice. Safe to share between concurrent requests."""
 
@@ -142,6 +156,13 @@ class Pipeline:
         seconds = time.perf_counter() - started
         log.info("pipeline warm", extra={"seconds": round(seconds, 2)})
         return seconds
+
+    async def readiness(self) -> str | None:
+        """None: models are in this process and load on first use at worst."""
+        return None
+
+    async def close(self) -> None:
+        """Nothing to release: models live as long as the process."""
 
     async def load_image(self, source: ImageSource) -> LoadedImage:
         """Read and validate a photo; raises InvalidImageError or FetchError."""

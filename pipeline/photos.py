@@ -86,6 +86,8 @@ class PhotoSource(Protocol):
 
     async def mark_shown(self, photo: Photo) -> None: ...
 
+    async def aclose(self) -> None: ...
+
 
 # --- gallery -----------------------------------------------------------------------------------------------
 
@@ -208,6 +210,9 @@ class GallerySource:
     async def mark_shown(self, photo: Photo) -> None:
         """Nothing to report for bundled photos."""
 
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
 
 # --- Unsplash ----------------------------------------------------------------------------------------------
 
@@ -267,6 +272,7 @@ class UnsplashSource:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+        await self._fallback.aclose()
 
     @property
     def paused(self) -> bool:

@@ -88,9 +88,7 @@ class WorkQueue:
                 return max(0, index - idle)
         return 0
 
-    async def submit(
-        self, run: Callable[[], Awaitable[Any]], keys: Sequence[tuple[str, Hashable]] = ()
-    ) -> Ticket:
+    async def submit(self, run: Callable[[], Awaitable[Any]], keys: Sequence[tuple[str, Hashable]] = ()) -> Ticket:
         """Queue `run()`; keys are (kind, value) pairs like ("user", 42), limited by `per_key[kind]`."""
         if self._closed:
             raise QueueClosed("shutting down")

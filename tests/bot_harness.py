@@ -17,6 +17,7 @@ from handlers.config import BotSettings
 from handlers.services import Services
 from pipeline.core import Backends, Pipeline
 from pipeline.photos import PhotoSource
+from pipeline.remote import RemotePipeline
 
 from .fake_backends import fake_backends
 from .fake_telegram import DEFAULT_TOKEN, FakeTelegram
@@ -43,11 +44,13 @@ async def running_bot(
     photos: PhotoSource | None = None,
     *,
     real_models: bool = False,
+    pipeline: RemotePipeline | None = None,
     **overrides: Any,
 ) -> AsyncIterator[RunningBot]:
     """Start the fake Telegram, then the bot polling it; stop both cleanly (bounded) at the end.
 
-    The backends are light fakes unless given, or `real_models` asks for the offline models.
+    The backends are light fakes unless given, or `real_models` asks for the offline models. A `pipeline`
+    (a RemotePipeline, whose workers hold the backends) replaces the in-process one.
     """
     async with FakeTelegram(DEFAULT_TOKEN) as tg:
         settings = BotSettings(
@@ -55,12 +58,13 @@ async def running_bot(
             telegram_bot_token=DEFAULT_TOKEN,
             telegram_api_url=tg.root,
             media_port=0,
+            metrics_port=0,
             data_dir=data_dir,
             **overrides,
         )
         if backends is None:
             backends = Backends.from_settings(settings) if real_models else fake_backends()
-        services = build_services(settings, pipeline=Pipeline(settings, backends), photos=photos)
+        services = build_services(settings, pipeline=pipeline or Pipeline(settings, backends), photos=photos)
         app = build_application(settings, services, handle_signals=False)
         async with app:
             await app.post_init(app)

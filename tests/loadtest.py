@@ -150,7 +150,7 @@ async def run_load(
     return report
 
 
-def tally(report: LoadReport, bot, valid: Counter[int], corrupt: Counter[int], bad: Counter[int]) -> None:  # noqa: ANN001
+def tally(report: LoadReport, bot, valid: Counter[int], corrupt: Counter[int], bad: Counter[int]) -> None:
     """Per chat: photos and corrupt files are queued, so each gets a voice, its error, or a rejection."""
     bad_texts = {texts.NOT_AN_IMAGE_DOCUMENT, texts.STICKER, texts.UNSUPPORTED_MESSAGE}
     report.valid_photos = sum(valid.values())

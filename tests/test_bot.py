@@ -6,6 +6,7 @@ import asyncio
 import io
 from pathlib import Path
 
+import pytest
 import soundfile as sf
 
 from handlers import texts
@@ -215,3 +216,16 @@ async def test_sobre_lists_models_voices_and_photo_licences(tmp_path: Path) -> N
         about = texts_sent(bot, CHAT)[0]
         for expected in ("EfficientNet", "SmolLM2", "Letícia", "Piper", "CC BY 4.0"):
             assert expected in about
+
+
+@pytest.mark.slow
+async def test_real_offline_models_through_the_bot(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, real_models=True, story_seed=3) as bot:
+        bot.tg.private_photo(CHAT, USER, (Path(__file__).parent / "data" / "lake_sunset.jpg").read_bytes())
+        await bot.tg.wait_for_call("sendVoice", chat_id=CHAT, timeout=120)
+        caption = next(t for t in texts_sent(bot, CHAT) if t.startswith("📷"))
+        story = next(t for t in texts_sent(bot, CHAT) if "A história" in t)
+        assert "🇬🇧" in caption and len(story.split()) > 60
+        ogg = bot.tg.calls("sendVoice", CHAT)[0].files["voice"]
+        assert ogg.startswith(b"OggS") and b"OpusHead" in ogg
+        assert sf.info(io.BytesIO(ogg)).duration > 20  # a story read aloud, not a blip

@@ -58,8 +58,18 @@ async def test_only_get_and_head(server: MediaServer) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/m/", "/m/..", "/m/../../etc/passwd", "/m/%2e%2e%2fetc%2fpasswd", "/m/..%2F..%2Fetc%2Fpasswd",
-     "/m//etc/passwd", "/", "/m", "/etc/passwd", "/m/%2Fetc%2Fpasswd"],
+    [
+        "/m/",
+        "/m/..",
+        "/m/../../etc/passwd",
+        "/m/%2e%2e%2fetc%2fpasswd",
+        "/m/..%2F..%2Fetc%2Fpasswd",
+        "/m//etc/passwd",
+        "/",
+        "/m",
+        "/etc/passwd",
+        "/m/%2Fetc%2Fpasswd",
+    ],
 )
 async def test_no_traversal_or_listing(server: MediaServer, path: str) -> None:
     server.publish(JPEG)

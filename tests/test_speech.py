@@ -1,0 +1,353 @@
+"""The voice stage: real offline voices (RHVoice, Piper, espeak-ng) and a tiny random VITS, end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from pipeline import speech
+from pipeline.config import PipelineSettings
+from pipeline.errors import SpeechTextError, StageError
+from pipeline.narration import estimate_seconds, prepare_narration
+from pipeline.speech import (
+    EspeakSynthesizer,
+    PiperSynthesizer,
+    RHVoiceSynthesizer,
+    VitsSynthesizer,
+    Voice,
+    assemble,
+    build_synthesizer,
+    encode_opus,
+)
+
+needs_rhvoice = pytest.mark.skipif(shutil.which("RHVoice-test") is None, reason="RHVoice is not installed")
+needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+
+STORY_PT = (
+    "Era uma vez uma menina chamada Clara, que morava numa pequena vila perto das montanhas. "
+    "Todas as manhãs, ela subia a colina para ver o sol nascer sobre o lago. "
+    "Um dia, encontrou um velho barco escondido entre as árvores, com um nome pintado em letras azuis: "
+    "Esperança. Clara limpou a madeira, costurou a vela rasgada e, com a ajuda do avô, levou o barco até "
+    "a água. Naquela tarde, os dois navegaram até o outro lado do lago, onde os pássaros cantavam sem parar."
+)
+STORY_EN = (
+    "Once upon a time, a girl named Clara lived in a small village near the mountains. "
+    "Every morning she climbed the hill to watch the sun rise over the lake. "
+    "One day she found an old boat hidden among the trees, with a name painted in blue letters: Hope. "
+    "Clara cleaned the wood, sewed the torn sail and, with her grandfather's help, carried the boat to "
+    "the water. That afternoon the two of them sailed to the other side of the lake, where birds sang."
+)
+
+
+def decode(voice: Voice) -> tuple[np.ndarray, int]:
+    assert voice.ogg.startswith(b"OggS")
+    assert b"OpusHead" in voice.ogg[:200]
+    samples, rate = sf.read(io.BytesIO(voice.ogg), dtype="float32")
+    assert samples.ndim == 1  # mono
+    return samples, rate
+
+
+def longest_silence(samples: np.ndarray, rate: int, db: float = -40.0) -> float:
+    """Longest run of 10 ms frames quieter than `db` below the peak, in seconds."""
+    hop = rate // 100
+    frames = np.abs(samples[: len(samples) // hop * hop]).reshape(-1, hop).max(axis=1)
+    quiet = frames < np.abs(samples).max() * 10 ** (db / 20)
+    longest = run = 0
+    for q in quiet:
+        run = run + 1 if q else 0
+        longest = max(longest, run)
+    return longest / 100
+
+
+def assert_plausible_narration(voice: Voice, text: str, synth: speech._Synthesizer) -> None:
+    samples, rate = decode(voice)
+    assert len(samples) / rate == pytest.approx(voice.seconds, abs=0.1)
+    spoken = " ".join(prepare_narration(text, synth.language, synth.max_seconds, synth.words_per_minute))
+    expected = estimate_seconds(spoken, synth.language, synth.words_per_minute)
+    assert expected * 0.7 <= voice.seconds <= expected * 1.3
+    assert longest_silence(samples, rate) < 1.5
+    assert voice.language == synth.language and voice.backend == synth.name
+
+
+@pytest.fixture(scope="module")
+def rhvoice() -> RHVoiceSynthesizer:
+    if shutil.which("RHVoice-test") is None:
+        pytest.skip("RHVoice is not installed")
+    synth = RHVoiceSynthesizer("pt")
+    synth.load()
+    return synth
+
+
+@pytest.fixture(scope="module")
+def piper() -> PiperSynthesizer:
+    synth = PiperSynthesizer("en")
+    synth.load()
+    return synth
+
+
+# --- Audio helpers ---------------------------------------------------------------------------------
+
+
+def tone(seconds: float, rate: int, amplitude: float = 0.5) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    return (amplitude * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+
+
+@pytest.fixture(params=["system", "bundled"])
+def libsndfile(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run an encoding test with the distribution's libsndfile, then with the soundfile wheel's."""
+    if request.param == "bundled":
+        monkeypatch.setattr(speech, "system_sndfile", lambda: None)
+    elif speech.system_sndfile() is None:
+        pytest.skip("no system libsndfile that writes OGG/Opus")
+    return request.param
+
+
+@pytest.mark.parametrize("rate", [24000, 22050, 16000, 44100])
+def test_encode_opus_makes_a_decodable_ogg_opus(rate: int, libsndfile: str) -> None:
+    ogg = encode_opus(tone(2.0, rate), rate)
+    assert ogg.startswith(b"OggS") and b"OpusHead" in ogg[:200]
+    samples, decoded_rate = sf.read(io.BytesIO(ogg), dtype="float32")
+    assert len(samples) / decoded_rate == pytest.approx(2.0, abs=0.05)
+    assert np.abs(samples).max() == pytest.approx(0.5, abs=0.05)
+
+
+def test_encode_opus_bitrate_sets_the_size(libsndfile: str) -> None:
+    audio = tone(4.0, 24000) + np.random.default_rng(0).normal(0, 0.05, 96000).astype(np.float32)
+    small, large = encode_opus(audio, 24000, bitrate=16_000), encode_opus(audio, 24000, bitrate=64_000)
+    assert len(small) * 2 < len(large)
+    assert len(small) == pytest.approx(4.0 * 16_000 / 8, rel=0.25)
+
+
+def test_the_system_encoder_is_the_distributions_copy() -> None:
+    if speech.system_sndfile() is None:
+        pytest.skip("no system libsndfile that writes OGG/Opus")
+    with open("/proc/self/maps", encoding="utf-8") as maps:
+        loaded = {line.split()[-1] for line in maps if "libsndfile" in line}
+    assert any("_soundfile_data" not in path for path in loaded)
+
+
+def test_encode_opus_rejects_empty_audio() -> None:
+    with pytest.raises(ValueError, match="no audio"):
+        encode_opus(np.zeros(0, dtype=np.float32), 24000)
+
+
+def test_assemble_pauses_fades_shortens_silence_and_normalises() -> None:
+    rate = 24000
+    silence = np.zeros(3 * rate, dtype=np.float32)
+    first = np.concatenate([silence, tone(1.0, rate, 0.2), silence, tone(1.0, rate, 0.2), silence])
+    out = assemble([first, tone(0.5, rate, 0.1)], rate)
+    assert np.abs(out).max() == pytest.approx(speech.PEAK, rel=1e-3)
+    assert out[0] == 0 and out[-1] == 0 and abs(out[int(speech.EDGE_S * rate) + 1]) < 0.01  # faded in
+    assert longest_silence(out, rate) <= speech.MAX_GAP_S + 0.02
+    voiced = 2.5 + speech.PAUSE_S + speech.MAX_GAP_S + 2 * speech.EDGE_S
+    assert len(out) / rate == pytest.approx(voiced, abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "parts", "expected"),
+    [
+        ([350, 350, 100], 2, [[350], [350, 100]]),
+        ([100, 100, 100, 100], 2, [[100, 100], [100, 100]]),
+        ([300], 2, [[300]]),
+        ([10, 10, 300], 2, [[10, 10], [300]]),
+        ([50, 60, 70], 1, [[50, 60, 70]]),
+    ],
+)
+def test_engine_processes_get_even_shares_in_order(sizes: list[int], parts: int, expected: list[list[int]]) -> None:
+    chunks = ["x" * n for n in sizes]
+    groups = speech._split_evenly(chunks, parts)
+    assert [[len(c) for c in g] for g in groups] == expected
+
+
+def test_assemble_of_silence_is_empty() -> None:
+    assert assemble([np.zeros(1000, dtype=np.float32)], 16000).size == 0
+
+
+# --- Real voices -----------------------------------------------------------------------------------
+
+
+@needs_rhvoice
+async def test_rhvoice_reads_a_portuguese_story(rhvoice: RHVoiceSynthesizer) -> None:
+    voice = await rhvoice.synthesize(STORY_PT)
+    assert_plausible_narration(voice, STORY_PT, rhvoice)
+
+
+@needs_rhvoice
+async def test_rhvoice_reads_accents_and_numbers(rhvoice: RHVoiceSynthesizer) -> None:
+    text = "Em 1990, João viu 3 pássaros à beira do rio."
+    voice = await rhvoice.synthesize(text)
+    assert_plausible_narration(voice, text, rhvoice)
+
+
+@needs_rhvoice
+async def test_rhvoice_requests_are_isolated(
+    rhvoice: RHVoiceSynthesizer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "someone-elses-file").touch()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    short, long = await asyncio.gather(rhvoice.synthesize("Bom dia."), rhvoice.synthesize(STORY_PT))
+    assert short.seconds * 5 < long.seconds
+    assert os.listdir(tmp_path) == ["someone-elses-file"]  # each request removed its own directory only
+
+
+@needs_rhvoice
+async def test_a_50000_character_text_is_capped_at_voice_max_seconds() -> None:
+    settings = PipelineSettings(voice_max_seconds=45)
+    synth = build_synthesizer(settings, "pt")
+    voice = await synth.synthesize((STORY_PT + "\n") * 100)
+    assert 45 * 0.9 <= voice.seconds <= 45 * 1.1
+    decode(voice)
+
+
+async def test_piper_reads_an_english_story(piper: PiperSynthesizer) -> None:
+    voice = await piper.synthesize(STORY_EN)
+    assert_plausible_narration(voice, STORY_EN, piper)
+
+
+@needs_espeak
+@pytest.mark.parametrize(("language", "text"), [("pt", STORY_PT), ("en", STORY_EN)])
+async def test_espeak_reads_both_languages(language: str, text: str) -> None:
+    synth = EspeakSynthesizer(language)
+    voice = await synth.synthesize(text)
+    assert_plausible_narration(voice, text, synth)
+
+
+@pytest.mark.parametrize("text", ["", "  ", "🌄🐦👍🏽☀️", "<b></b> **"])
+async def test_nothing_speakable_raises_speech_text_error(piper: PiperSynthesizer, text: str) -> None:
+    with pytest.raises(SpeechTextError):
+        await piper.synthesize(text)
+
+
+@needs_espeak
+async def test_synthesis_runs_off_the_event_loop() -> None:
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.002)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    await EspeakSynthesizer("pt").synthesize(STORY_PT * 3)
+    ticker.cancel()
+    assert ticks > 0
+
+
+# --- Failures and configuration --------------------------------------------------------------------
+
+
+def test_a_missing_program_fails_to_load() -> None:
+    with pytest.raises(FileNotFoundError):
+        RHVoiceSynthesizer(command="/nonexistent/RHVoice-test").load()
+
+
+async def test_a_hung_engine_is_killed_after_the_timeout(tmp_path: Path) -> None:
+    program = tmp_path / "hangs"
+    program.write_text("#!/bin/sh\nsleep 30\n")
+    program.chmod(0o755)
+    synth = RHVoiceSynthesizer(command=str(program), timeout_s=0.5)
+    synth._loaded = True  # skip the warm-up, which would hang too
+    with pytest.raises(StageError, match="timed out"):
+        await synth.synthesize("Olá.")
+
+
+async def test_a_failing_engine_raises_stage_error(tmp_path: Path) -> None:
+    program = tmp_path / "fails"
+    program.write_text("#!/bin/sh\necho broken voice >&2\nexit 3\n")
+    program.chmod(0o755)
+    synth = EspeakSynthesizer("pt", command=str(program))
+    synth._loaded = True
+    with pytest.raises(StageError, match="exited 3: broken voice"):
+        await synth.synthesize("Olá.")
+
+
+def test_defaults_pick_rhvoice_and_piper() -> None:
+    settings = PipelineSettings()
+    if shutil.which(settings.rhvoice_command):
+        assert isinstance(build_synthesizer(settings, "pt"), RHVoiceSynthesizer)
+    assert isinstance(build_synthesizer(settings, "en"), PiperSynthesizer)
+
+
+def test_backends_are_chosen_by_configuration() -> None:
+    settings = PipelineSettings(speech_backend_pt="transformers", speech_backend_en="espeak")
+    vits = build_synthesizer(settings, "pt")
+    assert isinstance(vits, VitsSynthesizer) and vits.model_id == "facebook/mms-tts-por"
+    assert isinstance(build_synthesizer(settings, "en"), EspeakSynthesizer)
+
+
+@needs_espeak
+async def test_missing_rhvoice_falls_back_to_espeak_with_one_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(speech, "_warned", set())
+    settings = PipelineSettings(rhvoice_command="/nonexistent/RHVoice-test")
+    with caplog.at_level(logging.WARNING, logger="pipeline.speech"):
+        first, second = build_synthesizer(settings, "pt"), build_synthesizer(settings, "pt")
+    assert isinstance(first, EspeakSynthesizer) and isinstance(second, EspeakSynthesizer)
+    warnings = [r for r in caplog.records if "espeak" in r.getMessage()]
+    assert len(warnings) == 1
+    voice = await first.synthesize("Em 1990, João viu 3 pássaros.")
+    assert voice.backend == "espeak" and voice.language == "pt"
+    decode(voice)
+
+
+# --- Tiny VITS (transformers) -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_vits(tmp_path_factory: pytest.TempPathFactory) -> VitsSynthesizer:
+    import torch
+    from transformers import VitsConfig, VitsModel, VitsTokenizer
+
+    vocab = {"<pad>": 0, "<unk>": 1, " ": 2}
+    for char in "abcdefghijklmnopqrstuvwxyzáàâãéêíóôõúç'.,!?-":
+        vocab.setdefault(char, len(vocab))
+    vocab_file = tmp_path_factory.mktemp("vits") / "vocab.json"
+    vocab_file.write_text(json.dumps(vocab), encoding="utf-8")
+    tokenizer = VitsTokenizer(str(vocab_file), phonemize=False)
+    config = VitsConfig(
+        vocab_size=len(vocab),
+        hidden_size=16,
+        num_hidden_layers=2,
+        ffn_dim=16,
+        flow_size=16,
+        spectrogram_bins=17,
+        upsample_initial_channel=16,
+        upsample_rates=[8, 8, 4],
+        upsample_kernel_sizes=[16, 16, 8],
+        resblock_kernel_sizes=[3],
+        resblock_dilation_sizes=[[1]],
+        duration_predictor_filter_channels=16,
+        duration_predictor_num_flows=2,
+        prior_encoder_num_flows=2,
+        prior_encoder_num_wavenet_layers=2,
+        posterior_encoder_num_wavenet_layers=2,
+        depth_separable_num_layers=2,
+        sampling_rate=16000,
+    )
+    torch.manual_seed(0)
+    return VitsSynthesizer("pt", model=VitsModel(config), tokenizer=tokenizer, max_seconds=60)
+
+
+async def test_tiny_vits_synthesizes_chunk_by_chunk(tiny_vits: VitsSynthesizer) -> None:
+    voice = await tiny_vits.synthesize(STORY_PT)
+    samples, _ = decode(voice)
+    assert voice.backend == "transformers" and voice.language == "pt"
+    assert voice.seconds > 0.5 and np.abs(samples).max() > 0.1
+
+
+def test_vits_needs_a_model_id_or_objects() -> None:
+    with pytest.raises(ValueError, match="model id"):
+        VitsSynthesizer("pt")

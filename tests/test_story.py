@@ -1,0 +1,240 @@
+"""Story stage: post-processing, the real SmolLM2 llama.cpp backend (seeded), and the transformers backend
+with a tiny random-weight GPT-2 and a word-level tokenizer built here (no downloads)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from pipeline.config import PipelineSettings
+from pipeline.story import (
+    GPT2_OPENER,
+    MAX_STORY_WORDS,
+    MIN_STORY_WORDS,
+    LlamaStoryWriter,
+    StoryError,
+    TransformersStoryWriter,
+    build_story_writer,
+    finish_story,
+    is_suitable,
+    smollm2_model_path,
+)
+
+# --- finish_story ------------------------------------------------------------------------------------
+
+
+def test_unfinished_tail_is_trimmed() -> None:
+    assert finish_story("The fox ran home. It jumped over the") == "The fox ran home."
+    assert finish_story('She smiled. "We made it!" Then the') == 'She smiled. "We made it!"'
+
+
+def test_chat_artefacts_titles_and_markdown_are_removed() -> None:
+    raw = (
+        "Sure! Here's a short story about a quiet lake:\n\n"
+        "Title: The Lake\n\n"
+        "**The lake** was calm. Mia swam to the *old* rock.<|im_end|>\n<|im_start|>user\nMore"
+    )
+    assert finish_story(raw) == "The lake was calm. Mia swam to the old rock."
+
+
+def test_bare_title_line_story_label_and_the_end_are_removed() -> None:
+    raw = "# The Quiet Lake\nStory: Mia walked to the end of the pier. She sat down.\n\nThe End."
+    assert finish_story(raw) == "Mia walked to the end of the pier. She sat down."
+
+
+def test_afterword_is_removed() -> None:
+    raw = "Mia found a shell. She kept it.\nNote: this story is 10 words long."
+    assert finish_story(raw) == "Mia found a shell. She kept it."
+
+
+def test_leading_echo_of_the_caption_is_removed() -> None:
+    raw = "A red lighthouse on a rocky coast. Tom lived there with his cat."
+    assert finish_story(raw, echo="a red lighthouse on a rocky coast.") == "Tom lived there with his cat."
+
+
+def test_paragraphs_are_kept_and_whitespace_normalised() -> None:
+    raw = "  It   was  dawn.\nThe birds sang.\n\n\n  Lia woke up.  "
+    assert finish_story(raw) == "It was dawn.\n\nThe birds sang.\n\nLia woke up."
+
+
+def test_repeats_are_dropped_and_a_final_ellipsis_becomes_a_full_stop() -> None:
+    raw = "The sea was calm. The sea was calm. Ana waited for the boat..."
+    assert finish_story(raw) == "The sea was calm. Ana waited for the boat."
+
+
+def test_long_story_is_cut_at_a_sentence_end_within_the_limit() -> None:
+    sentence = "The little boat sailed on across the quiet bay."  # 9 words
+    story = finish_story(" ".join([f"{sentence[:-1]} {i}." for i in range(30)]))
+    assert len(story.split()) <= MAX_STORY_WORDS
+    assert len(story.split()) > MAX_STORY_WORDS - 11
+    assert story.endswith(".")
+    assert finish_story("One two three. Four five six.", max_words=4) == "One two three."
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "<|im_end|>", "a story without any ending", "Title: Nothing"])
+def test_nothing_usable_gives_an_empty_string(raw: str) -> None:
+    assert finish_story(raw) == ""
+
+
+# --- llama writer logic with a scripted stand-in for llama.cpp ----------------------------------------
+
+
+class ScriptedLlama:
+    """Streams the given texts word by word, one per call, recording seeds and how far each was read."""
+
+    def __init__(self, *texts: str) -> None:
+        self.texts = list(texts)
+        self.seeds: list[int] = []
+        self.words_read: list[int] = []
+
+    def create_chat_completion(self, *, seed: int, stream: bool, **_: object):
+        assert stream
+        self.seeds.append(seed)
+        self.words_read.append(0)
+        text = self.texts[len(self.seeds) - 1]
+
+        def chunks():
+            for word in text.split(" "):
+                self.words_read[-1] += 1
+                yield {"choices": [{"delta": {"content": word + " "}}]}
+
+        return chunks()
+
+
+def sentences(n: int, extra: str = "") -> str:
+    return " ".join(f"Maya walked along the quiet shore {extra}number {i}." for i in range(n))
+
+
+def scripted_writer(*texts: str) -> tuple[LlamaStoryWriter, ScriptedLlama]:
+    writer = LlamaStoryWriter(PipelineSettings(story_seed=100))
+    fake = ScriptedLlama(*texts)
+    writer._llm = fake
+    return writer, fake
+
+
+def test_short_and_unsuitable_attempts_are_retried_with_new_seeds() -> None:
+    good = sentences(14)  # 112 words
+    writer, fake = scripted_writer("Too short.", sentences(14, "near the dead "), good)
+    assert writer.write_sync("a beach") == good
+    assert fake.seeds == [100, 101, 102]
+
+
+def test_best_attempt_is_kept_when_none_is_good() -> None:
+    writer, fake = scripted_writer(sentences(3), sentences(9), sentences(5))
+    assert writer.write_sync("a beach") == sentences(9)
+    assert len(fake.seeds) == 3
+
+
+def test_generation_stops_once_past_the_word_limit() -> None:
+    writer, fake = scripted_writer(sentences(60))  # 480 words offered
+    story = writer.write_sync("a beach")
+    assert fake.words_read == [MAX_STORY_WORDS + 1]
+    assert len(story.split()) <= MAX_STORY_WORDS and story.endswith(".")
+
+
+def test_no_sentence_at_all_raises() -> None:
+    writer, _ = scripted_writer("and then", "the", "so")
+    with pytest.raises(StoryError):
+        writer.write_sync("a beach")
+
+
+def test_is_suitable_flags_dark_themes() -> None:
+    assert is_suitable("Maya found a shell on the warm sand.")
+    assert not is_suitable("They found a dead bird on the sand.")
+    assert not is_suitable("The old sailor was killed in the storm.")
+
+
+# --- llama.cpp + SmolLM2 (real model) ----------------------------------------------------------------
+
+CAPTIONS = {
+    "a red lighthouse on a rocky coast": {"lighthouse", "coast", "sea", "ocean", "waves", "cliff", "shore"},
+    "a dog playing in the snow": {"dog", "snow", "snowy", "puppy", "winter"},
+    "a field of sunflowers under a blue sky": {"sunflower", "sunflowers", "field", "flowers", "sky"},
+}
+
+
+@pytest.fixture(scope="module")
+def llama_writer() -> LlamaStoryWriter:
+    # One thread: llama.cpp's OpenMP threads spin, and with two of them a busy machine (other tests,
+    # other processes) slows generation ten-fold; one thread keeps this test's time steady.
+    writer = LlamaStoryWriter(PipelineSettings(story_seed=7, llama_threads=1))
+    writer.load()
+    return writer
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("caption", list(CAPTIONS))
+async def test_llama_story_is_a_clean_story_about_the_caption(caption: str, llama_writer: LlamaStoryWriter) -> None:
+    story = await llama_writer.write(caption)
+    words = re.findall(r"[a-z]+", story.lower())
+    assert MIN_STORY_WORDS <= len(story.split()) <= MAX_STORY_WORDS, story
+    assert story[-1] in ".!?" or (story[-2] in ".!?" and story[-1] in "\"'”’"), story
+    assert "<|" not in story and "title" not in story.lower() and "*" not in story
+    assert not story.lower().startswith(caption)
+    assert not story.lower().startswith(("sure", "here"))
+    assert CAPTIONS[caption] & set(words), story
+
+
+def test_model_file_is_found_without_importing_the_plugin() -> None:
+    path = smollm2_model_path()
+    assert path.suffix == ".gguf" and path.stat().st_size > 50_000_000
+
+
+def test_build_story_writer_picks_the_backend() -> None:
+    assert isinstance(build_story_writer(PipelineSettings()), LlamaStoryWriter)
+    assert isinstance(build_story_writer(PipelineSettings(story_backend="transformers")), TransformersStoryWriter)
+
+
+# --- transformers (tiny random GPT-2) ----------------------------------------------------------------
+
+# Capitalised words after ". ! ?" make sentence ends, so random weights still give whole sentences.
+VOCAB_WORDS = (
+    *("Here", "is", "a", "short", "story", "about", "lake", "mountains", "Once", "upon", "time", ","),
+    *("there", "was", "girl", "boy", "dog", "cat", "who", "lived", "near", "the", "water", "and"),
+    *(".", "!", "?", "She", "He", "It", "The", "ran", "swam", "saw", "sun"),
+)
+
+
+@pytest.fixture(scope="module")
+def tiny_gpt2() -> tuple[object, object]:
+    import torch
+    from tokenizers import Tokenizer
+    from tokenizers.models import WordLevel
+    from tokenizers.pre_tokenizers import Whitespace
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    specials = ["[UNK]", "<|endoftext|>"]
+    vocab = {token: i for i, token in enumerate(dict.fromkeys([*specials, *VOCAB_WORDS]))}
+    backend = Tokenizer(WordLevel(vocab, unk_token="[UNK]"))
+    backend.pre_tokenizer = Whitespace()
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend, unk_token="[UNK]", eos_token="<|endoftext|>", pad_token="<|endoftext|>"
+    )
+    torch.manual_seed(0)
+    # No eos id in the config: the random model would otherwise stop after a few tokens.
+    config = GPT2Config(
+        vocab_size=len(vocab), n_positions=512, n_layer=2, n_head=2, n_embd=32, bos_token_id=None, eos_token_id=None
+    )
+    return GPT2LMHeadModel(config), tokenizer
+
+
+async def test_transformers_story_is_a_finished_continuation(tiny_gpt2: tuple[object, object]) -> None:
+    model, tokenizer = tiny_gpt2
+    settings = PipelineSettings(story_backend="transformers", story_seed=3, story_max_tokens=120)
+    writer = TransformersStoryWriter(settings, model=model, tokenizer=tokenizer)
+    story = await writer.write("a lake in the mountains")
+    assert isinstance(story, str) and story
+    assert story.startswith(GPT2_OPENER)  # the story opener is kept ...
+    assert "Here is a short story" not in story and "lake in the mountains" not in story  # ... the prompt is not
+    assert story == finish_story(story)  # already finished: ends on a sentence, nothing left to clean
+    assert story.rstrip("\"'”’")[-1] in ".!?"
+    assert len(story.split()) <= MAX_STORY_WORDS
+
+
+async def test_transformers_without_a_complete_sentence_raises(tiny_gpt2: tuple[object, object]) -> None:
+    model, tokenizer = tiny_gpt2
+    settings = PipelineSettings(story_backend="transformers", story_seed=3, story_max_tokens=1)
+    writer = TransformersStoryWriter(settings, model=model, tokenizer=tokenizer)
+    with pytest.raises(StoryError):
+        await writer.write("a lake in the mountains")
