@@ -13,6 +13,8 @@ from typing import Literal
 
 from aiohttp import web
 
+from .loopback import serve_on_loopback
+
 Mode = Literal["ok", "error", "garbage", "hang"]
 
 
@@ -45,12 +47,7 @@ class FakeGoogleTranslate:
     async def start(self) -> str:
         app = web.Application()
         app.router.add_get("/translate_a/single", self._translate)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
+        self._runner, self.url = await serve_on_loopback(app)
         return self.url
 
     async def stop(self) -> None:

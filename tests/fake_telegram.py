@@ -37,6 +37,8 @@ import aiohttp
 from aiohttp import web
 from PIL import Image, UnidentifiedImageError
 
+from .loopback import serve_on_loopback
+
 T = TypeVar("T")
 Params = dict[str, Any]
 
@@ -537,12 +539,7 @@ class FakeTelegram:
         app.router.add_route("GET", "/bot{token}/{method}", self._handle_api)
         app.router.add_route("POST", "/bot{token}/{method}", self._handle_api)
         app.router.add_route("GET", "/file/bot{token}/{file_path:.+}", self._handle_file)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.root = f"http://127.0.0.1:{port}"
+        self._runner, self.root = await serve_on_loopback(app, access_log=None, shutdown_timeout=2.0)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

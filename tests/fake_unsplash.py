@@ -17,6 +17,8 @@ from typing import Any
 from aiohttp import web
 from PIL import Image
 
+from .loopback import serve_on_loopback
+
 PHOTO_ID = "fakeId123"
 AUTHOR = "Ana Fotógrafa"
 
@@ -101,12 +103,7 @@ class FakeUnsplash:
         app.router.add_get("/photos/random", self._random)
         app.router.add_get("/photos/{ident}/download", self._download)
         app.router.add_get("/images/{name}", self._image)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
+        self._runner, self.url = await serve_on_loopback(app)
         return self.url
 
     async def stop(self) -> None:

@@ -31,6 +31,8 @@ from pipeline.config import PipelineSettings
 from pipeline.errors import FetchError, InvalidImageError
 from pipeline.images import decode_image
 
+from .loopback import serve_on_loopback
+
 DATA = Path(__file__).parent / "data"
 PHOTOS = ("mountain.jpg", "lake_sunset.jpg", "forest_path.jpg", "foggy_pier.jpg")
 MAX_BYTES = 1_000_000
@@ -353,12 +355,8 @@ async def photo_server():
     app.router.add_get("/endless.jpg", endless)
     app.router.add_get("/huge.jpg", declared_huge)
     app.router.add_get("/loop", loop)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    yield f"http://{host}:{port}"
+    runner, root = await serve_on_loopback(app)
+    yield root
     await runner.cleanup()
 
 

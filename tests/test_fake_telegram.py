@@ -27,6 +27,7 @@ from telegram.ext import (
 )
 
 from tests.fake_telegram import FakeTelegram, command_entities, parse_html, parse_markdown_v2
+from tests.loopback import serve_on_loopback
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -264,13 +265,9 @@ async def test_get_updates_long_poll_offset_and_webhook(tg: FakeTelegram, bot: B
 
     receiver = web.Application()
     receiver.router.add_post("/hook", hook)
-    runner = web.AppRunner(receiver, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
+    runner, root = await serve_on_loopback(receiver, access_log=None)
     try:
-        port = runner.addresses[0][1]
-        await bot.set_webhook(f"http://127.0.0.1:{port}/hook", secret_token="s3cret", drop_pending_updates=True)
+        await bot.set_webhook(f"{root}/hook", secret_token="s3cret", drop_pending_updates=True)
         with pytest.raises(Exception, match="Conflict"):
             await bot.get_updates()
         tg.text(USER, USER, "via webhook")
