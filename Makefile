@@ -7,6 +7,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# glibc makes a malloc arena per thread; the model threads then hold on to freed memory.
+# Two arenas: about 80 MB less resident memory under load, same speed (see README "Desempenho").
+export MALLOC_ARENA_MAX := 2
+
 .PHONY: setup run demo test test-fast lint bench loadtest clean
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-models.txt scripts/setup-system.sh

@@ -393,6 +393,7 @@ class PiperSynthesizer(_Synthesizer):
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.enable_mem_pattern = False  # memory patterns cache per input length: -150 MB peak, same speed
         config = json.loads(Path(f"{self.model_path}.json").read_text(encoding="utf-8"))
         self._voice = PiperVoice(
             config=PiperConfig.from_dict(config),

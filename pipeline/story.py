@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from .config import PipelineSettings
 from .errors import PipelineError
 from .translate import split_sentences
-from .workers import run_cpu
+from .workers import own_thread, run_cpu, run_in
 
 log = logging.getLogger(__name__)
 
@@ -218,8 +218,12 @@ class LlamaStoryWriter:
         self.retries = retries
         self._llm: Any = None
         self._lock = threading.Lock()  # llama.cpp contexts are not re-entrant; also guards loading
+        self._thread = own_thread("llama")  # always the same OS thread: one OpenMP team (see own_thread)
 
     def load(self) -> None:
+        self._thread.submit(self._load).result()
+
+    def _load(self) -> None:
         with self._lock:
             self._load_locked()
 
@@ -275,7 +279,7 @@ class LlamaStoryWriter:
         return best
 
     async def write(self, caption: str) -> str:
-        return await run_cpu(self.write_sync, caption)
+        return await run_in(self._thread, self.write_sync, caption)
 
 
 # --- transformers backend (GPT-2 family) -------------------------------------------------------------
