@@ -7,25 +7,20 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Literal
 
 from aiohttp import web
 
-from .loopback import serve_on_loopback
+from .loopback import LoopbackFake
 
 Mode = Literal["ok", "error", "garbage", "hang"]
 
 
-class FakeGoogleTranslate:
+class FakeGoogleTranslate(LoopbackFake):
     def __init__(self, hang_s: float = 10.0) -> None:
+        super().__init__(hang_s)
         self.mode: Mode = "ok"
-        self.hang_s = hang_s
         self.requests: list[dict[str, str]] = []
-        self._runner: web.AppRunner | None = None
-        self._released = asyncio.Event()
-        self.url = ""
 
     @staticmethod
     def translation_of(text: str) -> str:
@@ -38,19 +33,10 @@ class FakeGoogleTranslate:
         if self.mode == "garbage":
             return web.Response(text="<html>captcha</html>", content_type="text/html")
         if self.mode == "hang":
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._released.wait(), self.hang_s)
+            await self.hang()
         text = request.query.get("q", "")
         body = [[[self.translation_of(text), text, None, None, 3]], None, request.query.get("sl", "en")]
         return web.json_response(body)
 
-    async def start(self) -> str:
-        app = web.Application()
-        app.router.add_get("/translate_a/single", self._translate)
-        self._runner, self.url = await serve_on_loopback(app)
-        return self.url
-
-    async def stop(self) -> None:
-        self._released.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
+    def add_routes(self, router: web.UrlDispatcher) -> None:
+        router.add_get("/translate_a/single", self._translate)

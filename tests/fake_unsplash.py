@@ -8,8 +8,6 @@ point back at this server), "bad_json", "hang" (waits at most `hang_s`, never pa
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +15,7 @@ from typing import Any
 from aiohttp import web
 from PIL import Image
 
-from .loopback import serve_on_loopback
+from .loopback import LoopbackFake
 
 PHOTO_ID = "fakeId123"
 AUTHOR = "Ana Fotógrafa"
@@ -39,17 +37,14 @@ def landscape_jpeg(width: int = 96, height: int = 64) -> bytes:
     return buf.getvalue()
 
 
-class FakeUnsplash:
+class FakeUnsplash(LoopbackFake):
     def __init__(self, hang_s: float = 5.0) -> None:
+        super().__init__(hang_s)
         self.mode: str | int = "ok"
         self.remaining: int | None = 49
-        self.hang_s = hang_s
         self.image = landscape_jpeg()
         self.download_location: str | None = None  # override the one pointing back here
         self.requests: list[Recorded] = []
-        self._runner: web.AppRunner | None = None
-        self._released = asyncio.Event()
-        self.url = ""
 
     def requests_to(self, path: str) -> list[Recorded]:
         return [r for r in self.requests if r.path == path]
@@ -84,8 +79,7 @@ class FakeUnsplash:
         if self.mode == "bad_json":
             return web.Response(text="<html>oops</html>", content_type="text/html", headers=self._headers())
         if self.mode == "hang":
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._released.wait(), self.hang_s)
+            await self.hang()
         return web.json_response(self.photo_json(), headers=self._headers())
 
     async def _download(self, request: web.Request) -> web.Response:
@@ -98,22 +92,7 @@ class FakeUnsplash:
             return web.Response(status=404, text="gone")
         return web.Response(body=self.image, content_type="image/jpeg")
 
-    async def start(self) -> str:
-        app = web.Application()
-        app.router.add_get("/photos/random", self._random)
-        app.router.add_get("/photos/{ident}/download", self._download)
-        app.router.add_get("/images/{name}", self._image)
-        self._runner, self.url = await serve_on_loopback(app)
-        return self.url
-
-    async def stop(self) -> None:
-        self._released.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def __aenter__(self) -> FakeUnsplash:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
+    def add_routes(self, router: web.UrlDispatcher) -> None:
+        router.add_get("/photos/random", self._random)
+        router.add_get("/photos/{ident}/download", self._download)
+        router.add_get("/images/{name}", self._image)
