@@ -117,10 +117,7 @@ async def tell_story(context: ContextTypes.DEFAULT_TYPE, request: StoryRequest, 
             finally:
                 services.media.revoke(item.token)
         except InvalidImageError as exc:
-            max_mb = services.settings.max_image_bytes // (1024 * 1024)
-            await reply(
-                context, request, texts.INVALID_IMAGE.get(exc.reason, texts.NOT_AN_IMAGE_DOCUMENT).format(max_mb=max_mb)
-            )
+            await reply(context, request, invalid_image_text(exc.reason, services.settings.max_image_bytes))
         except FetchError:
             await reply(context, request, texts.DOWNLOAD_FAILED)
         except StageError:
