@@ -89,7 +89,7 @@ class MediaServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = self._runner.addresses[0][1]  # the real port when 0 asked for a free one
         self._cleanup_task = asyncio.create_task(self._cleanup_loop())
         log.info("media server listening", extra={"base_url": self.base_url})
 

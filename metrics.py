@@ -196,7 +196,7 @@ class Monitor:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = self._runner.addresses[0][1]  # the real port when 0 asked for a free one
         log.info("health and metrics listening", extra={"host": self.host, "port": self.port})
 
     async def stop(self) -> None:
