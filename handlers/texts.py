@@ -33,7 +33,7 @@ HELP = (
     "• /sobre — créditos dos modelos, das vozes e das fotos.\n\n"
     "<b>Em grupos</b>\n"
     "Responda a uma foto com /historia, ou envie a foto com a legenda /historia.\n\n"
-    "Tudo roda no nosso servidor, sem serviços externos: as fotos são apagadas em minutos."
+    "Por padrão tudo roda no nosso servidor, sem serviços externos, e as fotos são apagadas em minutos."
 )
 
 ABOUT = (
@@ -93,7 +93,7 @@ STORY_EXPIRED = "Essa história já não está guardada comigo. 🗂️"
 VOICE_CAPTION = {"pt": "🎙️ Narração em português", "en": "🎙️ Narração em inglês"}
 
 STAGE_FAILED = {
-    "story": "😔 Desculpe, não consegui escrever a história desta vez. Tente de novo com /historia ou outra foto.",
+    "story": "😔 Desculpe, não consegui escrever a história desta vez. Envie a foto outra vez e eu tento de novo.",
     "speech": "😔 Desculpe, a narração falhou desta vez — mas a história está aí em cima.",
     "translate_caption": "(Não consegui traduzir a legenda; segue em inglês.)",
     "translate_story": "(Não consegui traduzir a história; segue em inglês.)",
@@ -101,6 +101,5 @@ STAGE_FAILED = {
 PIPELINE_FAILED = "😔 Desculpe, não consegui olhar essa foto agora. Tente de novo em instantes."
 
 RANDOM_PHOTO_CAPTION = "🏞️ {credit}"
-RANDOM_FAILED = "😔 Não consegui buscar uma paisagem agora. Tente de novo em instantes."
 
 ERROR = "😔 Ops, algo deu errado do meu lado. Já anotei o problema (código <code>{request_id}</code>)."
