@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 # Two arenas: about 80 MB less resident memory under load, same speed (see README "Desempenho").
 export MALLOC_ARENA_MAX := 2
 
-.PHONY: setup run demo test test-fast lint bench loadtest clean
+.PHONY: setup run demo test test-fast lint bench caption-eval loadtest clean image image-test
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-models.txt scripts/setup-system.sh
 	bash scripts/setup-system.sh
@@ -40,8 +40,21 @@ lint: setup
 bench: setup
 	$(BIN)/python -m bench
 
+# What the bot sees: captions and stories on the everyday photo set and the gallery (README, "What the bot sees").
+caption-eval: setup
+	$(BIN)/python -m bench.caption_eval
+
 loadtest: setup
 	$(BIN)/python -m tests.loadtest
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache
+
+# The image without a Docker engine (root; buildah and debootstrap from Debian): docs/DEPLOY.md,
+# "Building and testing the image without Docker". Too slow for every CI run; run both before each release.
+image:
+	bash scripts/image.sh
+
+image-test: image
+	test -x $(BIN)/python || $(MAKE) setup
+	$(BIN)/python -m scripts.image_test

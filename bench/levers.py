@@ -108,13 +108,16 @@ def llama_grid(repeats: int = 3) -> list[dict[str, Any]]:
     """Prompt evaluation (the whole story prompt) and decoding speed for n_threads × n_batch."""
     from llama_cpp import Llama
 
+    from pipeline.facts import PhotoFacts
     from pipeline.story import smollm2_model_path, story_messages
 
     rows = []
     for threads in (1, 2):
         for batch in (64, 512):
             llm = Llama(str(smollm2_model_path()), n_ctx=1024, n_batch=batch, n_threads=threads, verbose=False)
-            prompt = llm.tokenize(str(story_messages("a snowy mountain peak", "Lena")).encode())
+            prompt = llm.tokenize(
+                str(story_messages(PhotoFacts("a snowy mountain peak", "a mountain peak"), "Lena")).encode()
+            )
             prompt_s, decode_s = [], []
             for _ in range(repeats):
                 llm.reset()

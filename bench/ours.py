@@ -82,7 +82,8 @@ async def measure_stages(pipeline: Pipeline, photos: list[Photo], repeats: int) 
             )
             out.samples["decode"].append(seconds)
         for _ in range(repeats):
-            seconds, caption_en = await timed(b.captioner.caption(loaded.image))
+            seconds, facts = await timed(b.captioner.caption(loaded.image))
+            caption_en = facts.caption
             out.samples["caption"].append(seconds)
         for _ in range(repeats):
             seconds, caption_pt = await timed(b.translator.translate(caption_en))
@@ -90,7 +91,7 @@ async def measure_stages(pipeline: Pipeline, photos: list[Photo], repeats: int) 
 
         llm = getattr(b.story_writer, "_llm", None)  # the llama.cpp backend: look inside its generation
         with _watch_llama(llm) as (attempts, evals, samples):
-            seconds, story_en = await timed(b.story_writer.write(caption_en))
+            seconds, story_en = await timed(b.story_writer.write(facts))
         out.samples["story"].append(seconds)
         tokens = None
         if llm is not None:

@@ -67,7 +67,7 @@ class BotSettings(PipelineSettings):
 
     def secrets(self) -> list[str]:
         """Every secret value set, for log redaction."""
-        values = [self.telegram_bot_token, self.webhook_secret, self.unsplash_access_key]
+        values = [self.telegram_bot_token, self.webhook_secret, self.unsplash_access_key, self.openai_api_key]
         found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
         queue_password = urlsplit(self.queue_url).password if self.queue_url else None
         return found + ([queue_password] if queue_password else [])

@@ -6,6 +6,7 @@ configuration, never an `if` spread through the code. The defaults are the offli
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
@@ -24,7 +25,11 @@ class PipelineSettings(BaseSettings):
     fetch_max_redirects: int = 3
 
     # Caption.
-    caption_backend: Literal["classifier", "blip"] = "classifier"
+    caption_backend: Literal["classifier", "blip", "openai"] = "classifier"
+    caption_classifier: Literal["lite0", "lite1", "lite2"] = Field(
+        "lite0", description="EfficientNet-Lite variant of the offline captioner (see README: caption-eval)"
+    )
+    caption_faces: bool = Field(True, description="find faces (MTCNN) so the caption can name people")
     blip_model_id: str = "Salesforce/blip-image-captioning-base"
     torch_threads: int = Field(
         1,
@@ -33,12 +38,27 @@ class PipelineSettings(BaseSettings):
     )
 
     # Story.
-    story_backend: Literal["llama", "transformers"] = "llama"
+    story_backend: Literal["llama", "transformers", "openai"] = "llama"
     story_model_id: str = Field("gpt2", description="Hugging Face id for the transformers backend")
     story_temperature: float = 0.7
     story_seed: int | None = Field(None, description="fixed seed for reproducible stories; None = random")
     story_max_tokens: int = 260
     llama_threads: int = Field(2, description="llama.cpp threads (this machine has 2 cores)")
+    story_model_path: Path | None = Field(
+        None, description="any local GGUF chat model for the llama backend; None = the packaged SmolLM2-135M"
+    )
+
+    # Bring your own model (caption_backend / story_backend = "openai"): any OpenAI-compatible chat-completions
+    # server (Ollama, llama.cpp server, vLLM, a cloud API); on any failure the offline backend answers instead.
+    openai_base_url: str = Field(
+        "http://127.0.0.1:11434/v1", description="API root ending before /chat/completions (default: local Ollama)"
+    )
+    openai_api_key: SecretStr | None = Field(None, description="sent as 'Authorization: Bearer KEY' when set")
+    openai_caption_model: str = Field("llava", description="a vision chat model, for caption_backend=openai")
+    openai_story_model: str = Field("llama3.2", description="a chat model, for story_backend=openai")
+    openai_timeout_s: float = Field(
+        30.0, description="time budget of one request; past it the offline backend answers instead"
+    )
 
     # Translation.
     translate_backend: Literal["offline", "googletrans"] = "offline"

@@ -20,6 +20,7 @@ from typing import Any, Protocol, TypeVar
 from .caption import Captioner, build_captioner
 from .config import Language, PipelineSettings
 from .errors import PipelineError, StageError, StageTimeout
+from .facts import PhotoFacts
 from .images import ImageSource, LoadedImage, decode_image, read_source
 from .speech import Voice, VoiceSynthesizer, build_synthesizer
 from .story import StoryWriter, build_story_writer
@@ -48,6 +49,7 @@ class StageStarted:
 class CaptionReady:
     caption_en: str
     caption_pt: str
+    facts: PhotoFacts | None = None  # what the caption is made of (the story's input)
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class PipelineResult:
 
     caption_en: str | None = None
     caption_pt: str | None = None
+    facts: PhotoFacts | None = None
     story_en: str | None = None
     story_pt: str | None = None
     voice: Voice | None = None
@@ -84,8 +87,8 @@ class PipelineResult:
 
     def apply(self, event: Event) -> None:
         match event:
-            case CaptionReady(caption_en, caption_pt):
-                self.caption_en, self.caption_pt = caption_en, caption_pt
+            case CaptionReady(caption_en, caption_pt, facts):
+                self.caption_en, self.caption_pt, self.facts = caption_en, caption_pt, facts
             case StoryReady(story_en, story_pt):
                 self.story_en, self.story_pt = story_en, story_pt
             case VoiceReady(voice):
@@ -97,6 +100,7 @@ class PipelineResult:
         return {
             "caption_pt": self.caption_pt,
             "caption_en": self.caption_en,
+            "facts": self.facts.to_dict() if self.facts else None,
             "story_pt": self.story_pt,
             "story_en": self.story_en,
             "voice_language": self.voice.language if self.voice else None,
@@ -213,16 +217,17 @@ class Pipeline:
             yield StageStarted(Stage.DECODE)
             loaded = await self._timed(Stage.DECODE, lambda: self.load_image(source), timings, wrap=False)
             yield StageStarted(Stage.CAPTION)
-            caption_en = await self._timed(Stage.CAPTION, lambda: b.captioner.caption(loaded.image), timings)
+            facts = await self._timed(Stage.CAPTION, lambda: b.captioner.caption(loaded.image), timings)
+            caption_en = facts.caption
 
             caption_pt_task = start(Stage.TRANSLATE_CAPTION, lambda: b.translator.translate(caption_en))
-            story_task = start(Stage.STORY, lambda: b.story_writer.write(caption_en))
+            story_task = start(Stage.STORY, lambda: b.story_writer.write(facts))
             try:
                 caption_pt = await caption_pt_task
             except StageError as exc:
                 yield StageFailed(Stage.TRANSLATE_CAPTION, exc)
                 caption_pt = caption_en
-            yield CaptionReady(caption_en, caption_pt)
+            yield CaptionReady(caption_en, caption_pt, facts)
 
             yield StageStarted(Stage.STORY)
             try:

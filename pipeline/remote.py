@@ -46,6 +46,7 @@ from redis.exceptions import RedisError
 from .config import Language, PipelineSettings
 from .core import CaptionReady, Event, Pipeline, Stage, StageFailed, StageStarted, StoryReady, VoiceReady
 from .errors import FetchError, InvalidImageError, PipelineError, StageError, StageTimeout
+from .facts import PhotoFacts
 from .images import ImageSource, is_url, read_source
 from .speech import Voice
 
@@ -110,8 +111,8 @@ def encode_event(event: Event) -> dict[str, Any]:
     match event:
         case StageStarted(stage):
             return {"kind": "started", "stage": stage.value}
-        case CaptionReady(caption_en, caption_pt):
-            return {"kind": "caption", "en": caption_en, "pt": caption_pt}
+        case CaptionReady(caption_en, caption_pt, facts):
+            return {"kind": "caption", "en": caption_en, "pt": caption_pt, "facts": facts and facts.to_dict()}
         case StoryReady(story_en, story_pt):
             return {"kind": "story", "en": story_en, "pt": story_pt}
         case VoiceReady(voice):
@@ -127,7 +128,8 @@ def decode_event(fields: dict[str, Any]) -> Event:
         case "started":
             return StageStarted(Stage(fields["stage"]))
         case "caption":
-            return CaptionReady(fields["en"], fields["pt"])
+            facts = fields.get("facts")
+            return CaptionReady(fields["en"], fields["pt"], PhotoFacts.from_dict(facts) if facts else None)
         case "story":
             return StoryReady(fields["en"], fields["pt"])
         case "voice":
@@ -353,8 +355,22 @@ def build_pipeline(settings: PipelineSettings) -> Pipeline | RemotePipeline:
 
 
 @dataclass
-class _Replay:
-    """Stands in for the captioner or the story writer on a re-run, answering what the first run produced."""
+class _ReplayedCaption:
+    """Stands in for the captioner on a re-run, answering what the first run saw."""
+
+    facts: PhotoFacts
+    name: str = "replay"
+
+    def load(self) -> None:
+        pass
+
+    async def caption(self, image: Image.Image) -> PhotoFacts:
+        return self.facts
+
+
+@dataclass
+class _ReplayedStory:
+    """Stands in for the story writer on a re-run, answering the story the first run wrote."""
 
     text: str
     name: str = "replay"
@@ -362,10 +378,7 @@ class _Replay:
     def load(self) -> None:
         pass
 
-    async def caption(self, image: Image.Image) -> str:
-        return self.text
-
-    async def write(self, caption: str) -> str:
+    async def write(self, facts: PhotoFacts) -> str:
         return self.text
 
 
@@ -393,10 +406,11 @@ async def _lease(redis: ArqRedis, job_id: str, lease_s: float) -> AsyncIterator[
 
 def _replaying(pipeline: Pipeline, checkpoint: dict[str, str]) -> Pipeline:
     backends = pipeline.backends
-    if "caption_en" in checkpoint:
-        backends = dataclasses.replace(backends, captioner=_Replay(checkpoint["caption_en"]))
+    if "facts" in checkpoint:
+        facts = PhotoFacts.from_dict(json.loads(checkpoint["facts"]))
+        backends = dataclasses.replace(backends, captioner=_ReplayedCaption(facts))
     if "story_en" in checkpoint:
-        backends = dataclasses.replace(backends, story_writer=_Replay(checkpoint["story_en"]))
+        backends = dataclasses.replace(backends, story_writer=_ReplayedStory(checkpoint["story_en"]))
     return Pipeline(pipeline.settings, backends)
 
 
@@ -443,8 +457,8 @@ async def story_job(ctx: dict[str, Any], photo: dict[str, str], voice_language: 
 def _checkpoint(event: Event) -> dict[str, str] | None:
     """What a re-run must replay to tell the same story: the English caption and story, once they exist."""
     match event:
-        case CaptionReady(caption_en, _):
-            return {"caption_en": caption_en}
+        case CaptionReady(caption_en, _, facts):
+            return {"facts": json.dumps((facts or PhotoFacts(caption_en)).to_dict())}
         case StoryReady(story_en, _):
             return {"story_en": story_en}
     return None

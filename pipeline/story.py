@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from .config import PipelineSettings
 from .errors import PipelineError
+from .facts import PhotoFacts
 from .translate import split_sentences
 from .workers import own_thread, run_cpu, run_in
 
@@ -41,7 +42,9 @@ class StoryWriter(Protocol):
 
     def load(self) -> None: ...
 
-    async def write(self, caption: str) -> str: ...
+    async def write(self, facts: PhotoFacts) -> str:
+        """The photo's facts → a short English story (whole sentences, no title)."""
+        ...
 
 
 # --- post-processing ---------------------------------------------------------------------------------
@@ -137,18 +140,23 @@ def word_count(text: str) -> int:
     return len(text.split())
 
 
-# --- llama.cpp backend -------------------------------------------------------------------------------
+# --- the prompt: facts in, an opening line that names the subject ---------------------------------------
 
 SYSTEM_PROMPT = (
     "You are a storyteller. You write short, warm stories for readers of all ages. "
     "Each story has a named main character, a small problem, and a happy ending."
 )
-USER_PROMPT = "Write a short story (about 100 words) inspired by this picture: {caption}. The main character is {name}."
+USER_PROMPT = (
+    "Write a short story (about 100 words) inspired by this picture.\n{facts}\n"
+    "The main character is {name}. The story must be about what is in the picture."
+)
 # One worked example teaches the 135M model the length, the shape (beginning, problem, happy end) and
 # the plain-prose format far better than instructions alone. Everything up to the last message is the
-# same for every story, so llama.cpp reuses its evaluated prefix (~230 tokens, ~0.7 s on one core);
+# same for every story, so llama.cpp reuses its evaluated prefix (~250 tokens, ~0.7 s on one core);
 # the hero's name varies in the last message only, because the model otherwise copies the example's.
-EXAMPLE_CAPTION = "an old bicycle leaning against a brick wall"
+EXAMPLE_FACTS = PhotoFacts(
+    caption="an old bicycle leaning against a brick wall", subject="a bicycle", setting="outdoors", light="overcast"
+)
 EXAMPLE_HERO = "Lena"
 EXAMPLE_STORY = (
     "Every morning, Lena rode her grandfather's old green bicycle to the bakery at the end of the street. "
@@ -158,7 +166,69 @@ EXAMPLE_STORY = (
     "greasy links. When the bicycle was ready, he gave Lena a warm loaf for the road. From that day on, "
     "Lena always stopped to share her breakfast at the bakery, and the old bicycle never felt old again."
 )
-HERO_NAMES = ("Tomas", "Maya", "Leo", "Clara", "Rafael", "Nina", "Theo", "Ana", "Hugo", "Iris", "Sam", "Bia")
+# Names the offline translator keeps as they are (tests/test_translate.py checks each one): "Leo" became
+# "Leão" and "Iris" "Íris", so they are not here.
+HERO_NAMES = ("Tomas", "Maya", "Clara", "Rafael", "Nina", "Theo", "Ana", "Hugo", "Sofia", "Bruno", "Lucas", "Bia")
+FRIEND_NAMES = ("Pedro", "Julia", "Marco", "Lara", "Davi", "Alice")
+
+# The story's first sentence is ours: it names the photo's subject (a 135M model often drifts away from
+# it) and varies the opening, which the model would otherwise make the same every time.
+THING_OPENERS = (
+    "It all began with {subject}.",
+    "{hero} first noticed {subject} on an ordinary {daypart}.",
+    "Nobody paid much attention to {subject}, except {hero}.",
+    "The day {hero} found {subject}, everything changed.",
+    "{hero} had always dreamed of {subject} like this one.",
+    "On a quiet {daypart}, {hero} stopped in front of {subject}.",
+)
+PEOPLE_OPENERS = {
+    1: (
+        "{hero} smiled, because today was going to be special.",
+        "Everyone in town knew {hero}.",
+        "{hero} had a secret that nobody knew.",
+    ),
+    2: (
+        "{hero} and {friend} had been friends for as long as they could remember.",
+        "{hero} and {friend} met on a {daypart} they would never forget.",
+    ),
+    3: ("{hero} and {friends} had a plan.", "The whole group was there, and {hero} was the last to arrive."),
+}
+DAYPARTS = {"night": "night", "sunset": "evening", "dusk": "evening", "fog": "foggy morning"}
+
+
+def story_opener(facts: PhotoFacts, hero: str, rng: random.Random) -> str:
+    """The first sentence of the story, naming the subject (or the people) of the photo."""
+    daypart = DAYPARTS.get(facts.light or "", rng.choice(("morning", "afternoon", "day")))
+    friend = rng.choice(FRIEND_NAMES)
+    if facts.people:
+        template = rng.choice(PEOPLE_OPENERS[min(facts.people, 3)])
+    elif facts.subject:
+        template = rng.choice(THING_OPENERS)
+    else:
+        return ""
+    text = template.format(
+        hero=hero, friend=friend, friends=f"{friend} and the others", subject=facts.subject, daypart=daypart
+    )
+    return text[0].upper() + text[1:]
+
+
+def story_messages(facts: PhotoFacts, hero: str) -> list[dict[str, str]]:
+    """The chat for one story: system rules, the worked example, then the photo's facts and the hero."""
+    return [
+        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "user", "content": USER_PROMPT.format(facts=EXAMPLE_FACTS.describe_for_prompt(), name=EXAMPLE_HERO)},
+        {"role": "assistant", "content": EXAMPLE_STORY},
+        {"role": "user", "content": USER_PROMPT.format(facts=facts.describe_for_prompt(), name=hero)},
+    ]
+
+
+def chatml_prompt(messages: list[dict[str, str]], answer_start: str) -> str:
+    """The ChatML text SmolLM2 was tuned on, with the assistant's answer begun by `answer_start`."""
+    turns = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
+    return f"{turns}<|im_start|>assistant\n{answer_start}"
+
+
+# --- llama.cpp backend -------------------------------------------------------------------------------
 
 
 def smollm2_model_path() -> Path:
@@ -172,16 +242,6 @@ def smollm2_model_path() -> Path:
     if not files:
         raise FileNotFoundError(f"no .gguf model in {folder}")
     return files[0]
-
-
-def story_messages(caption: str, hero: str) -> list[dict[str, str]]:
-    """The chat for one story: system rules, the worked example, then the caption and hero."""
-    return [
-        {"role": "system", "content": SYSTEM_PROMPT},
-        {"role": "user", "content": USER_PROMPT.format(caption=EXAMPLE_CAPTION, name=EXAMPLE_HERO)},
-        {"role": "assistant", "content": EXAMPLE_STORY},
-        {"role": "user", "content": USER_PROMPT.format(caption=caption.strip().rstrip("."), name=hero)},
-    ]
 
 
 # Words that have no place in a story for a general audience; a story using them is retried.
@@ -239,26 +299,29 @@ class LlamaStoryWriter:
                 verbose=False,
             )  # no seed here: every generation passes its own
 
-    def _generate(self, caption: str, seed: int) -> str:
-        hero = random.Random(seed).choice(HERO_NAMES)
-        stream = self._llm.create_chat_completion(
-            messages=story_messages(caption, hero),
+    def _generate(self, facts: PhotoFacts, seed: int) -> str:
+        rng = random.Random(seed)
+        hero = rng.choice(HERO_NAMES)
+        opener = story_opener(facts, hero, rng)
+        stream = self._llm.create_completion(
+            prompt=chatml_prompt(story_messages(facts, hero), opener),
             temperature=self.settings.story_temperature,
             top_p=0.9,
             repeat_penalty=1.15,
             max_tokens=self.settings.story_max_tokens,
             seed=seed,
+            stop=["<|im_end|>", "<|im_start|>"],
             stream=True,
         )
-        text = ""
+        text = opener
         with contextlib.closing(stream):
             for chunk in stream:
-                text += chunk["choices"][0]["delta"].get("content") or ""
+                text += chunk["choices"][0]["text"]
                 if word_count(text) > MAX_STORY_WORDS:
                     break
         return text
 
-    def write_sync(self, caption: str) -> str:
+    def write_sync(self, facts: PhotoFacts) -> str:
         """Blocking: the best of up to 1 + retries attempts (the first good one wins)."""
         base_seed = self.settings.story_seed
         if base_seed is None:
@@ -267,7 +330,7 @@ class LlamaStoryWriter:
         with self._lock:
             self._load_locked()
             for attempt in range(1 + self.retries):
-                story = finish_story(self._generate(caption, base_seed + attempt), echo=caption)
+                story = finish_story(self._generate(facts, base_seed + attempt), echo=facts.caption)
                 if _story_score(story) > _story_score(best):
                     best = story
                 if _story_score(best) == (True, MIN_STORY_WORDS):
@@ -278,8 +341,8 @@ class LlamaStoryWriter:
             raise StoryError("the model produced no complete sentence")
         return best
 
-    async def write(self, caption: str) -> str:
-        return await run_in(self._thread, self.write_sync, caption)
+    async def write(self, facts: PhotoFacts) -> str:
+        return await run_in(self._thread, self.write_sync, facts)
 
 
 # --- transformers backend (GPT-2 family) -------------------------------------------------------------
@@ -314,9 +377,10 @@ class TransformersStoryWriter:
             self._model = self._model or AutoModelForCausalLM.from_pretrained(model_id)
         self._model.eval()
 
-    def write_sync(self, caption: str) -> str:
+    def write_sync(self, facts: PhotoFacts) -> str:
         import torch
 
+        caption = facts.caption
         prompt = GPT2_PROMPT.format(caption=caption.strip().rstrip(".")) + GPT2_OPENER
         with self._lock:
             self._load_locked()
@@ -344,13 +408,20 @@ class TransformersStoryWriter:
             raise StoryError("the model produced no complete sentence")
         return story
 
-    async def write(self, caption: str) -> str:
-        return await run_cpu(self.write_sync, caption)
+    async def write(self, facts: PhotoFacts) -> str:
+        return await run_cpu(self.write_sync, facts)
+
+
+def _openai_story_writer(settings: PipelineSettings) -> StoryWriter:
+    from .openai_compat import openai_story_writer  # here, not at the top: openai_compat imports this module
+
+    return openai_story_writer(settings)
 
 
 _BACKENDS: dict[str, Callable[[PipelineSettings], StoryWriter]] = {
-    "llama": LlamaStoryWriter,
+    "llama": lambda s: LlamaStoryWriter(s, model_path=s.story_model_path),
     "transformers": TransformersStoryWriter,
+    "openai": _openai_story_writer,
 }
 
 

@@ -5,7 +5,8 @@
 set -euo pipefail
 
 # libsndfile1: the distribution's OGG/Opus encoder, ~3x faster than the one in the soundfile wheel.
-PACKAGES=(espeak-ng libsndfile1 redis-server)
+# hunspell-pt-br: the pt-BR dictionary `make caption-eval` checks the Portuguese stories against.
+PACKAGES=(espeak-ng libsndfile1 redis-server hunspell hunspell-pt-br)
 NONFREE_PACKAGES=(rhvoice rhvoice-brazilian-portuguese)
 
 if ! command -v apt-get >/dev/null 2>&1; then

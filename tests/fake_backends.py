@@ -16,6 +16,7 @@ from PIL import Image
 
 from pipeline.core import Backends
 from pipeline.errors import PipelineError
+from pipeline.facts import PhotoFacts
 from pipeline.speech import Voice
 
 
@@ -49,10 +50,10 @@ class FakeCaptioner:
     def load(self) -> None:
         pass
 
-    async def caption(self, image: Image.Image) -> str:
+    async def caption(self, image: Image.Image) -> PhotoFacts:
         await self.behaviour.act()
         self.seen_sizes.append(image.size)
-        return f"a test picture of {image.width} by {image.height} pixels"
+        return PhotoFacts(f"a test picture of {image.width} by {image.height} pixels", subject="a test picture")
 
 
 @dataclass
@@ -63,9 +64,9 @@ class FakeStoryWriter:
     def load(self) -> None:
         pass
 
-    async def write(self, caption: str) -> str:
+    async def write(self, facts: PhotoFacts) -> str:
         await self.behaviour.act()
-        return f"Once upon a time there was {caption}. Everyone loved it. The end."
+        return f"Once upon a time there was {facts.caption}. Everyone loved it. The end."
 
 
 @dataclass

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -14,21 +12,12 @@ import torch
 from aiohttp import web
 from PIL import Image
 
-from pipeline.caption import (
-    BlipCaptioner,
-    ClassifierCaptioner,
-    ImageStats,
-    Vocabulary,
-    build_captioner,
-    caption_image,
-    default_vocabulary,
-    describe,
-    image_stats,
-    light_of,
-    strip_prompt,
-)
+from pipeline.caption import BlipCaptioner, ClassifierCaptioner, build_captioner, caption_image, strip_prompt
 from pipeline.config import PipelineSettings
+from pipeline.describe import default_vocabulary
 from pipeline.errors import FetchError, InvalidImageError
+from pipeline.faces import FaceDetector, nms
+from pipeline.facts import PhotoFacts
 from pipeline.images import decode_image
 
 from .loopback import serve_on_loopback
@@ -66,7 +55,7 @@ def captioner() -> ClassifierCaptioner:
 
 @pytest.fixture(scope="module")
 async def photo_captions(captioner: ClassifierCaptioner) -> dict[str, str]:
-    return {name: await captioner.caption(load_photo(name)) for name in PHOTOS}
+    return {name: (await captioner.caption(load_photo(name))).caption for name in PHOTOS}
 
 
 # --- the real classifier on real photos -------------------------------------------------------------------
@@ -98,141 +87,32 @@ async def test_captions_are_distinct_sentences(photo_captions: dict[str, str]) -
 @pytest.mark.slow
 async def test_same_photo_same_caption(captioner: ClassifierCaptioner, photo_captions: dict[str, str]) -> None:
     again = await asyncio.gather(*(captioner.caption(load_photo("lake_sunset.jpg")) for _ in range(3)))
-    assert set(again) == {photo_captions["lake_sunset.jpg"]}
+    assert {facts.caption for facts in again} == {photo_captions["lake_sunset.jpg"]}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["noise", "flat grey"])
-async def test_unrecognisable_image_gets_general_phrasing(captioner: ClassifierCaptioner, kind: str) -> None:
+async def test_unrecognisable_image_is_not_called_a_landscape(captioner: ClassifierCaptioner, kind: str) -> None:
     if kind == "noise":
         pixels = np.random.default_rng(7).integers(0, 256, (300, 400, 3), dtype=np.uint8)
         image = Image.fromarray(pixels)
     else:
         image = Image.new("RGB", (400, 300), (128, 128, 128))
-    caption = await captioner.caption(image)
-    assert_sentence(caption)
-    assert re.search(r"\b(landscape|countryside)\b", caption), caption
-    assert imagenet_labels_in(caption) == [], caption
+    facts = await captioner.caption(image)
+    assert not re.search(r"\b(landscape|countryside|sky|mountain|forest|person|people)\b", facts.caption), facts
+    assert facts.people == 0
+    if kind == "flat grey":  # nothing at all to see: nothing is named
+        assert_sentence(facts.caption)
+        assert facts.subject is None and imagenet_labels_in(facts.caption) == [], facts
 
 
 @pytest.mark.slow
 async def test_lazy_load_on_first_caption() -> None:
     model = ClassifierCaptioner(threads=0)  # 0: leave torch's thread count alone
     threads = torch.get_num_threads()
-    caption = await model.caption(Image.new("RGB", (64, 64), (10, 10, 10)))
-    assert "night" in caption
+    facts = await model.caption(Image.new("RGB", (64, 64), (10, 10, 10)))
+    assert isinstance(facts, PhotoFacts) and facts.caption
     assert torch.get_num_threads() == threads
-
-
-# --- phrasing rules, without the model --------------------------------------------------------------------
-
-
-def flat_stats(seed: int = 1, **overrides: float) -> ImageStats:
-    neutral = ImageStats(
-        brightness=0.5,
-        saturation=0.3,
-        greenery=0.0,
-        lower_green=0.0,
-        lower_gold=0.0,
-        lower_white=0.0,
-        middle_white=0.0,
-        sky_blue=0.0,
-        sky_grey=0.0,
-        sky_warm=0.0,
-        twilight=0.0,
-        sky_unevenness=0.1,
-        seed=seed,
-    )
-    return dataclasses.replace(neutral, **overrides)
-
-
-def probs_with(**labels: float) -> np.ndarray:
-    """A probability vector with the given labels (underscores for spaces) and the rest spread evenly."""
-    probs = np.zeros(1000, dtype=np.float32)
-    for label, p in labels.items():
-        probs[VOCAB.labels.index(label.replace("_", " "))] = p
-    rest = 1.0 - probs.sum()
-    probs[probs == 0] = rest / np.count_nonzero(probs == 0)
-    return probs
-
-
-def test_confident_scene_is_named() -> None:
-    caption = describe(probs_with(alp=0.8), flat_stats(sky_blue=0.7, middle_white=0.2), VOCAB)
-    assert re.search(r"\bsnowy (mountain|volcano)", caption) and "blue sky" in caption, caption
-
-
-@pytest.mark.parametrize(
-    "probs",
-    [
-        probs_with(alp=0.2),  # a weak scene
-        probs_with(golden_retriever=0.4),  # an animal, not sure enough
-        probs_with(suspension_bridge=0.4),  # an object, not sure enough
-        probs_with(jigsaw_puzzle=0.95),  # sure, but not a thing we ever name
-        probs_with(fountain=0.7),  # the sun's flare in a sunset photo fools it into this
-    ],
-)
-def test_unsure_or_unnameable_labels_are_not_claimed(probs: np.ndarray) -> None:
-    for seed in range(10):
-        caption = describe(probs, flat_stats(seed), VOCAB)
-        assert imagenet_labels_in(caption) == [], caption
-        assert not re.search(r"mountain|peak|ridge|retriever|dog|bridge|puzzle|fountain", caption), caption
-        assert re.search(r"\b(landscape|countryside)\b", caption), caption
-
-
-def test_confident_animal_is_placed_in_its_scene() -> None:
-    probs = probs_with(golden_retriever=0.6, lakeside=0.35)
-    caption = describe(probs, flat_stats(sky_warm=0.5), VOCAB)
-    assert "a golden retriever by the water" in caption, caption
-    assert re.search(r"\b(sunset|evening)\b", caption), caption
-
-
-def test_second_scene_in_the_background() -> None:
-    caption = describe(probs_with(lakeside=0.5, alp=0.2), flat_stats(), VOCAB)
-    assert "with mountains in the distance" in caption, caption
-
-
-def test_wording_varies_with_the_picture_but_not_for_one_picture() -> None:
-    probs = probs_with(lakeside=0.6)
-    captions = {describe(probs, flat_stats(seed, sky_grey=0.6), VOCAB) for seed in range(12)}
-    assert len(captions) >= 4
-    for caption in captions:
-        assert re.search(r"\b(lake|lakeshore)\b", caption) and re.search(r"cloud|grey", caption), caption
-    assert describe(probs, flat_stats(5), VOCAB) == describe(probs, flat_stats(5), VOCAB)
-
-
-@pytest.mark.parametrize(
-    ("colours", "light"),
-    [
-        ({"top": (250, 120, 30), "bottom": (60, 40, 30)}, "sunset"),  # orange sky
-        ({"top": (90, 140, 230), "bottom": (70, 150, 60)}, "clear"),  # blue sky over grass
-        ({"top": (200, 200, 205), "bottom": (90, 70, 40)}, "overcast"),
-        ({"top": (150, 110, 200), "bottom": (120, 80, 150)}, "dusk"),  # violet twilight
-        ({"top": (15, 15, 25), "bottom": (10, 10, 10)}, "night"),
-        ({"top": (20, 60, 20), "bottom": (15, 50, 15)}, None),  # a dark forest is not night
-        ({"top": (170, 170, 170), "bottom": (170, 170, 170)}, "fog"),
-    ],
-)
-def test_light_from_colours(colours: dict[str, tuple[int, int, int]], light: str | None) -> None:
-    image = Image.new("RGB", (120, 90), colours["bottom"])
-    image.paste(Image.new("RGB", (120, 45), colours["top"]))
-    assert light_of(image_stats(image)) == light
-
-
-@pytest.mark.parametrize(
-    ("addition", "culprit"),
-    [
-        ('[labels.unicorn]\nscene = "meadow"', "unicorn"),  # not an ImageNet label
-        ('[labels.bubble]\nscene = "moon"', "moon"),  # a real label, but a scene that does not exist
-    ],
-)
-def test_vocabulary_is_checked_when_it_loads(tmp_path: Path, addition: str, culprit: str) -> None:
-    source = Path(__file__).parents[1] / "pipeline" / "data"
-    for name in ("imagenet_classes.txt", "caption_vocabulary.toml"):
-        shutil.copy(source / name, tmp_path / name)
-    vocabulary = tmp_path / "caption_vocabulary.toml"
-    vocabulary.write_text(vocabulary.read_text() + f"\n{addition}\n")
-    with pytest.raises(ValueError, match=culprit):
-        Vocabulary.load(tmp_path)
 
 
 # --- BLIP, with a tiny random model built here ------------------------------------------------------------
@@ -282,12 +162,14 @@ def tiny_blip() -> tuple[object, object]:
 async def test_blip_generates_a_caption_without_its_prompt() -> None:
     model, processor = tiny_blip()
     blip = BlipCaptioner(model=model, processor=processor, threads=0)
-    captions = [await blip.caption(Image.new("RGB", (80, 60), colour)) for colour in [(30, 120, 200), (200, 90, 20)]]
+    captions = [
+        (await blip.caption(Image.new("RGB", (80, 60), colour))).caption for colour in [(30, 120, 200), (200, 90, 20)]
+    ]
     for caption in captions:
         assert isinstance(caption, str) and caption
         assert not caption.startswith("a picture of"), caption
         assert "[" not in caption and "\n" not in caption, caption  # no [SEP], [DEC], [PAD], [UNK]
-    assert captions[0] == await blip.caption(Image.new("RGB", (80, 60), (30, 120, 200)))  # beam search
+    assert captions[0] == (await blip.caption(Image.new("RGB", (80, 60), (30, 120, 200)))).caption  # beam search
 
 
 def test_strip_prompt() -> None:
@@ -318,7 +200,7 @@ class MustNotRun:
     def load(self) -> None:
         raise AssertionError("the model must not be loaded")
 
-    async def caption(self, image: Image.Image) -> str:
+    async def caption(self, image: Image.Image) -> PhotoFacts:
         raise AssertionError("the model must not be called")
 
 
@@ -366,10 +248,8 @@ async def test_caption_image_from_bytes_path_and_url(
 ) -> None:
     expected = photo_captions["mountain.jpg"]
     path = DATA / "mountain.jpg"
-    assert await caption_image(path.read_bytes(), captioner, SETTINGS) == expected
-    assert await caption_image(path, captioner, SETTINGS) == expected
-    assert await caption_image(str(path), captioner, SETTINGS) == expected
-    assert await caption_image(f"{photo_server}/mountain.jpg", captioner, SETTINGS) == expected
+    for source in (path.read_bytes(), path, str(path), f"{photo_server}/mountain.jpg"):
+        assert (await caption_image(source, captioner, SETTINGS)).caption == expected
 
 
 @pytest.mark.parametrize(
@@ -391,3 +271,50 @@ async def test_caption_image_url_failures(photo_server: str, path: str, error: t
 async def test_caption_image_missing_file(tmp_path: Path) -> None:
     with pytest.raises(FetchError):
         await caption_image(tmp_path / "nope.jpg", MustNotRun(), SETTINGS)
+
+
+# --- everyday photos (tests/data/everyday): people from faces, things in plain words -----------------------
+
+EVERYDAY = DATA / "everyday"
+
+
+def load_everyday(name: str) -> Image.Image:
+    data = (EVERYDAY / name).read_bytes()
+    return decode_image(data, max_bytes=MAX_BYTES, max_pixels=SETTINGS.max_image_pixels).image
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("photo", "people", "words"),
+    [
+        ("man-close-up.jpg", 1, r"\bportrait of a person\b"),
+        ("couple-with-wine.jpg", 2, r"^two people\b"),
+        ("three-friends.jpg", 3, r"^a group of people\b"),
+        ("german-shepherd.jpg", 0, r"^a dog\b"),
+        ("pizza.jpg", 0, r"\bpizza\b"),
+        ("lighthouse.jpg", 0, r"^a lighthouse\b"),
+    ],
+)
+async def test_everyday_photos_are_seen(captioner: ClassifierCaptioner, photo: str, people: int, words: str) -> None:
+    facts = await captioner.caption(load_everyday(photo))
+    assert facts.people == people and re.search(words, facts.caption), facts
+    assert "landscape" not in facts.caption
+
+
+@pytest.mark.slow
+def test_faces_are_found_in_portraits_and_not_in_landscapes() -> None:
+    detector = FaceDetector()
+    portrait = detector.detect(load_everyday("man-close-up.jpg"))
+    assert len(portrait) == 1 and portrait[0].height > 0.3 and portrait[0].probability > 0.99
+    assert len(detector.detect(load_everyday("three-friends.jpg"))) == 3
+    for landscape in ("mountain.jpg", "lake_sunset.jpg", "forest_path.jpg", "foggy_pier.jpg"):
+        assert detector.detect(load_photo(landscape)) == (), landscape
+
+
+def test_nms_keeps_the_best_of_overlapping_boxes() -> None:
+    boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30]], dtype=np.float32)
+    scores = np.array([0.8, 0.9, 0.7], dtype=np.float32)
+    assert nms(boxes, scores, 0.5).tolist() == [1, 2]
+    inner = np.array([[0, 0, 20, 20], [5, 5, 10, 10]], dtype=np.float32)
+    assert nms(inner, np.array([0.9, 0.8]), 0.7).tolist() == [0, 1]  # small overlap over the union ...
+    assert nms(inner, np.array([0.9, 0.8]), 0.7, by_min=True).tolist() == [0]  # ... but inside the bigger one

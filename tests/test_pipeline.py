@@ -45,6 +45,7 @@ async def test_events_come_in_order_and_result_is_complete() -> None:
     result = await pipeline.run(jpeg_bytes(320, 240))
     assert result.caption_en == "a test picture of 320 by 240 pixels"
     assert result.caption_pt == "[pt] a test picture of 320 by 240 pixels"
+    assert result.facts is not None and result.facts.subject == "a test picture"  # the story's input, kept
     assert result.story_pt.startswith("[pt] Once upon a time")
     assert result.voice is not None and result.voice.language == "pt"
     assert set(result.timings) == {s.value for s in Stage}
@@ -132,6 +133,7 @@ def test_cli_json_contract_with_the_real_offline_models(tmp_path: Path) -> None:
     for key in ("caption_pt", "caption_en", "story_pt", "story_en", "timings", "voice_path", "voice_seconds"):
         assert payload[key], key
     assert "mountain" in payload["caption_en"] or "peak" in payload["caption_en"]
+    assert payload["facts"]["setting"] == "outdoors" and payload["facts"]["people"] == 0
     assert "montanha" in payload["caption_pt"] or "pico" in payload["caption_pt"]
     assert 90 <= len(payload["story_en"].split()) <= 160
     ogg = Path(payload["voice_path"]).read_bytes()

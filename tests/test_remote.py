@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -43,6 +44,7 @@ from pipeline.core import (
     VoiceReady,
 )
 from pipeline.errors import FetchError, InvalidImageError, StageError, StageTimeout
+from pipeline.facts import PhotoFacts
 from pipeline.remote import (
     Message,
     RemotePipeline,
@@ -80,7 +82,7 @@ def test_messages_survive_the_wire() -> None:
     voice = Voice(ogg=tiny_ogg(0.2), seconds=0.2, language="pt", backend="fake")
     events: list[Event] = [
         StageStarted(Stage.CAPTION),
-        CaptionReady("a lake", "um lago"),
+        CaptionReady("a lake", "um lago", PhotoFacts("a lake", "a lake", 0, "outdoors", "fog")),
         StoryReady("Once.", "Era uma vez."),
         VoiceReady(voice),
     ]
@@ -290,13 +292,15 @@ async def test_a_rerun_replays_the_first_attempts_caption_and_story(
     backends = fake_backends()
     backends.captioner.behaviour = backends.story_writer.behaviour = Behaviour(fail=True)  # must not be asked
     job_id = uuid.uuid4().hex
-    await redis.hset(checkpoint_key(job_id), mapping={"caption_en": "a red boat", "story_en": "The red boat sailed."})
+    facts = PhotoFacts("a red boat", "a boat", 0, "outdoors", "clear")
+    checkpoint = {"facts": json.dumps(facts.to_dict()), "story_en": "The red boat sailed."}
+    await redis.hset(checkpoint_key(job_id), mapping=checkpoint)
     ctx = {"redis": redis, "pipeline": Pipeline(settings, backends), "job_id": job_id, "job_try": 2}
     await story_job(ctx, {"data": base64.b64encode(jpeg_bytes()).decode()}, None)
     messages = [Message.decode(raw) for raw in await redis.lrange(events_key(job_id), 0, -1)]
     assert all(m.attempt == 2 for m in messages) and messages[-1].timings is not None
     events = [m.event for m in messages if m.event is not None]
-    assert CaptionReady("a red boat", "[pt] a red boat") in events
+    assert CaptionReady("a red boat", "[pt] a red boat", facts) in events
     assert StoryReady("The red boat sailed.", "[pt] The red boat sailed.") in events
     assert backends.synthesizers["pt"].texts == ["[pt] The red boat sailed."]  # the voice reads that story
     assert not await redis.exists(checkpoint_key(job_id))

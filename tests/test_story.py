@@ -3,11 +3,13 @@ with a tiny random-weight GPT-2 and a word-level tokenizer built here (no downlo
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
 
 from pipeline.config import PipelineSettings
+from pipeline.facts import PhotoFacts
 from pipeline.story import (
     GPT2_OPENER,
     MAX_STORY_WORDS,
@@ -16,9 +18,12 @@ from pipeline.story import (
     StoryError,
     TransformersStoryWriter,
     build_story_writer,
+    chatml_prompt,
     finish_story,
     is_suitable,
     smollm2_model_path,
+    story_messages,
+    story_opener,
 )
 
 # --- finish_story ------------------------------------------------------------------------------------
@@ -88,8 +93,8 @@ class ScriptedLlama:
         self.seeds: list[int] = []
         self.words_read: list[int] = []
 
-    def create_chat_completion(self, *, seed: int, stream: bool, **_: object):
-        assert stream
+    def create_completion(self, *, prompt: str, seed: int, stream: bool, **_: object):
+        assert stream and prompt.startswith("<|im_start|>system")
         self.seeds.append(seed)
         self.words_read.append(0)
         text = self.texts[len(self.seeds) - 1]
@@ -97,9 +102,12 @@ class ScriptedLlama:
         def chunks():
             for word in text.split(" "):
                 self.words_read[-1] += 1
-                yield {"choices": [{"delta": {"content": word + " "}}]}
+                yield {"choices": [{"text": word + " "}]}
 
         return chunks()
+
+
+BEACH = PhotoFacts("a photo with no clear subject")  # no subject: no opener of ours, the model's text only
 
 
 def sentences(n: int, extra: str = "") -> str:
@@ -116,19 +124,19 @@ def scripted_writer(*texts: str) -> tuple[LlamaStoryWriter, ScriptedLlama]:
 def test_short_and_unsuitable_attempts_are_retried_with_new_seeds() -> None:
     good = sentences(14)  # 112 words
     writer, fake = scripted_writer("Too short.", sentences(14, "near the dead "), good)
-    assert writer.write_sync("a beach") == good
+    assert writer.write_sync(BEACH) == good
     assert fake.seeds == [100, 101, 102]
 
 
 def test_best_attempt_is_kept_when_none_is_good() -> None:
     writer, fake = scripted_writer(sentences(3), sentences(9), sentences(5))
-    assert writer.write_sync("a beach") == sentences(9)
+    assert writer.write_sync(BEACH) == sentences(9)
     assert len(fake.seeds) == 3
 
 
 def test_generation_stops_once_past_the_word_limit() -> None:
     writer, fake = scripted_writer(sentences(60))  # 480 words offered
-    story = writer.write_sync("a beach")
+    story = writer.write_sync(BEACH)
     assert fake.words_read == [MAX_STORY_WORDS + 1]
     assert len(story.split()) <= MAX_STORY_WORDS and story.endswith(".")
 
@@ -136,7 +144,7 @@ def test_generation_stops_once_past_the_word_limit() -> None:
 def test_no_sentence_at_all_raises() -> None:
     writer, _ = scripted_writer("and then", "the", "so")
     with pytest.raises(StoryError):
-        writer.write_sync("a beach")
+        writer.write_sync(BEACH)
 
 
 def test_is_suitable_flags_dark_themes() -> None:
@@ -148,9 +156,10 @@ def test_is_suitable_flags_dark_themes() -> None:
 # --- llama.cpp + SmolLM2 (real model) ----------------------------------------------------------------
 
 CAPTIONS = {
-    "a red lighthouse on a rocky coast": {"lighthouse", "coast", "sea", "ocean", "waves", "cliff", "shore"},
-    "a dog playing in the snow": {"dog", "snow", "snowy", "puppy", "winter"},
-    "a field of sunflowers under a blue sky": {"sunflower", "sunflowers", "field", "flowers", "sky"},
+    PhotoFacts("a lighthouse under a clear blue sky", "a lighthouse", 0, "outdoors", "clear"): {"lighthouse"},
+    PhotoFacts("a dog", "a dog", 0, None, None): {"dog", "puppy"},
+    PhotoFacts("two people", "two people", 2, None, None): {"friends", "together", "they", "both"},
+    PhotoFacts("a close-up of a cup of coffee", "a cup of coffee", 0, "indoors", None): {"coffee", "cup"},
 }
 
 
@@ -164,16 +173,36 @@ def llama_writer() -> LlamaStoryWriter:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("caption", list(CAPTIONS))
-async def test_llama_story_is_a_clean_story_about_the_caption(caption: str, llama_writer: LlamaStoryWriter) -> None:
-    story = await llama_writer.write(caption)
+@pytest.mark.parametrize("facts", list(CAPTIONS), ids=lambda facts: facts.caption)
+async def test_llama_story_is_a_clean_story_about_the_photo(facts: PhotoFacts, llama_writer: LlamaStoryWriter) -> None:
+    story = await llama_writer.write(facts)
     words = re.findall(r"[a-z]+", story.lower())
     assert MIN_STORY_WORDS <= len(story.split()) <= MAX_STORY_WORDS, story
     assert story[-1] in ".!?" or (story[-2] in ".!?" and story[-1] in "\"'”’"), story
     assert "<|" not in story and "title" not in story.lower() and "*" not in story
-    assert not story.lower().startswith(caption)
+    assert not story.lower().startswith(facts.caption)
     assert not story.lower().startswith(("sure", "here"))
-    assert CAPTIONS[caption] & set(words), story
+    assert CAPTIONS[facts] & set(words), story
+
+
+def test_openers_name_the_subject_and_vary() -> None:
+    rng = random.Random(1)
+    cat = PhotoFacts("a cat", "a cat")
+    openers = {story_opener(cat, "Maya", rng) for _ in range(40)}
+    assert len(openers) >= 4 and all("a cat" in o or "A cat" in o for o in openers), openers
+    assert all(o[0].isupper() and o.endswith(".") for o in openers)
+    two = story_opener(PhotoFacts("two people", "two people", 2), "Maya", rng)
+    assert "Maya and " in two, two
+    assert story_opener(PhotoFacts("a close-up photo"), "Maya", rng) == ""
+
+
+def test_the_prompt_carries_the_facts() -> None:
+    facts = PhotoFacts("a person with a dog outdoors", "a person", 1, "outdoors", "sunset")
+    prompt = chatml_prompt(story_messages(facts, "Nina"), "Nina smiled.")
+    last_user = prompt.rsplit("<|im_start|>user\n", 1)[1]
+    for fact in ("a person with a dog outdoors", "Main subject: a person", "one person", "outdoors", "sunset", "Nina"):
+        assert fact in last_user, last_user
+    assert prompt.endswith("<|im_start|>assistant\nNina smiled.")
 
 
 def test_model_file_is_found_without_importing_the_plugin() -> None:
@@ -223,7 +252,7 @@ async def test_transformers_story_is_a_finished_continuation(tiny_gpt2: tuple[ob
     model, tokenizer = tiny_gpt2
     settings = PipelineSettings(story_backend="transformers", story_seed=3, story_max_tokens=120)
     writer = TransformersStoryWriter(settings, model=model, tokenizer=tokenizer)
-    story = await writer.write("a lake in the mountains")
+    story = await writer.write(PhotoFacts("a lake in the mountains"))
     assert isinstance(story, str) and story
     assert story.startswith(GPT2_OPENER)  # the story opener is kept ...
     assert "Here is a short story" not in story and "lake in the mountains" not in story  # ... the prompt is not
@@ -237,4 +266,4 @@ async def test_transformers_without_a_complete_sentence_raises(tiny_gpt2: tuple[
     settings = PipelineSettings(story_backend="transformers", story_seed=3, story_max_tokens=1)
     writer = TransformersStoryWriter(settings, model=model, tokenizer=tokenizer)
     with pytest.raises(StoryError):
-        await writer.write("a lake in the mountains")
+        await writer.write(PhotoFacts("a lake in the mountains"))

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from pipeline.config import PipelineSettings
+from pipeline.story import FRIEND_NAMES, HERO_NAMES
 from pipeline.translate import (
     MAX_SEGMENT_WORDS,
     GoogleTranslator,
@@ -113,6 +114,15 @@ async def test_offline_keeps_the_portuguese_contraction_no(offline: OfflineTrans
     out = await offline.translate("On the fourth day, the dog played in the park.")
     assert "não" not in out.lower()
     assert re.search(r"\bno parque\b", out)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [*HERO_NAMES, *FRIEND_NAMES])
+async def test_story_names_are_never_translated(offline: OfflineTranslator, name: str) -> None:
+    # Bergamot turned "Leo" into "Leão"; every name the story writers use must come through as it is.
+    for sentence in (f"{name} walked to the old bakery.", f"{name} and the others had a plan.", f"We saw {name}."):
+        translation = await offline.translate(sentence)
+        assert re.search(rf"\b{name}\b", translation), translation
 
 
 async def test_offline_keeps_paragraphs_and_handles_empty(offline: OfflineTranslator) -> None:

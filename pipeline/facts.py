@@ -1,0 +1,55 @@
+"""What the captioner saw in a photo: one English sentence and the facts behind it.
+
+The story writers build their prompts from these facts (the main subject, how many people, where, the
+light), not from the sentence alone, so that a story is about what is in the photo. Imports nothing heavy:
+the bot side and the workers' wire format use it too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+Setting = Literal["indoors", "outdoors"]
+
+
+@dataclass(frozen=True)
+class PhotoFacts:
+    """A caption and what it is made of; every fact but the sentence may be unknown (None or 0)."""
+
+    caption: str  # one English sentence, lower case, no final full stop: "a cat on a sofa indoors"
+    subject: str | None = None  # the main subject with its article: "a cat", "two people", "a kitchen"
+    people: int = 0  # people seen: 0, 1, 2, or 3 for three or more
+    setting: Setting | None = None
+    light: str | None = None  # "sunset", "night", "clear", ... (the caption vocabulary's light keys)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PhotoFacts:
+        return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
+
+    def describe_for_prompt(self) -> str:
+        """The facts as short English lines for a story prompt (only the known ones)."""
+        lines = [f"Picture: {self.caption}."]
+        if self.subject:
+            lines.append(f"Main subject: {self.subject}.")
+        if self.people:
+            lines.append(f"People in the picture: {PEOPLE_WORDS[min(self.people, 3)]}.")
+        if self.setting:
+            lines.append(f"Setting: {self.setting}.")
+        if self.light and self.light != "plain":
+            lines.append(f"Light: {LIGHT_WORDS.get(self.light, self.light)}.")
+        return "\n".join(lines)
+
+
+PEOPLE_WORDS = {0: "none", 1: "one person", 2: "two people", 3: "several people"}
+LIGHT_WORDS = {
+    "night": "night",
+    "sunset": "sunset",
+    "dusk": "dusk",
+    "fog": "fog",
+    "clear": "a sunny day with a clear sky",
+    "overcast": "a cloudy day",
+}
