@@ -21,15 +21,16 @@ from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ContextTypes, PersistenceInput, PicklePersistence
 
 import handlers
-from handlers.config import BotSettings, InvalidTokenError
+from app.logs import configure_logging
+from app.media_server import MediaServer
+from app.metrics import Monitor
+from app.photos import PhotoSource, build_photo_source
+from app.work_queue import WorkQueue
+from handlers.config import BotSettings
+from handlers.errors import InvalidTokenError
 from handlers.services import SERVICES_KEY, Services
-from logsetup import configure_logging
-from media_server import MediaServer
-from metrics import Monitor
-from pipeline.core import StoryPipeline
-from pipeline.photos import PhotoSource, build_photo_source
+from pipeline.events import StoryPipeline
 from pipeline.remote import build_pipeline
-from pipeline.work_queue import WorkQueue
 
 log = logging.getLogger("bot")
 
@@ -61,20 +62,21 @@ class AtomicPicklePersistence(PicklePersistence):
 def build_services(
     settings: BotSettings, pipeline: StoryPipeline | None = None, photos: PhotoSource | None = None
 ) -> Services:
+    media = MediaServer(
+        settings.data_dir / "media",
+        host=settings.media_host,
+        port=settings.media_port,
+        public_url=settings.media_public_url,
+        ttl_s=settings.media_ttl_s,
+        max_total_bytes=settings.media_max_total_mb * 1024 * 1024,
+    )
     return Services(
         settings=settings,
-        pipeline=pipeline or build_pipeline(settings),
+        pipeline=pipeline or build_pipeline(settings, photo_host=media),
         photos=photos or build_photo_source(settings),
-        media=MediaServer(
-            settings.data_dir / "media",
-            host=settings.media_host,
-            port=settings.media_port,
-            public_url=settings.media_public_url,
-            ttl_s=settings.media_ttl_s,
-            max_total_bytes=settings.media_max_total_mb * 1024 * 1024,
-        ),
+        media=media,
         queue=WorkQueue(
-            workers=settings.workers,
+            max_running=settings.running_jobs,
             max_waiting=settings.max_waiting,
             per_key={"user": settings.per_user_jobs, "chat": settings.per_chat_jobs},
         ),
@@ -175,7 +177,7 @@ def run_bot(settings: BotSettings, webhook: bool) -> None:
 
 
 def run_demo(out: Path) -> int:
-    from pipeline.__main__ import main as pipeline_cli
+    from app.cli import main as pipeline_cli
 
     return pipeline_cli(["--random", "--out", str(out)])
 

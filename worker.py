@@ -2,7 +2,7 @@
 
 Each worker process loads the models once, at start-up, and then runs up to WORKER_JOBS photos at once
 from the Redis queue at QUEUE_URL, where the bot (started with the same QUEUE_URL) puts them. Run as many
-as the machines have cores to spare; see docs/DEPLOY.md and pipeline/remote.py.
+as the machines have cores to spare; see docs/DEPLOY.md and pipeline/remote/.
 
 Test/dev hook: CONTA_WORKER_BACKENDS=module:function builds the stage backends with that factory (e.g.
 `tests.fake_backends:fake_backends`, light stand-ins) instead of loading the real models.
@@ -19,11 +19,12 @@ from typing import Any
 from arq import func
 from arq.worker import Worker
 
-from handlers.config import BotSettings
-from logsetup import configure_logging
+from app.logs import configure_logging
+from app.settings import AppSettings
 from pipeline.config import PipelineSettings
 from pipeline.core import Backends, Pipeline
-from pipeline.remote import JOB_NAME, deserialize, redis_settings, serialize, story_job, worker_health_key
+from pipeline.remote import JOB_NAME, deserialize, redis_settings, serialize, worker_health_key
+from pipeline.remote.job import story_job
 
 BACKENDS_ENV = "CONTA_WORKER_BACKENDS"
 HEARTBEAT_S = 10  # a worker writes its host's health-check key this often; the bot's /readyz reads it
@@ -76,7 +77,7 @@ def build_worker(
     """An arq worker whose jobs another worker takes over within `worker_lease_s` if this one dies.
 
     arq marks a job taken for its timeout + 10 s (minutes here); a running story job renews the mark as a
-    short lease (pipeline/remote.py), and this shortens it for the moment between taking and starting a job.
+    short lease (pipeline/remote/), and this shortens it for the moment between taking and starting a job.
     """
     worker = Worker(**{**worker_options(settings, make_backends), **overrides})
     worker.in_progress_timeout_s = settings.worker_lease_s
@@ -90,7 +91,7 @@ WorkerSettings = worker_options(PipelineSettings())
 
 
 def main() -> int:
-    settings = BotSettings()
+    settings = AppSettings()
     if not settings.queue_url:
         print("erro: o worker precisa de QUEUE_URL (ex.: redis://localhost:6379/0)", file=sys.stderr)
         return 2

@@ -14,7 +14,7 @@ from typing import Any
 
 from pipeline.config import PipelineSettings
 from pipeline.core import Pipeline
-from pipeline.workers import cpu_executor
+from pipeline.threads import cpu_executor
 
 from .baseline import run_baseline
 from .coldstart import cold_start_once

@@ -35,6 +35,7 @@ from pipeline.core import Backends
 from pipeline.facts import PhotoFacts
 from pipeline.images import decode_image
 from pipeline.story import FRIEND_NAMES, HERO_NAMES
+from pipeline.text import split_sentences
 
 ROOT = Path(__file__).resolve().parents[1]
 EVERYDAY = ROOT / "tests" / "data" / "everyday"
@@ -130,10 +131,13 @@ def story_mentions(facts: PhotoFacts, story: str) -> bool:
 
 
 def unknown_portuguese_words(text: str) -> tuple[list[str], int]:
-    """Words of `text` outside the pt-BR Hunspell dictionary (our hero names aside), and the word count."""
-    words = re.findall(r"[A-Za-zÀ-ÿ]+(?:-[A-Za-zÀ-ÿ]+)*", text)
-    names = set(HERO_NAMES) | set(FRIEND_NAMES)
-    checked = [w for w in words if w not in names]
+    """Words of `text` outside the pt-BR Hunspell dictionary, and the word count; names aside (our heroes,
+    and any capitalised word that does not start a sentence: the model invents side characters)."""
+    words: list[str] = []
+    for sentence in split_sentences(" ".join(text.split())):
+        tokens = re.findall(r"[A-Za-zÀ-ÿ]+(?:-[A-Za-zÀ-ÿ]+)*", sentence)
+        words += [w for i, w in enumerate(tokens) if i == 0 or not w[0].isupper()]
+    checked = [w for w in words if w not in set(HERO_NAMES) | set(FRIEND_NAMES)]
     result = subprocess.run(
         ["hunspell", "-d", "pt_BR", "-l"], input="\n".join(checked), capture_output=True, text=True, check=True
     )

@@ -5,7 +5,7 @@
 
 Each configuration runs in a fresh process, because the settings are process-wide (torch threads, the
 model executor's size) and read from the environment: LLAMA_THREADS and TORCH_THREADS (PipelineSettings),
-CPU_WORKERS (pipeline/workers.py) and WORKERS (the bot's work queue). In each process: photos one at a time
+MODEL_THREADS (pipeline/threads.py) and RUNNING_JOBS (the bot's admission queue). In each process: photos one at a time
 (latency), then every photo at once through the bot's WorkQueue (throughput) — the bot minus Telegram.
 Stories use one fixed seed (STORY_SEED=7 unless set), so every configuration writes the same stories.
 "Others" is how many cores other processes used on average meanwhile: compare rows where it is ~0.
@@ -30,18 +30,18 @@ REPO = Path(__file__).resolve().parent.parent
 CONFIGS: dict[str, dict[str, str]] = {
     "default": {},
     "llama_threads=1": {"LLAMA_THREADS": "1"},
-    "workers=1": {"WORKERS": "1"},
-    "workers=3": {"WORKERS": "3"},
+    "running_jobs=1": {"RUNNING_JOBS": "1"},
+    "running_jobs=3": {"RUNNING_JOBS": "3"},
     "torch_threads=2": {"TORCH_THREADS": "2"},
-    "cpu_workers=2": {"CPU_WORKERS": "2"},
-    "llama_threads=1 workers=3": {"LLAMA_THREADS": "1", "WORKERS": "3"},
+    "model_threads=2": {"MODEL_THREADS": "2"},
+    "llama_threads=1 running_jobs=3": {"LLAMA_THREADS": "1", "RUNNING_JOBS": "3"},
 }
 
 
 async def _child(paths: list[Path], alone: int) -> dict[str, Any]:
+    from app.work_queue import WorkQueue
     from pipeline.config import PipelineSettings
     from pipeline.core import Pipeline
-    from pipeline.work_queue import WorkQueue
 
     from .system import interference, machine_cpu_seconds, own_cpu_seconds, peak_rss_mb
 
@@ -55,7 +55,7 @@ async def _child(paths: list[Path], alone: int) -> dict[str, Any]:
         await pipeline.run(data)
         single.append(time.perf_counter() - started)
 
-    queue = WorkQueue(workers=int(os.environ.get("WORKERS", "2")), max_waiting=len(photos))
+    queue = WorkQueue(max_running=int(os.environ.get("RUNNING_JOBS", "2")), max_waiting=len(photos))
     queue.start()
     started = time.perf_counter()
     finished: list[float] = []

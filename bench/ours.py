@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pipeline.speech as speech_module
-from pipeline.core import CaptionReady, Event, Pipeline, StoryReady
+from pipeline.core import Pipeline
+from pipeline.events import CaptionReady, Event, StoryReady
 from pipeline.images import decode_image
 
 from .instrument import TimedCall, record_calls, timed_sync

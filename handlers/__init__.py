@@ -6,7 +6,7 @@ from telegram import BotCommand
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from . import commands, intake, texts
-from .errors import on_error
+from .error_handler import on_error
 
 HISTORIA_CAPTION = filters.CaptionRegex(r"^/historia(@\w+)?(\s|$)")
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE  # new messages only, not edits

@@ -10,7 +10,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from pipeline.photos import UNSPLASH, Credit, license_label, load_gallery
+from app.photos import Credit, license_label, load_gallery
 
 from . import texts
 from .services import get_services
@@ -73,17 +73,12 @@ async def random_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 def credit_html(credit: Credit) -> str:
-    """The credit line with links: Unsplash's required wording, or title, author, licence and source."""
+    """The photo's credit line, its author, licence and source as links."""
 
     def link(text: str, url: str | None) -> str:
         return f'<a href="{html.escape(url, quote=True)}">{html.escape(text)}</a>' if url else html.escape(text)
 
-    author = link(credit.author, credit.author_url)
-    if credit.source == UNSPLASH:
-        return f"Foto de {author} no {link(UNSPLASH, credit.source_url)}"
-    title = f"“{html.escape(credit.title)}” — " if credit.title else ""
-    licence = link(license_label(credit.license), credit.license_url)
-    return f"{title}foto de {author} · {licence} · {link(credit.source, credit.source_url)}"
+    return credit.line_pt(link)
 
 
 async def story_language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

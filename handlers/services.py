@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from telegram.ext import ContextTypes
 
-from media_server import MediaServer
-from pipeline.core import StoryPipeline
-from pipeline.photos import PhotoSource
-from pipeline.work_queue import WorkQueue
+from app.media_server import MediaServer
+from app.photos import PhotoSource
+from app.work_queue import WorkQueue
+from pipeline.events import StoryPipeline
 
 from .config import BotSettings
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import re
 import secrets
 from dataclasses import dataclass, field
 
@@ -19,12 +20,13 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import NetworkError, TimedOut
 from telegram.ext import ContextTypes
 
+from app.work_queue import KeyLimitReached, QueueClosed, QueueFull, Ticket
 from pipeline.config import Language
-from pipeline.core import CaptionReady, Event, Stage, StageFailed, StageStarted, StoryReady, VoiceReady
 from pipeline.errors import FetchError, InvalidImageError, StageError
-from pipeline.work_queue import KeyLimitReached, QueueClosed, QueueFull, Ticket
+from pipeline.events import CaptionReady, Event, Stage, StageFailed, StageStarted, StoryReady, VoiceReady
 
 from . import texts
+from .errors import StoryFailed
 from .services import Services, get_services
 from .status import ChatActions, StatusMessage
 
@@ -33,14 +35,7 @@ log = logging.getLogger(__name__)
 MAX_STORED_STORIES = 30  # per chat, for the "read in English" button
 DOWNLOAD_ATTEMPTS = 3
 QUEUE_POLL_S = 2.0
-
-
-class StoryFailed(Exception):
-    """A story request crashed; carries its id so the user's apology and our logs match."""
-
-    def __init__(self, request_id: str) -> None:
-        super().__init__(f"story request {request_id} failed")
-        self.request_id = request_id
+CAPTION_LIMIT = 1500  # per language: two of them and the markup stay under Telegram's 4096
 
 
 @dataclass(frozen=True)
@@ -108,14 +103,9 @@ async def tell_story(context: ContextTypes.DEFAULT_TYPE, request: StoryRequest, 
         try:
             await status.show(texts.STATUS_DOWNLOADING)
             data = request.data if request.data is not None else await download(context, request.file_id)
-            item = services.media.publish(data, sniff_content_type(data))
-            try:
-                await status.show(texts.STATUS_LOOKING)
-                stream = services.pipeline.stream(services.media.url_for(item), voice_language=voice_language(context))
-                async for event in stream:
-                    await deliver(context, request, event, status, actions)
-            finally:
-                services.media.revoke(item.token)
+            await status.show(texts.STATUS_LOOKING)
+            async for event in services.pipeline.stream(data, voice_language=voice_language(context)):
+                await deliver(context, request, event, status, actions)
         except InvalidImageError as exc:
             await reply(context, request, invalid_image_text(exc.reason, services.settings.max_image_bytes))
         except FetchError:
@@ -137,7 +127,11 @@ async def deliver(
     """Send each part as soon as the pipeline produces it."""
     match event:
         case CaptionReady(caption_en, caption_pt):
-            text = texts.CAPTION.format(caption_pt=html.escape(caption_pt), caption_en=html.escape(caption_en))
+            # Each caption fits well within one message, even from a chatty vision model (OPENAI backend).
+            text = texts.CAPTION.format(
+                caption_pt=escaped_within("", caption_pt, CAPTION_LIMIT),
+                caption_en=escaped_within("", caption_en, CAPTION_LIMIT),
+            )
             await reply(context, request, text)
         case StageStarted(Stage.STORY):
             await status.show(texts.STATUS_WRITING)
@@ -183,19 +177,6 @@ def is_transient(exc: NetworkError) -> bool:
     return isinstance(exc, TimedOut) or type(exc) is NetworkError
 
 
-def sniff_content_type(data: bytes) -> str:
-    """The media server must announce a real image type; unknown bytes are served as such and refused."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    return "application/octet-stream"
-
-
 def invalid_image_text(reason: str, max_bytes: int) -> str:
     max_mb = f"{max_bytes / (1024 * 1024):.1f}".removesuffix(".0").replace(".", ",")  # "20", "0,2"
     return texts.INVALID_IMAGE.get(reason, texts.NOT_AN_IMAGE_DOCUMENT).format(max_mb=max_mb)
@@ -222,9 +203,48 @@ async def reply(
     )
 
 
+MESSAGE_LIMIT = 4096  # Telegram's limit for a message's text; 1024 for a media caption
+
+
 def story_text(language: str, story: str) -> str:
     title = texts.STORY_TITLE_PT if language == "pt" else texts.STORY_TITLE_EN
-    return (title + html.escape(story))[:4096]
+    return escaped_within(title, story, MESSAGE_LIMIT)
+
+
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*(?=\s)")
+
+
+def _utf16_len(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units: an emoji counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def escaped_within(html_prefix: str, plain: str, limit: int) -> str:
+    """`html_prefix` + the HTML-escaped `plain`, shortened so the whole fits `limit` (UTF-16 units).
+
+    The plain text is cut *before* escaping, so no entity (&amp;) is ever split: at the last sentence end
+    if that keeps at least three quarters of what fits, else after the last whole word (same proviso),
+    else where the room ends; a shortened text ends in "…".
+    """
+    escaped = html.escape(plain)
+    if _utf16_len(html_prefix) + _utf16_len(escaped) <= limit:
+        return html_prefix + escaped
+    room = limit - _utf16_len(html_prefix) - 2  # 2: " …"
+    fits = 0
+    for ch in plain:
+        room -= _utf16_len(html.escape(ch))
+        if room < 0:
+            break
+        fits += 1
+    keep = fits * 3 // 4
+    sentence_end = max((m.end() for m in _SENTENCE_END.finditer(plain, 0, fits + 1)), default=0)
+    if sentence_end >= keep:
+        return html_prefix + html.escape(plain[:sentence_end]) + " …"
+    head = plain[:fits]
+    if not plain[fits].isspace():  # the room ends inside a word: drop that word
+        space = max(head.rfind(" "), head.rfind("\n"))
+        head = head[:space] if space >= keep else head
+    return html_prefix + html.escape(head.rstrip()) + "…"
 
 
 def story_button(show: str, key: str) -> InlineKeyboardMarkup:

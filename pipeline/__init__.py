@@ -4,7 +4,48 @@
     pipeline = Pipeline()
     await pipeline.warm_up()
     result = await pipeline.run("photo.jpg")          # or bytes, or an http(s) URL
-    async for event in pipeline.stream(photo): ...     # CaptionReady, StoryReady, VoiceReady as they happen
+    async for event in pipeline.stream(photo): ...     # CaptionReady, StoryReady, VoiceReady, ..., Finished
 
-Importing the package is cheap; the models' libraries load with `pipeline.core`.
+Importing the package is cheap: it re-exports the contract (stages, events, result, the `StoryPipeline`
+protocol, the facts a caption is made of, the errors). The models' libraries load with `pipeline.core`.
 """
+
+from .config import Language, PipelineSettings
+from .errors import FetchError, InvalidImageError, PipelineError, SpeechTextError, StageError, StageTimeout
+from .events import (
+    CaptionReady,
+    Event,
+    Finished,
+    PipelineResult,
+    Stage,
+    StageFailed,
+    StageStarted,
+    StoryPipeline,
+    StoryReady,
+    Voice,
+    VoiceReady,
+)
+from .facts import PhotoFacts
+
+__all__ = [
+    "CaptionReady",
+    "Event",
+    "FetchError",
+    "Finished",
+    "InvalidImageError",
+    "Language",
+    "PhotoFacts",
+    "PipelineError",
+    "PipelineResult",
+    "PipelineSettings",
+    "SpeechTextError",
+    "Stage",
+    "StageError",
+    "StageFailed",
+    "StageStarted",
+    "StageTimeout",
+    "StoryPipeline",
+    "StoryReady",
+    "Voice",
+    "VoiceReady",
+]

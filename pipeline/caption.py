@@ -27,7 +27,7 @@ from .errors import StageError
 from .faces import FaceDetector
 from .facts import PhotoFacts
 from .images import ImageSource, decode_image, read_source
-from .workers import run_cpu
+from .threads import run_cpu
 
 if TYPE_CHECKING:
     import torch

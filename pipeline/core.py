@@ -13,101 +13,31 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from .caption import Captioner, build_captioner
 from .config import Language, PipelineSettings
 from .errors import PipelineError, StageError, StageTimeout
-from .facts import PhotoFacts
+from .events import (
+    CaptionReady,
+    Event,
+    Finished,
+    PipelineResult,
+    Stage,
+    StageFailed,
+    StageStarted,
+    StoryReady,
+    VoiceReady,
+)
 from .images import ImageSource, LoadedImage, decode_image, read_source
-from .speech import Voice, VoiceSynthesizer, build_synthesizer
+from .speech import VoiceSynthesizer, build_synthesizer
 from .story import StoryWriter, build_story_writer
+from .threads import run_cpu
 from .translate import Translator, build_translator
-from .workers import run_cpu
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-class Stage(StrEnum):
-    DECODE = "decode"
-    CAPTION = "caption"
-    TRANSLATE_CAPTION = "translate_caption"
-    STORY = "story"
-    TRANSLATE_STORY = "translate_story"
-    SPEECH = "speech"
-
-
-@dataclass(frozen=True)
-class StageStarted:
-    stage: Stage
-
-
-@dataclass(frozen=True)
-class CaptionReady:
-    caption_en: str
-    caption_pt: str
-    facts: PhotoFacts | None = None  # what the caption is made of (the story's input)
-
-
-@dataclass(frozen=True)
-class StoryReady:
-    story_en: str
-    story_pt: str
-
-
-@dataclass(frozen=True)
-class VoiceReady:
-    voice: Voice
-
-
-@dataclass(frozen=True)
-class StageFailed:
-    stage: Stage
-    error: PipelineError
-
-
-Event = StageStarted | CaptionReady | StoryReady | VoiceReady | StageFailed
-
-
-@dataclass
-class PipelineResult:
-    """Everything one photo produced. Missing parts are None and their stage is in `errors`."""
-
-    caption_en: str | None = None
-    caption_pt: str | None = None
-    facts: PhotoFacts | None = None
-    story_en: str | None = None
-    story_pt: str | None = None
-    voice: Voice | None = None
-    timings: dict[str, float] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-
-    def apply(self, event: Event) -> None:
-        match event:
-            case CaptionReady(caption_en, caption_pt, facts):
-                self.caption_en, self.caption_pt, self.facts = caption_en, caption_pt, facts
-            case StoryReady(story_en, story_pt):
-                self.story_en, self.story_pt = story_en, story_pt
-            case VoiceReady(voice):
-                self.voice = voice
-            case StageFailed(stage, error):
-                self.errors[stage.value] = error.reason
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "caption_pt": self.caption_pt,
-            "caption_en": self.caption_en,
-            "facts": self.facts.to_dict() if self.facts else None,
-            "story_pt": self.story_pt,
-            "story_en": self.story_en,
-            "voice_language": self.voice.language if self.voice else None,
-            "voice_seconds": round(self.voice.seconds, 2) if self.voice else None,
-            "timings": {stage: round(seconds, 3) for stage, seconds in self.timings.items()},
-            "errors": self.errors,
-        }
 
 
 @dataclass
@@ -130,20 +60,6 @@ class Backends:
 
     def all(self) -> list[Any]:
         return [self.captioner, self.story_writer, self.translator, *self.synthesizers.values()]
-
-
-class StoryPipeline(Protocol):
-    """What callers (the bot) need from a pipeline: in-process (`Pipeline`) or on workers (`RemotePipeline`)."""
-
-    async def warm_up(self) -> float: ...
-
-    def stream(
-        self, source: ImageSource, *, voice_language: Language | None = None, timings: dict[str, float] | None = None
-    ) -> AsyncIterator[Event]: ...
-
-    async def readiness(self) -> str | None: ...
-
-    async def close(self) -> None: ...
 
 
 class Pipeline:
@@ -185,25 +101,19 @@ class Pipeline:
     ) -> PipelineResult:
         """Run every stage and return the result; `on_event` sees each event as it happens."""
         result = PipelineResult()
-        async for event in self.stream(source, voice_language=voice_language, timings=result.timings):
+        async for event in self.stream(source, voice_language=voice_language):
             result.apply(event)
             if on_event is not None:
                 await on_event(event)
         return result
 
-    async def stream(
-        self,
-        source: ImageSource,
-        *,
-        voice_language: Language | None = None,
-        timings: dict[str, float] | None = None,
-    ) -> AsyncIterator[Event]:
-        """Yield events in order: caption, story, voice (with StageStarted/StageFailed between).
+    async def stream(self, source: ImageSource, *, voice_language: Language | None = None) -> AsyncIterator[Event]:
+        """Yield events in order: caption, story, voice (with StageStarted/StageFailed between), then Finished.
 
         Input errors (InvalidImageError, FetchError) and a failed caption are raised: without a caption
         there is nothing to tell. Later failures are yielded as StageFailed and the rest goes on.
         """
-        timings = {} if timings is None else timings
+        timings: dict[str, float] = {}
         language = voice_language or self.settings.voice_language
         b = self.backends
         tasks: list[asyncio.Task[Any]] = []
@@ -234,6 +144,7 @@ class Pipeline:
                 story_en = await story_task
             except StageError as exc:
                 yield StageFailed(Stage.STORY, exc)
+                yield Finished(timings)
                 return
             voice_task = None
             if language == "en":
@@ -255,6 +166,7 @@ class Pipeline:
                 yield VoiceReady(await voice_task)
             except StageError as exc:
                 yield StageFailed(Stage.SPEECH, exc)
+            yield Finished(timings)
         finally:
             for task in tasks:
                 task.cancel()

@@ -23,6 +23,7 @@ from decimal import Decimal
 from num2words import num2words
 
 from pipeline.errors import SpeechTextError
+from pipeline.text import split_long, split_sentences
 
 WORDS_PER_MINUTE: dict[str, float] = {"pt": 165.0, "en": 175.0}
 """A typical storytelling rate, for voices that do not state their own (each backend measures its own)."""
@@ -396,41 +397,23 @@ def strip_markup(text: str) -> str:
 
 # --- Sentences, budget, chunks -----------------------------------------------------------------------
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
-_CLAUSE_END = re.compile(r"(?<=[,;:])\s+")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 _LEADING_PUNCT = re.compile(r"^[\s,;:.!?…)]+")
 
 
-def _sentences(text: str) -> list[str]:
-    """Whole sentences; a line break ends one too (titles, list items)."""
+def _speakable_sentences(text: str) -> list[str]:
+    """Whole sentences, each ending with punctuation (a voice pauses there); a line break ends one too
+    (titles, list items); pieces with no letter are dropped."""
     found = []
     for line in text.split("\n"):
-        for raw in _SENTENCE_END.split(line):
-            sentence = _LEADING_PUNCT.sub("", _SPACES.sub(" ", raw)).strip()
+        for raw in split_sentences(_SPACES.sub(" ", line)):
+            sentence = _LEADING_PUNCT.sub("", raw).strip()
             if not _HAS_LETTER.search(sentence):
                 continue
             if sentence[-1] not in ".!?…":
                 sentence = sentence.rstrip(",;:") + "."
             found.append(sentence)
     return found
-
-
-def _split_long(sentence: str, max_chars: int) -> list[str]:
-    """Cut a sentence longer than a chunk at commas, then between words."""
-    if len(sentence) <= max_chars:
-        return [sentence]
-    pieces: list[str] = []
-    for clause in _CLAUSE_END.split(sentence):
-        words = clause.split()
-        while words:
-            piece, taken = words[0], 1
-            while taken < len(words) and len(piece) + 1 + len(words[taken]) <= max_chars:
-                piece += " " + words[taken]
-                taken += 1
-            pieces.append(piece)
-            words = words[taken:]
-    return pieces
 
 
 def _group(sentences: list[str], max_chars: int) -> list[str]:
@@ -463,7 +446,8 @@ def prepare_narration(
         raise ValueError(f"unsupported narration language: {language!r}")
     budget_words = max(1, int(max_seconds * (words_per_minute or WORDS_PER_MINUTE[language]) / 60.0))
     text = strip_markup(text[: budget_words * _RAW_CHARS_PER_WORD])
-    sentences = [piece for s in _sentences(expand(text, language)) for piece in _split_long(s, max_chunk_chars)]
+    spoken = _speakable_sentences(expand(text, language))
+    sentences = [piece for s in spoken for piece in split_long(s, max_chars=max_chunk_chars)]
     if not sentences:
         raise SpeechTextError("nothing speakable in the text")
     kept: list[str] = []

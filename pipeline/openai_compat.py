@@ -35,8 +35,8 @@ from .config import PipelineSettings
 from .errors import PipelineError
 from .facts import PhotoFacts
 from .story import HERO_NAMES, StoryWriter, build_story_writer, finish_story, story_messages
-from .translate import split_sentences
-from .workers import run_cpu
+from .text import split_sentences
+from .threads import run_cpu
 
 log = logging.getLogger(__name__)
 

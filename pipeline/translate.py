@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -20,7 +19,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 import httpx
 
 from .config import PipelineSettings
-from .workers import run_cpu
+from .logonce import WarnOnce
+from .text import split_long, split_sentences
+from .threads import run_cpu
 
 if TYPE_CHECKING:
     from googletrans import Translator as GoogletransClient
@@ -31,14 +32,6 @@ log = logging.getLogger(__name__)
 MAX_SEGMENT_WORDS = 45
 MAX_SEGMENT_CHARS = 280
 
-# A sentence ends at . ! ? or … (possibly repeated), followed by closing quotes/brackets and a space or the end.
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s|$)")
-_CLAUSE_END = re.compile(r"[,;:—–](?=\s)")
-# "Mr. Smith" or "e.g. this" are not sentence ends.
-_ABBREVIATIONS = frozenset(
-    {"mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "mt", "vs", "etc", "e.g", "i.e", "a.m", "p.m", "fig"}
-)
-
 
 class Translator(Protocol):
     name: str
@@ -48,70 +41,13 @@ class Translator(Protocol):
     async def translate(self, text: str) -> str: ...
 
 
-def split_sentences(text: str) -> list[str]:
-    """Split one paragraph into sentences, keeping each sentence's own punctuation and closing quotes.
-
-    A text that does not end with punctuation keeps its tail as a last "sentence".
-    """
-    sentences: list[str] = []
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        before = text[start : match.start()].split()
-        word = before[-1].lower().lstrip("\"'“‘«([") if before else ""
-        following = text[match.end() :].lstrip()[:1]
-        is_abbreviation = match.group() == "." and (word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()))
-        if is_abbreviation or following.islower():
-            continue
-        sentences.append(text[start : match.end()].strip())
-        start = match.end()
-    tail = text[start:].strip()
-    if tail:
-        sentences.append(tail)
-    return sentences
-
-
-def _fits(piece: str) -> bool:
-    return len(piece.split()) <= MAX_SEGMENT_WORDS and len(piece) <= MAX_SEGMENT_CHARS
-
-
-def _split_overlong(sentence: str) -> list[str]:
-    """Cut a sentence too long for the model at commas/semicolons/dashes, else at word boundaries."""
-    if _fits(sentence):
-        return [sentence]
-    pieces: list[str] = []
-    current = ""
-    start = 0
-    clauses = [m.end() for m in _CLAUSE_END.finditer(sentence)] + [len(sentence)]
-    for end in clauses:
-        clause = sentence[start:end].strip()
-        start = end
-        candidate = f"{current} {clause}".strip()
-        if _fits(candidate):
-            current = candidate
-            continue
-        if current:
-            pieces.append(current)
-        current = clause
-        while not _fits(current):  # a clause with no usable punctuation: cut by words
-            words = current.split()
-            head, current = _take_words(words)
-            pieces.append(head)
-    if current:
-        pieces.append(current)
-    return pieces
-
-
-def _take_words(words: list[str]) -> tuple[str, str]:
-    """The longest leading run of `words` that fits one segment, and the rest."""
-    count = MAX_SEGMENT_WORDS
-    while count > 1 and not _fits(" ".join(words[:count])):
-        count -= 1
-    return " ".join(words[:count]), " ".join(words[count:])
-
-
 def translation_segments(line: str) -> list[str]:
     """The pieces of one line of text, each short enough for the offline model to translate whole."""
-    return [piece for sentence in split_sentences(line) for piece in _split_overlong(sentence)]
+    return [
+        piece
+        for sentence in split_sentences(line)
+        for piece in split_long(sentence, max_words=MAX_SEGMENT_WORDS, max_chars=MAX_SEGMENT_CHARS)
+    ]
 
 
 def translate_lines(text: str, translate_segment: Callable[[str], str]) -> str:
@@ -215,7 +151,7 @@ class GoogleTranslator:
         self._origin = httpx.URL(url if "://" in url else f"https://{url}")
         self.fallback: Translator = fallback or OfflineTranslator()
         self._client: GoogletransClient | None = None
-        self._warned: set[str] = set()
+        self._warnings = WarnOnce(log)
 
     def load(self) -> None:
         """Load the offline fallback; the online client is created on first use, inside the event loop."""
@@ -251,13 +187,9 @@ class GoogleTranslator:
                 raise ValueError("empty translation")
             return translated
         except Exception as exc:
-            self._warn(_failure_kind(exc), exc)
+            kind = _failure_kind(exc)
+            self._warnings.warn(kind, "googletrans failed (%s: %r); using the offline translator", kind, exc)
         return await self.fallback.translate(text)
-
-    def _warn(self, kind: str, exc: BaseException) -> None:
-        level = logging.DEBUG if kind in self._warned else logging.WARNING
-        self._warned.add(kind)
-        log.log(level, "googletrans failed (%s: %r); using the offline translator", kind, exc)
 
 
 def _failure_kind(exc: BaseException) -> str:

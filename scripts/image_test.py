@@ -210,6 +210,7 @@ async def run(image: str, logs: Path, queue_url: str) -> None:
             await photo_gets_caption_story_and_voice(tg, CHAT + 1, running)
             status, metrics = await get(f"http://127.0.0.1:{port}/metrics")
             assert status == 200 and "conta_stories_finished_total 1.0" in metrics, "the bot counted no finished story"
+            assert "conta_remote_worker_hosts 1.0" in metrics, "the bot saw no worker"
             print(f"image-test: through Redis: caption, story, voice after {time.monotonic() - t0:.0f} s", flush=True)
             for container in (bot, worker):
                 await stopped(container)

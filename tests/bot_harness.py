@@ -12,11 +12,11 @@ from typing import Any
 from PIL import Image
 from telegram.ext import Application
 
+from app.photos import PhotoSource
 from bot import build_application, build_services
 from handlers.config import BotSettings
 from handlers.services import Services
 from pipeline.core import Backends, Pipeline
-from pipeline.photos import PhotoSource
 from pipeline.remote import RemotePipeline
 
 from .fake_backends import fake_backends
@@ -65,6 +65,8 @@ async def running_bot(
         if backends is None:
             backends = Backends.from_settings(settings) if real_models else fake_backends()
         services = build_services(settings, pipeline=pipeline or Pipeline(settings, backends), photos=photos)
+        if isinstance(services.pipeline, RemotePipeline):
+            services.pipeline.photo_host = services.media  # photos reach the workers by URL, as in production
         app = build_application(settings, services, handle_signals=False)
         async with app:
             await app.post_init(app)

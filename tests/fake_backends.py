@@ -16,8 +16,8 @@ from PIL import Image
 
 from pipeline.core import Backends
 from pipeline.errors import PipelineError
+from pipeline.events import Voice
 from pipeline.facts import PhotoFacts
-from pipeline.speech import Voice
 
 
 class BackendBroke(PipelineError):

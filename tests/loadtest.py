@@ -106,10 +106,10 @@ async def run_load(
         async with running_bot(data_dir, backends, real_models=real_models) as bot:
             # First as many photos as run at once, so that one-time allocations (model caches, a first
             # voice per worker thread) are not counted as growth under the flood.
-            for _ in range(bot.services.settings.workers):
+            for _ in range(bot.services.settings.running_jobs):
                 bot.tg.private_photo(WARM_UP_CHAT, WARM_UP_CHAT, photos[0])
             await bot.tg.wait_for_call(
-                "sendVoice", chat_id=WARM_UP_CHAT, count=bot.services.settings.workers, timeout=timeout_s
+                "sendVoice", chat_id=WARM_UP_CHAT, count=bot.services.settings.running_jobs, timeout=timeout_s
             )
             report.rss_start_mb = report.rss_peak_mb = rss_mb()
             started = time.monotonic()

@@ -186,7 +186,7 @@ async def test_failed_voice_still_delivers_story(tmp_path: Path) -> None:
 async def test_busy_bot_answers_politely(tmp_path: Path) -> None:
     backends = fake_backends()
     backends.captioner.behaviour = Behaviour(delay=1.0)
-    async with running_bot(tmp_path, backends, workers=1, max_waiting=1) as bot:
+    async with running_bot(tmp_path, backends, running_jobs=1, max_waiting=1) as bot:
         for i in range(3):
             bot.tg.private_photo(CHAT + i, USER + i, jpeg_bytes())
             await asyncio.sleep(0.1)

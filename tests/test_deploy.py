@@ -19,10 +19,10 @@ import pytest
 import yaml
 from compose_spec import ComposeSpecification, PyCompose
 
+from app.metrics import MONITOR_KEY, Monitor
+from app.work_queue import WorkQueue
 from handlers.config import BotSettings
-from metrics import MONITOR_KEY, Monitor
 from pipeline.core import Pipeline
-from pipeline.work_queue import WorkQueue
 
 from .bot_harness import RunningBot, jpeg_bytes, running_bot
 from .fake_backends import fake_backends
@@ -86,7 +86,7 @@ async def test_failures_are_counted_by_stage(tmp_path: Path) -> None:
 
 async def test_not_ready_until_warm_and_healthcheck_command() -> None:
     settings = BotSettings(_env_file=None, metrics_port=0)
-    monitor = Monitor(settings, WorkQueue(workers=1, max_waiting=1))
+    monitor = Monitor(settings, WorkQueue(max_running=1, max_waiting=1))
     pipeline = monitor.observe(Pipeline(settings, fake_backends()))
     await monitor.start()
     try:
@@ -226,7 +226,7 @@ def test_dockerignore_keeps_secrets_out_and_the_app_in() -> None:
 
     for secret in (".env", ".env.production", ".git", ".venv", "data", "tests"):
         assert ignored(secret), secret
-    app = ["bot.py", "worker.py", "metrics.py", "media_server.py", "logsetup.py", "handlers", "pipeline", "assets"]
+    app = ["bot.py", "worker.py", "app", "handlers", "pipeline", "assets"]
     app += ["requirements.txt", "requirements-models.txt"]
     for path in app:
         assert (ROOT / path).exists() and not ignored(path), path

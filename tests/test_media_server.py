@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from media_server import TOKEN_BYTES, MediaServer
+from app.media_server import TOKEN_BYTES, MediaServer
 
 JPEG = b"\xff\xd8\xff\xe0" + b"x" * 100
 

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pipeline.config import PipelineSettings
-from pipeline.photos import (
+from app.photos import (
     GALLERY_DIR,
     UNSPLASH,
     Credit,
@@ -26,6 +25,7 @@ from pipeline.photos import (
     license_label,
     load_gallery,
 )
+from pipeline.config import PipelineSettings
 from tests.fake_unsplash import AUTHOR, PHOTO_ID, FakeUnsplash
 
 ALLOWED_LICENSES = {
@@ -100,11 +100,11 @@ def test_load_gallery_does_not_depend_on_cwd(tmp_path: Path, monkeypatch: pytest
     assert load_gallery()[0].path.is_file()
 
 
-def test_credit_text_pt() -> None:
+def test_credit_line_pt() -> None:
     gallery = Credit("Aitzgorri", "Aitzol Berasategi", None, "CC-BY-4.0", None, "Debian lomiri-wallpapers-16.04", None)
-    assert gallery.text_pt() == 'Foto: "Aitzgorri" — Aitzol Berasategi (CC BY 4.0), Debian lomiri-wallpapers-16.04'
+    assert gallery.line_pt() == "“Aitzgorri” — foto de Aitzol Berasategi · CC BY 4.0 · Debian lomiri-wallpapers-16.04"
     unsplash = Credit("", "Ana", "https://u/@ana", "Unsplash License", None, UNSPLASH, "https://unsplash.com/")
-    assert unsplash.text_pt() == "Foto de Ana no Unsplash"
+    assert unsplash.line_pt() == "Foto de Ana no Unsplash"
     assert license_label("CC-BY-SA-4.0") == "CC BY-SA 4.0"
     assert license_label("CC0-1.0") == "CC0 1.0"
     assert license_label("GPL-2.0-or-later") == "GPL-2.0-or-later"
@@ -117,7 +117,7 @@ async def test_gallery_source_returns_real_photos_with_credits() -> None:
         assert img.size == (photo.width, photo.height)
     assert photo.ident.endswith(".jpg") and photo.url is None
     assert photo.credit.source.startswith("Debian ") and photo.credit.license in ALLOWED_LICENSES
-    assert photo.credit.text_pt().startswith("Foto: ")
+    assert " — foto de " in photo.credit.line_pt() or photo.credit.line_pt().startswith("Foto de ")
     await source.mark_shown(photo)  # a no-op that must not fail
 
 
@@ -230,7 +230,7 @@ async def test_unsplash_success(fake: FakeUnsplash, make_source, caplog: pytest.
     assert photo.ident == PHOTO_ID and photo.url and photo.url.startswith(fake.url)
     credit = photo.credit
     assert credit.source == UNSPLASH and credit.author == AUTHOR
-    assert credit.text_pt() == f"Foto de {AUTHOR} no Unsplash"
+    assert credit.line_pt() == f"Foto de {AUTHOR} no Unsplash"
     assert credit.title == "green hills under a blue sky"
     assert credit.author_url == "https://unsplash.com/@ana?utm_source=conta_test&utm_medium=referral"
     assert credit.source_url == "https://unsplash.com/?utm_source=conta_test&utm_medium=referral"
@@ -280,13 +280,13 @@ async def test_failures_fall_back_to_the_gallery(
     photo = await make_source().random_photo("chat")
     assert is_gallery(photo) and photo.data
     assert len(fake.requests_to("/photos/random")) == 1
-    warnings = [r for r in caplog.records if r.name == "pipeline.photos" and r.levelno == logging.WARNING]
+    warnings = [r for r in caplog.records if r.name == "app.photos" and r.levelno == logging.WARNING]
     assert len(warnings) == 1
     assert_key_hygiene(fake, caplog)
 
 
 async def test_failure_kind_is_logged_once(fake: FakeUnsplash, make_source, caplog) -> None:
-    caplog.set_level(logging.INFO, logger="pipeline.photos")
+    caplog.set_level(logging.INFO, logger="app.photos")
     fake.mode = "image_fail"  # no back-off for a broken image: each call asks again
     source = make_source()
     for _ in range(3):

@@ -14,16 +14,9 @@ import pytest
 import soundfile as sf
 
 from pipeline.config import PipelineSettings
-from pipeline.core import (
-    CaptionReady,
-    Pipeline,
-    Stage,
-    StageFailed,
-    StageStarted,
-    StoryReady,
-    VoiceReady,
-)
+from pipeline.core import Pipeline
 from pipeline.errors import InvalidImageError, StageError
+from pipeline.events import CaptionReady, Stage, StageFailed, StageStarted, StoryReady, VoiceReady
 
 from .bot_harness import jpeg_bytes
 from .fake_backends import Behaviour, fake_backends
@@ -41,7 +34,7 @@ async def test_events_come_in_order_and_result_is_complete() -> None:
     pipeline, _ = fake_pipeline()
     events = [event async for event in pipeline.stream(jpeg_bytes(320, 240))]
     kinds = [type(e).__name__ if not isinstance(e, StageStarted) else e.stage.value for e in events]
-    assert kinds == ["decode", "caption", "CaptionReady", "story", "StoryReady", "speech", "VoiceReady"]
+    assert kinds == ["decode", "caption", "CaptionReady", "story", "StoryReady", "speech", "VoiceReady", "Finished"]
     result = await pipeline.run(jpeg_bytes(320, 240))
     assert result.caption_en == "a test picture of 320 by 240 pixels"
     assert result.caption_pt == "[pt] a test picture of 320 by 240 pixels"
@@ -121,7 +114,7 @@ async def test_consumer_stopping_early_cancels_the_rest() -> None:
 
 def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pipeline", *args], cwd=REPO, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "app", *args], cwd=REPO, capture_output=True, text=True, timeout=timeout
     )
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from PIL import Image
 from telegram.ext import ExtBot as Bot
 
+from app.logs import configure_logging
 from bot import AtomicPicklePersistence
 from handlers import texts
-from logsetup import configure_logging
 
 from .bot_harness import jpeg_bytes, running_bot
 from .fake_backends import Behaviour, fake_backends
@@ -99,7 +99,7 @@ async def test_unexpected_error_gets_apology_with_request_id_and_logged(tmp_path
 async def test_shutdown_cancels_waiting_jobs_with_a_message(tmp_path: Path) -> None:
     backends = fake_backends()
     backends.story_writer.behaviour = Behaviour(delay=3)
-    async with running_bot(tmp_path, backends, workers=1, shutdown_deadline_s=0.2) as bot:
+    async with running_bot(tmp_path, backends, running_jobs=1, shutdown_deadline_s=0.2) as bot:
         for i in range(3):
             bot.tg.private_photo(CHAT + i, USER + i, jpeg_bytes())
         await bot.tg.wait_for(lambda: len([c for c in bot.tg.calls("sendMessage") if "📷" in c.params["text"]]) >= 1)

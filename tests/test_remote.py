@@ -29,33 +29,26 @@ from arq.connections import ArqRedis, create_pool
 from arq.constants import in_progress_key_prefix
 from arq.worker import Worker
 
+from app.metrics import MONITOR_KEY, Monitor
 from handlers import texts
-from metrics import MONITOR_KEY, Monitor
 from pipeline.config import PipelineSettings
-from pipeline.core import (
-    Backends,
+from pipeline.core import Backends, Pipeline
+from pipeline.errors import FetchError, InvalidImageError, StageError, StageTimeout
+from pipeline.events import (
     CaptionReady,
     Event,
-    Pipeline,
+    Finished,
     Stage,
     StageFailed,
     StageStarted,
     StoryReady,
+    Voice,
     VoiceReady,
 )
-from pipeline.errors import FetchError, InvalidImageError, StageError, StageTimeout
 from pipeline.facts import PhotoFacts
-from pipeline.remote import (
-    Message,
-    RemotePipeline,
-    checkpoint_key,
-    deserialize,
-    events_key,
-    redis_settings,
-    serialize,
-    story_job,
-)
-from pipeline.speech import Voice
+from pipeline.remote import RemotePipeline
+from pipeline.remote.job import story_job
+from pipeline.remote.wire import Message, checkpoint_key, deserialize, events_key, redis_settings, serialize
 from worker import build_worker
 
 from .bot_harness import jpeg_bytes, running_bot
@@ -91,8 +84,8 @@ def test_messages_survive_the_wire() -> None:
     failed = Message.decode(Message(1, event=StageFailed(Stage.SPEECH, StageTimeout("speech", "over 60 s"))).encode())
     assert isinstance(failed.event, StageFailed) and failed.event.stage is Stage.SPEECH
     assert type(failed.event.error) is StageTimeout and str(failed.event.error) == "speech failed: over 60 s"
-    done = Message.decode(Message(3, timings={"caption": 0.5}).encode())
-    assert (done.attempt, done.event, done.error, done.timings) == (3, None, None, {"caption": 0.5})
+    done = Message.decode(Message(3, event=Finished({"caption": 0.5})).encode())
+    assert (done.attempt, done.event, done.error) == (3, Finished({"caption": 0.5}), None)
     for error in (InvalidImageError("too_large", "30 MB"), FetchError("HTTP 404 for photo URL"), StageError("story")):
         back = Message.decode(Message(1, error=error).encode()).error
         assert type(back) is type(error) and str(back) == str(error) and back.reason == error.reason
@@ -181,6 +174,8 @@ def comparable(event: Event) -> object:
     if isinstance(event, VoiceReady):
         voice = event.voice
         return ("voice", voice.ogg[:4], voice.seconds, voice.language, voice.backend)
+    if isinstance(event, Finished):  # each run takes its own time
+        return ("finished", sorted(event.timings))
     return event
 
 
@@ -193,21 +188,19 @@ async def test_remote_stream_yields_what_the_in_process_pipeline_yields(
 ) -> None:
     backends = fake_backends()
     photo = jpeg_bytes(320, 240)
-    local_timings: dict[str, float] = {}
-    expected = await collect(Pipeline(settings, backends).stream(photo, voice_language="en", timings=local_timings))
+    expected = await collect(Pipeline(settings, backends).stream(photo, voice_language="en"))
     async with in_process_worker(settings, backends):
         await remote.warm_up()
         await until_ready(remote)  # Redis answers and the worker reported
-        timings: dict[str, float] = {}
-        events = await collect(remote.stream(photo, voice_language="en", timings=timings))
+        events = await collect(remote.stream(photo, voice_language="en"))
         for _ in range(50):  # arq removes the job from its queue right after the job's last word
             if not await remote.queued():
                 break
             await asyncio.sleep(0.05)
         assert await remote.queued() == 0
     assert [comparable(e) for e in events] == [comparable(e) for e in expected]
-    assert isinstance(events[-1], VoiceReady) and events[-1].voice.language == "en"
-    assert set(timings) == set(local_timings)
+    assert isinstance(events[-2], VoiceReady) and events[-2].voice.language == "en"
+    assert isinstance(events[-1], Finished)
 
 
 async def test_failures_come_back_as_the_same_errors(settings: PipelineSettings, remote: RemotePipeline) -> None:
@@ -225,7 +218,7 @@ async def test_failures_come_back_as_the_same_errors(settings: PipelineSettings,
         backends.captioner.behaviour = Behaviour()
         backends.story_writer.behaviour = Behaviour(fail=True)
         events = await collect(remote.stream(jpeg_bytes()))
-    assert isinstance(events[-1], StageFailed) and events[-1].stage is Stage.STORY
+    assert isinstance(events[-2], StageFailed) and events[-2].stage is Stage.STORY and isinstance(events[-1], Finished)
     assert any(isinstance(e, CaptionReady) for e in events) and not any(isinstance(e, StoryReady) for e in events)
 
 
@@ -298,7 +291,7 @@ async def test_a_rerun_replays_the_first_attempts_caption_and_story(
     ctx = {"redis": redis, "pipeline": Pipeline(settings, backends), "job_id": job_id, "job_try": 2}
     await story_job(ctx, {"data": base64.b64encode(jpeg_bytes()).decode()}, None)
     messages = [Message.decode(raw) for raw in await redis.lrange(events_key(job_id), 0, -1)]
-    assert all(m.attempt == 2 for m in messages) and messages[-1].timings is not None
+    assert all(m.attempt == 2 for m in messages) and isinstance(messages[-1].event, Finished)
     events = [m.event for m in messages if m.event is not None]
     assert CaptionReady("a red boat", "[pt] a red boat", facts) in events
     assert StoryReady("The red boat sailed.", "[pt] The red boat sailed.") in events
@@ -328,7 +321,7 @@ async def test_the_client_shows_each_part_once_across_attempts(
             Message(2, event=StageStarted(Stage.STORY)),
             Message(2, event=StoryReady("Once.", "Era uma vez.")),
             Message(2, event=VoiceReady(voice)),
-            Message(2, timings={"story": 1.0}),
+            Message(2, event=Finished({"story": 1.0})),
         ]
         await redis.rpush(key, *(m.encode() for m in script))
 
@@ -341,6 +334,7 @@ async def test_the_client_shows_each_part_once_across_attempts(
         StageStarted(Stage.STORY),
         StoryReady("Once.", "Era uma vez."),
         VoiceReady(voice),
+        Finished({"story": 1.0}),
     ]
     assert remote.redeliveries == 1
 
@@ -375,7 +369,7 @@ async def test_twenty_photos_two_workers_one_killed_mid_run(
     remote = RemotePipeline(settings)
     try:
         async with running_bot(
-            tmp_path, pipeline=remote, workers=4, max_waiting=PHOTOS, queue_url=settings.queue_url
+            tmp_path, pipeline=remote, running_jobs=4, max_waiting=PHOTOS, queue_url=settings.queue_url
         ) as bot:
             chats = [1000 + i for i in range(PHOTOS)]
             started = time.monotonic()

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from handlers.config import BotSettings, InvalidTokenError
+from handlers.config import BotSettings
+from handlers.errors import InvalidTokenError
 
 EXAMPLE = Path(__file__).parent.parent / ".env.example"
 

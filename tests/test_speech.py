@@ -18,13 +18,14 @@ import soundfile as sf
 from pipeline import speech
 from pipeline.config import PipelineSettings
 from pipeline.errors import SpeechTextError, StageError
+from pipeline.events import Voice
+from pipeline.logonce import WarnOnce
 from pipeline.narration import estimate_seconds, prepare_narration
 from pipeline.speech import (
     EspeakSynthesizer,
     PiperSynthesizer,
     RHVoiceSynthesizer,
     VitsSynthesizer,
-    Voice,
     assemble,
     build_synthesizer,
     encode_opus,
@@ -291,7 +292,7 @@ def test_backends_are_chosen_by_configuration() -> None:
 async def test_missing_rhvoice_falls_back_to_espeak_with_one_warning(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(speech, "_warned", set())
+    monkeypatch.setattr(speech, "_warnings", WarnOnce(speech.log))
     settings = PipelineSettings(rhvoice_command="/nonexistent/RHVoice-test")
     with caplog.at_level(logging.WARNING, logger="pipeline.speech"):
         first, second = build_synthesizer(settings, "pt"), build_synthesizer(settings, "pt")

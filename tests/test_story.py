@@ -3,19 +3,24 @@ with a tiny random-weight GPT-2 and a word-level tokenizer built here (no downlo
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
+import threading
+import time
 
 import pytest
 
 from pipeline.config import PipelineSettings
 from pipeline.facts import PhotoFacts
 from pipeline.story import (
+    FRIEND_NAMES,
     GPT2_OPENER,
     MAX_STORY_WORDS,
     MIN_STORY_WORDS,
     LlamaStoryWriter,
     StoryError,
+    StoryStopped,
     TransformersStoryWriter,
     build_story_writer,
     chatml_prompt,
@@ -86,12 +91,17 @@ def test_nothing_usable_gives_an_empty_string(raw: str) -> None:
 
 
 class ScriptedLlama:
-    """Streams the given texts word by word, one per call, recording seeds and how far each was read."""
+    """Streams the given texts word by word, one per call, recording seeds and how far each was read.
 
-    def __init__(self, *texts: str) -> None:
+    `step_s` is the time one "token" takes; `read_at` records when each word was handed out.
+    """
+
+    def __init__(self, *texts: str, step_s: float = 0.0) -> None:
         self.texts = list(texts)
+        self.step_s = step_s
         self.seeds: list[int] = []
         self.words_read: list[int] = []
+        self.read_at: list[float] = []
 
     def create_completion(self, *, prompt: str, seed: int, stream: bool, **_: object):
         assert stream and prompt.startswith("<|im_start|>system")
@@ -101,7 +111,10 @@ class ScriptedLlama:
 
         def chunks():
             for word in text.split(" "):
+                if self.step_s:
+                    time.sleep(self.step_s)
                 self.words_read[-1] += 1
+                self.read_at.append(time.monotonic())
                 yield {"choices": [{"text": word + " "}]}
 
         return chunks()
@@ -114,9 +127,9 @@ def sentences(n: int, extra: str = "") -> str:
     return " ".join(f"Maya walked along the quiet shore {extra}number {i}." for i in range(n))
 
 
-def scripted_writer(*texts: str) -> tuple[LlamaStoryWriter, ScriptedLlama]:
+def scripted_writer(*texts: str, step_s: float = 0.0) -> tuple[LlamaStoryWriter, ScriptedLlama]:
     writer = LlamaStoryWriter(PipelineSettings(story_seed=100))
-    fake = ScriptedLlama(*texts)
+    fake = ScriptedLlama(*texts, step_s=step_s)
     writer._llm = fake
     return writer, fake
 
@@ -139,6 +152,39 @@ def test_generation_stops_once_past_the_word_limit() -> None:
     story = writer.write_sync(BEACH)
     assert fake.words_read == [MAX_STORY_WORDS + 1]
     assert len(story.split()) <= MAX_STORY_WORDS and story.endswith(".")
+
+
+@pytest.mark.parametrize("how", ["timeout", "cancel"])
+async def test_a_timed_out_or_cancelled_story_stops_generating_within_one_token(how: str) -> None:
+    step_s = 0.01
+    unsuitable = sentences(60, "near the dead ")  # would be retried: 1.6 s per attempt at this pace
+    writer, fake = scripted_writer(unsuitable, unsuitable, unsuitable, step_s=step_s)
+    if how == "timeout":
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.1):
+                await writer.write(BEACH)
+    else:
+        task = asyncio.create_task(writer.write(BEACH))
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    given_up = time.monotonic()
+    await asyncio.wrap_future(writer._thread.submit(lambda: None))  # the model's thread is free again
+    freed = time.monotonic()
+    assert fake.seeds == [100]  # no second attempt started
+    assert 0 < fake.words_read[0] < 20
+    assert len([t for t in fake.read_at if t > given_up]) <= 1  # at most the token being computed
+    assert freed - given_up < 10 * step_s
+
+
+def test_a_stopped_story_raises_without_starting_an_attempt() -> None:
+    writer, fake = scripted_writer(sentences(14))
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(StoryStopped):
+        writer.write_sync(BEACH, stop)
+    assert fake.seeds == []
 
 
 def test_no_sentence_at_all_raises() -> None:
@@ -192,7 +238,7 @@ def test_openers_name_the_subject_and_vary() -> None:
     assert len(openers) >= 4 and all("a cat" in o or "A cat" in o for o in openers), openers
     assert all(o[0].isupper() and o.endswith(".") for o in openers)
     two = story_opener(PhotoFacts("two people", "two people", 2), "Maya", rng)
-    assert "Maya and " in two, two
+    assert "Maya" in two and any(friend in two for friend in FRIEND_NAMES), two  # two people, two names
     assert story_opener(PhotoFacts("a close-up photo"), "Maya", rng) == ""
 
 
@@ -267,3 +313,27 @@ async def test_transformers_without_a_complete_sentence_raises(tiny_gpt2: tuple[
     writer = TransformersStoryWriter(settings, model=model, tokenizer=tokenizer)
     with pytest.raises(StoryError):
         await writer.write(PhotoFacts("a lake in the mountains"))
+
+
+def test_transformers_generation_stops_at_the_next_token_once_stopped(tiny_gpt2: tuple[object, object]) -> None:
+    import torch
+
+    model, tokenizer = tiny_gpt2
+    assert isinstance(model, torch.nn.Module)
+    settings = PipelineSettings(story_backend="transformers", story_seed=3, story_max_tokens=120)
+    writer = TransformersStoryWriter(settings, model=model, tokenizer=tokenizer)
+    stop = threading.Event()
+    steps: list[bool] = []
+
+    def count_step(*_: object) -> None:
+        steps.append(stop.is_set())
+        if len(steps) == 5:
+            stop.set()  # as write() does when its coroutine is cancelled
+
+    hook = model.register_forward_hook(count_step)
+    try:
+        with pytest.raises(StoryStopped):
+            writer.write_sync(PhotoFacts("a lake in the mountains"), stop)
+    finally:
+        hook.remove()
+    assert len(steps) == 5  # the step that saw the stop was the last one

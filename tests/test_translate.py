@@ -11,12 +11,12 @@ import pytest
 
 from pipeline.config import PipelineSettings
 from pipeline.story import FRIEND_NAMES, HERO_NAMES
+from pipeline.text import split_sentences
 from pipeline.translate import (
     MAX_SEGMENT_WORDS,
     GoogleTranslator,
     OfflineTranslator,
     build_translator,
-    split_sentences,
     translate_lines,
     translation_segments,
 )

@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 
-from pipeline.work_queue import KeyLimitReached, QueueClosed, QueueFull, WorkQueue
+from app.work_queue import KeyLimitReached, QueueClosed, QueueFull, WorkQueue
 
 
-async def test_runs_at_most_workers_at_once_and_reports_positions() -> None:
-    queue = WorkQueue(workers=2, max_waiting=10)
+async def test_runs_at_most_max_running_at_once_and_reports_positions() -> None:
+    queue = WorkQueue(max_running=2, max_waiting=10)
     queue.start()
     gate = asyncio.Event()
     running = 0
@@ -35,7 +35,7 @@ async def test_runs_at_most_workers_at_once_and_reports_positions() -> None:
 
 
 async def test_full_line_and_per_key_limits() -> None:
-    queue = WorkQueue(workers=1, max_waiting=2, per_key={"user": 2})
+    queue = WorkQueue(max_running=1, max_waiting=2, per_key={"user": 2})
     queue.start()
     gate = asyncio.Event()
     await queue.submit(gate.wait, [("user", 1)])
@@ -53,7 +53,7 @@ async def test_full_line_and_per_key_limits() -> None:
 
 
 async def test_a_failing_job_does_not_stop_the_others() -> None:
-    queue = WorkQueue(workers=1, max_waiting=5)
+    queue = WorkQueue(max_running=1, max_waiting=5)
     queue.start()
 
     async def boom() -> None:
@@ -71,7 +71,7 @@ async def test_a_failing_job_does_not_stop_the_others() -> None:
 
 
 async def test_close_cancels_what_misses_the_deadline() -> None:
-    queue = WorkQueue(workers=1, max_waiting=5)
+    queue = WorkQueue(max_running=1, max_waiting=5)
     queue.start()
     slow = await queue.submit(lambda: asyncio.sleep(30))
     waiting = await queue.submit(lambda: asyncio.sleep(0))

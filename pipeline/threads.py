@@ -25,8 +25,8 @@ def cpu_executor() -> ThreadPoolExecutor:
     """The process-wide pool for model calls (created on first use)."""
     global _executor
     if _executor is None:
-        workers = int(os.environ.get("CPU_WORKERS", "0")) or max(4, (os.cpu_count() or 2) * 2)
-        _executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="model")
+        threads = int(os.environ.get("MODEL_THREADS", "0")) or max(4, (os.cpu_count() or 2) * 2)
+        _executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="model")
     return _executor
 
 

@@ -1,7 +1,7 @@
-"""A bounded, fair work queue for pipeline jobs — the embedded default before Redis workers.
+"""A bounded, fair admission queue for pipeline jobs — in front of the in-process pipeline or the Redis one.
 
 Why not just `asyncio.create_task` per photo: on 2 cores, ten simultaneous stories are each ten times
-slower and memory grows with the crowd. Here a fixed number of workers run jobs in arrival order, the
+slower and memory grows with the crowd. Here at most `max_running` jobs run at once, in arrival order, the
 waiting line has a maximum length, and each key (a user, a chat) may only hold so many running+waiting
 jobs. Callers learn their place in line, and get a specific exception when the line is full.
 """
@@ -55,10 +55,10 @@ class Ticket:
 
 
 class WorkQueue:
-    """Run at most `workers` jobs at once, keep at most `max_waiting` in line, `per_key` per key."""
+    """Run at most `max_running` jobs at once, keep at most `max_waiting` in line, `per_key` per key."""
 
-    def __init__(self, *, workers: int, max_waiting: int, per_key: dict[str, int] | None = None) -> None:
-        self.workers = workers
+    def __init__(self, *, max_running: int, max_waiting: int, per_key: dict[str, int] | None = None) -> None:
+        self.max_running = max_running
         self.max_waiting = max_waiting
         self.per_key = per_key or {}
         self._waiting: list[_Job] = []
@@ -78,11 +78,11 @@ class WorkQueue:
         return len(self._running)
 
     def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._worker(), name=f"work-{i}") for i in range(self.workers)]
+        self._tasks = [asyncio.create_task(self._run_jobs(), name=f"slot-{i}") for i in range(self.max_running)]
 
     def position(self, ticket: Ticket) -> int:
         """Current place in line (1 = next), or 0 once running, finished, or about to start."""
-        idle = self.workers - len(self._running)
+        idle = self.max_running - len(self._running)
         for index, job in enumerate(self._waiting, start=1):
             if job.done is ticket.result:
                 return max(0, index - idle)
@@ -96,7 +96,7 @@ class WorkQueue:
             limit = self.per_key.get(kind)
             if limit is not None and self._held[(kind, value)] >= limit:
                 raise KeyLimitReached((kind, value))
-        idle = self.workers - len(self._running)
+        idle = self.max_running - len(self._running)
         if len(self._waiting) - idle >= self.max_waiting:
             raise QueueFull(f"{len(self._waiting)} waiting")
         job = _Job(run, tuple(keys))
@@ -107,7 +107,8 @@ class WorkQueue:
             self._wakeup.notify()
         return Ticket(max(0, len(self._waiting) - idle), job.done)
 
-    async def _worker(self) -> None:
+    async def _run_jobs(self) -> None:
+        """One running slot: takes the next waiting job, runs it, and so on until the queue closes."""
         while True:
             async with self._wakeup:
                 await self._wakeup.wait_for(lambda: bool(self._waiting) or self._closed)

@@ -1,4 +1,4 @@
-"""Command line: `python -m pipeline PHOTO_PATH_OR_URL [--json] [--out DIR]` or `--random`.
+"""Command line: `python -m app PHOTO_PATH_OR_URL [--json] [--out DIR]` or `--random`.
 
 Prints the Portuguese caption and story (or one JSON object with --json), writes `voice.ogg` and
 `result.json` into --out, and shows a progress bar on stderr. Exit codes: 0 ok, 1 a stage failed
@@ -17,17 +17,19 @@ from typing import Any
 
 from tqdm import tqdm
 
-from .config import PipelineSettings
-from .core import Event, Pipeline, PipelineResult, Stage, StageStarted
-from .errors import FetchError, InvalidImageError, PipelineError
-from .images import decode_image, read_source
+from pipeline.config import PipelineSettings
+from pipeline.core import Pipeline
+from pipeline.errors import FetchError, InvalidImageError, PipelineError
+from pipeline.events import Event, PipelineResult, Stage, StageStarted
+from pipeline.images import decode_image, read_source
+
 from .photos import Photo, build_photo_source
 
 STEPS = {Stage.DECODE: "foto", Stage.CAPTION: "legenda", Stage.STORY: "história", Stage.SPEECH: "narração"}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m app", description=__doc__.splitlines()[0])
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("photo", nargs="?", help="path or http(s) URL of a photo")
     source.add_argument("--random", action="store_true", help="a random landscape from the photo source")
@@ -54,7 +56,7 @@ async def run_cli(args: argparse.Namespace) -> tuple[PipelineResult, dict[str, A
         photo = await pick_random_photo(settings)
         source = photo.data if photo.data is not None else str(photo.url)
         extra["photo"] = photo.url or photo.ident
-        extra["credit"] = photo.credit.text_pt()
+        extra["credit"] = photo.credit.line_pt()
         if args.out and photo.data is not None:
             args.out.mkdir(parents=True, exist_ok=True)
             (args.out / "photo.jpg").write_bytes(photo.data)
@@ -127,7 +129,3 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print_human(payload)
     return 1 if result.errors else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

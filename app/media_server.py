@@ -18,7 +18,8 @@ import shutil
 import tempfile
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,6 +126,15 @@ class MediaServer:
         self._items[token] = item
         return item
 
+    @contextmanager
+    def hosted(self, data: bytes) -> Iterator[str]:
+        """Host a photo at a fresh URL for as long as the `with` block runs (the Redis workers fetch it)."""
+        item = self.publish(data, sniff_content_type(data))
+        try:
+            yield self.url_for(item)
+        finally:
+            self.revoke(item.token)
+
     def revoke(self, token: str) -> None:
         """Forget an item and delete its file (only its own file)."""
         item = self._items.pop(token, None)
@@ -160,3 +170,16 @@ class MediaServer:
         remaining = max(0, int(item.expires_at - self._clock()))
         headers = {**SECURITY_HEADERS, "Cache-Control": f"private, max-age={remaining}"}
         return web.FileResponse(item.path, headers={**headers, "Content-Type": item.content_type})
+
+
+def sniff_content_type(data: bytes) -> str:
+    """The media server must announce a real image type; unknown bytes are served as such and refused."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    return "application/octet-stream"

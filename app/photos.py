@@ -29,9 +29,10 @@ from typing import Any, Protocol
 import httpx
 from PIL import Image, UnidentifiedImageError
 
-from .config import PipelineSettings
-from .errors import FetchError, InvalidImageError
-from .images import fetch_image_bytes
+from pipeline.config import PipelineSettings
+from pipeline.errors import FetchError, InvalidImageError
+from pipeline.images import fetch_image_bytes
+from pipeline.logonce import WarnOnce
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +52,19 @@ class Credit:
     source: str
     source_url: str | None
 
-    def text_pt(self) -> str:
-        """A plain-text credit line for a caption (Portuguese, as the interface asks)."""
+    def line_pt(self, link: Callable[[str, str | None], str] | None = None) -> str:
+        """The credit line in Portuguese: Unsplash's required wording, or title, author, licence and source.
+
+        `link(text, url)` renders each part that may carry a URL: plain text by default (the CLI), HTML
+        links in the bot (which also escapes the text there).
+        """
+        link = link or (lambda text, _url: text)
+        author = link(self.author, self.author_url)
         if self.source == UNSPLASH:  # the wording Unsplash's guidelines ask for
-            return f"Foto de {self.author} no Unsplash"
-        title = f'"{self.title}" — ' if self.title else ""
-        return f"Foto: {title}{self.author} ({license_label(self.license)}), {self.source}"
+            return f"Foto de {author} no {link(UNSPLASH, self.source_url)}"
+        title = f"“{link(self.title, None)}” — foto" if self.title else "Foto"
+        licence = link(license_label(self.license), self.license_url)
+        return f"{title} de {author} · {licence} · {link(self.source, self.source_url)}"
 
 
 def license_label(spdx: str) -> str:
@@ -267,7 +275,7 @@ class UnsplashSource:
             max_redirects=settings.fetch_max_redirects,
         )
         self._paused_until = 0.0
-        self._logged: set[str] = set()
+        self._warnings = WarnOnce(log)
         self._pending: OrderedDict[str, str] = OrderedDict()
 
     async def aclose(self) -> None:
@@ -286,7 +294,7 @@ class UnsplashSource:
         except _UnsplashFailure as failure:
             self._note_failure(failure)
             return await self._fallback.random_photo(chat_key)
-        self._logged.clear()  # a later outage is worth a new log line
+        self._warnings.reset()  # a later outage is worth a new log line
         self._pending[photo.ident] = download_location
         while len(self._pending) > self.MAX_PENDING:
             self._pending.popitem(last=False)
@@ -367,9 +375,8 @@ class UnsplashSource:
             self._pause_until_next_hour()
         elif failure.pause == "cooldown":
             self._paused_until = max(self._paused_until, self._clock() + self.COOLDOWN_S)
-        level = logging.DEBUG if failure.kind in self._logged else logging.WARNING
-        self._logged.add(failure.kind)
-        log.log(level, "Unsplash unavailable (%s: %s); using the gallery", failure.kind, failure.detail)
+        message = "Unsplash unavailable (%s: %s); using the gallery"
+        self._warnings.warn(failure.kind, message, failure.kind, failure.detail)
 
     def _pause_until_next_hour(self) -> None:
         next_hour = (self._clock() // 3600 + 1) * 3600

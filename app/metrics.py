@@ -23,13 +23,13 @@ from redis.exceptions import RedisError
 from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from handlers.config import BotSettings
+from app.settings import AppSettings
+from app.work_queue import WorkQueue
 from pipeline.config import Language
-from pipeline.core import Event, StageFailed, StoryPipeline
 from pipeline.errors import FetchError, InvalidImageError, PipelineError, StageError
+from pipeline.events import Event, Finished, StageFailed, StoryPipeline
 from pipeline.images import ImageSource
 from pipeline.remote import RemotePipeline
-from pipeline.work_queue import WorkQueue
 
 log = logging.getLogger(__name__)
 
@@ -88,21 +88,18 @@ class ObservedPipeline:
         self.warm = True
         return seconds
 
-    async def stream(
-        self,
-        source: ImageSource,
-        *,
-        voice_language: Language | None = None,
-        timings: dict[str, float] | None = None,
-    ) -> AsyncIterator[Event]:
+    async def stream(self, source: ImageSource, *, voice_language: Language | None = None) -> AsyncIterator[Event]:
         m = self.metrics
-        timings = {} if timings is None else timings
         started = time.perf_counter()
         m.stories_started.inc()
         try:
-            async for event in self.inner.stream(source, voice_language=voice_language, timings=timings):
-                if isinstance(event, StageFailed):
-                    m.stage_failures.labels(event.stage.value).inc()
+            async for event in self.inner.stream(source, voice_language=voice_language):
+                match event:
+                    case StageFailed(stage, _):
+                        m.stage_failures.labels(stage.value).inc()
+                    case Finished(timings):
+                        for stage_name, seconds in timings.items():
+                            m.stage_seconds.labels(stage_name).observe(seconds)
                 yield event
         except PipelineError as exc:
             m.stories_failed.labels(failed_stage(exc)).inc()
@@ -110,9 +107,6 @@ class ObservedPipeline:
         else:
             m.stories_finished.inc()
             m.story_seconds.observe(time.perf_counter() - started)
-        finally:
-            for stage, seconds in timings.items():
-                m.stage_seconds.labels(stage).observe(seconds)
 
     async def readiness(self) -> str | None:
         """None when a photo would be served now, else what is missing."""
@@ -144,7 +138,7 @@ class _StateCollector(Collector):
             yield GaugeMetricFamily(
                 "conta_remote_worker_hosts",
                 "hosts (containers) with a live pipeline worker",
-                value=self.monitor.workers,
+                value=self.monitor.worker_hosts,
             )
             yield CounterMetricFamily(
                 "conta_remote_redeliveries", "jobs run again after their worker died", value=remote.redeliveries
@@ -154,11 +148,11 @@ class _StateCollector(Collector):
 class Monitor:
     """Observes one bot and serves /healthz (alive), /readyz (can serve photos now) and /metrics."""
 
-    def __init__(self, settings: BotSettings, queue: WorkQueue) -> None:
+    def __init__(self, settings: AppSettings, queue: WorkQueue) -> None:
         self.metrics = Metrics()
         self.host, self.port = settings.metrics_host, settings.metrics_port
         self.pipeline: ObservedPipeline | None = None
-        self.queued = self.workers = float("nan")  # from Redis, refreshed on each scrape
+        self.queued = self.worker_hosts = float("nan")  # from Redis, refreshed on each scrape
         self._runner: web.AppRunner | None = None
         self.metrics.registry.register(_StateCollector(queue, self))
 
@@ -218,9 +212,9 @@ class Monitor:
         if remote is not None:
             try:
                 async with asyncio.timeout(PROBE_TIMEOUT_S):
-                    self.queued, self.workers = await remote.queued(), await remote.workers()
+                    self.queued, self.worker_hosts = await remote.queued(), await remote.worker_hosts()
             except (RedisError, OSError, TimeoutError) as exc:  # a scrape must answer even when Redis does not
                 log.warning("could not read the Redis queue", extra={"error": repr(exc)})
-                self.queued = self.workers = float("nan")
+                self.queued = self.worker_hosts = float("nan")
         encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
         return web.Response(body=encoder(self.metrics.registry), headers={"Content-Type": content_type})

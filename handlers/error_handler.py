@@ -1,0 +1,32 @@
+"""The single error handler: a short apology with a request id for the user, the traceback for us."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from . import texts
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    request_id = getattr(context.error, "request_id", None) or secrets.token_hex(4)
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error(
+        "update failed",
+        exc_info=context.error,
+        extra={"request_id": request_id, "update_id": update_id, "error": type(context.error).__name__},
+    )
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await context.bot.send_message(
+                update.effective_chat.id, texts.ERROR.format(request_id=request_id), parse_mode=ParseMode.HTML
+            )
+        except TelegramError:
+            log.warning("could not send the apology", extra={"request_id": request_id})

@@ -1,0 +1,128 @@
+"""The pipeline's contract: its stages, the events a story run yields, the result they add up to, and the
+`StoryPipeline` protocol that the in-process engine (`core.Pipeline`) and the Redis one
+(`remote.RemotePipeline`) both implement.
+
+Cheap to import (no model library, no numpy): the handlers, the metrics and the wire format need only this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .config import Language
+from .errors import PipelineError
+from .facts import PhotoFacts
+
+if TYPE_CHECKING:
+    from .images import ImageSource
+
+
+class Stage(StrEnum):
+    DECODE = "decode"
+    CAPTION = "caption"
+    TRANSLATE_CAPTION = "translate_caption"
+    STORY = "story"
+    TRANSLATE_STORY = "translate_story"
+    SPEECH = "speech"
+
+
+@dataclass(frozen=True)
+class Voice:
+    ogg: bytes  # OGG/Opus, mono, ready for Telegram sendVoice
+    seconds: float
+    language: str  # "pt" | "en"
+    backend: str
+
+
+@dataclass(frozen=True)
+class StageStarted:
+    stage: Stage
+
+
+@dataclass(frozen=True)
+class CaptionReady:
+    caption_en: str
+    caption_pt: str
+    facts: PhotoFacts | None = None  # what the caption is made of (the story's input)
+
+
+@dataclass(frozen=True)
+class StoryReady:
+    story_en: str
+    story_pt: str
+
+
+@dataclass(frozen=True)
+class VoiceReady:
+    voice: Voice
+
+
+@dataclass(frozen=True)
+class StageFailed:
+    stage: Stage
+    error: PipelineError
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The last event of a run that was not aborted: how long each stage took, in seconds."""
+
+    timings: dict[str, float]
+
+
+Event = StageStarted | CaptionReady | StoryReady | VoiceReady | StageFailed | Finished
+
+
+@dataclass
+class PipelineResult:
+    """Everything one photo produced. Missing parts are None and their stage is in `errors`."""
+
+    caption_en: str | None = None
+    caption_pt: str | None = None
+    facts: PhotoFacts | None = None
+    story_en: str | None = None
+    story_pt: str | None = None
+    voice: Voice | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def apply(self, event: Event) -> None:
+        match event:
+            case CaptionReady(caption_en, caption_pt, facts):
+                self.caption_en, self.caption_pt, self.facts = caption_en, caption_pt, facts
+            case StoryReady(story_en, story_pt):
+                self.story_en, self.story_pt = story_en, story_pt
+            case VoiceReady(voice):
+                self.voice = voice
+            case StageFailed(stage, error):
+                self.errors[stage.value] = error.reason
+            case Finished(timings):
+                self.timings = dict(timings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "caption_pt": self.caption_pt,
+            "caption_en": self.caption_en,
+            "facts": self.facts.to_dict() if self.facts else None,
+            "story_pt": self.story_pt,
+            "story_en": self.story_en,
+            "voice_language": self.voice.language if self.voice else None,
+            "voice_seconds": round(self.voice.seconds, 2) if self.voice else None,
+            "timings": {stage: round(seconds, 3) for stage, seconds in self.timings.items()},
+            "errors": self.errors,
+        }
+
+
+class StoryPipeline(Protocol):
+    """What callers (the bot) need from a pipeline: in-process (`Pipeline`) or on workers (`RemotePipeline`)."""
+
+    async def warm_up(self) -> float: ...
+
+    def stream(self, source: ImageSource, *, voice_language: Language | None = None) -> AsyncIterator[Event]: ...
+
+    async def readiness(self) -> str | None: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,141 @@
+"""The wire between the bot and the pipeline workers: Redis keys, arq's serializer, and one JSON message per
+event, error or end of a job attempt. Imports no model code.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+from arq.connections import RedisSettings
+from arq.constants import health_check_key_suffix
+
+from ..config import PipelineSettings
+from ..errors import FetchError, InvalidImageError, PipelineError, StageError, StageTimeout
+from ..events import CaptionReady, Event, Finished, Stage, StageFailed, StageStarted, StoryReady, Voice, VoiceReady
+from ..facts import PhotoFacts
+
+JOB_NAME = "story"
+KEY_PREFIX = "conta-historias"
+
+
+def serialize(data: dict[str, Any]) -> bytes:
+    """arq's job serializer: JSON, so that write access to Redis is not code execution on workers (pickle)."""
+    return json.dumps(data, default=repr).encode()
+
+
+def deserialize(raw: bytes) -> dict[str, Any]:
+    return json.loads(raw)
+
+
+def redis_settings(settings: PipelineSettings) -> RedisSettings:
+    return RedisSettings.from_dsn(settings.queue_url or "redis://localhost:6379")
+
+
+def worker_health_key(queue_name: str, host: str | None = None) -> str:
+    """Each host's (container's) workers report under their own key, so `arq --check` there checks them."""
+    return f"{queue_name}{health_check_key_suffix}:{host or socket.gethostname()}"
+
+
+def events_key(job_id: str) -> str:
+    return f"{KEY_PREFIX}:events:{job_id}"
+
+
+def checkpoint_key(job_id: str) -> str:
+    return f"{KEY_PREFIX}:checkpoint:{job_id}"
+
+
+def encode_error(exc: PipelineError) -> dict[str, Any]:
+    fields: dict[str, Any] = {"type": type(exc).__name__, "message": str(exc)}
+    if isinstance(exc, InvalidImageError):
+        fields.update(reason=exc.reason, detail=exc.detail)
+    if isinstance(exc, StageError):
+        fields["stage"] = exc.stage
+    return fields
+
+
+def decode_error(fields: dict[str, Any]) -> PipelineError:
+    kind, message = fields.get("type"), str(fields.get("message", ""))
+    if kind == "InvalidImageError":
+        return InvalidImageError(fields["reason"], fields.get("detail", ""))
+    if kind == "FetchError":
+        return FetchError(message)
+    stage = str(fields.get("stage", "pipeline"))
+    detail = message.removeprefix(f"{stage} failed").removeprefix(": ")
+    return (StageTimeout if kind == "StageTimeout" else StageError)(stage, detail)
+
+
+def encode_event(event: Event) -> dict[str, Any]:
+    match event:
+        case StageStarted(stage):
+            return {"kind": "started", "stage": stage.value}
+        case CaptionReady(caption_en, caption_pt, facts):
+            return {"kind": "caption", "en": caption_en, "pt": caption_pt, "facts": facts and facts.to_dict()}
+        case StoryReady(story_en, story_pt):
+            return {"kind": "story", "en": story_en, "pt": story_pt}
+        case VoiceReady(voice):
+            fields = dataclasses.asdict(voice)
+            return {"kind": "voice", **fields, "ogg": base64.b64encode(voice.ogg).decode()}
+        case StageFailed(stage, error):
+            return {"kind": "failed", "stage": stage.value, "error": encode_error(error)}
+        case Finished(timings):
+            return {"kind": "finished", "timings": timings}
+    raise TypeError(f"not a pipeline event: {event!r}")
+
+
+def decode_event(fields: dict[str, Any]) -> Event:
+    match fields["kind"]:
+        case "started":
+            return StageStarted(Stage(fields["stage"]))
+        case "caption":
+            facts = fields.get("facts")
+            return CaptionReady(fields["en"], fields["pt"], PhotoFacts.from_dict(facts) if facts else None)
+        case "story":
+            return StoryReady(fields["en"], fields["pt"])
+        case "voice":
+            voice = {f.name: fields[f.name] for f in dataclasses.fields(Voice)}
+            return VoiceReady(Voice(**{**voice, "ogg": base64.b64decode(fields["ogg"])}))
+        case "failed":
+            return StageFailed(Stage(fields["stage"]), decode_error(fields["error"]))
+        case "finished":
+            return Finished({stage: float(seconds) for stage, seconds in fields["timings"].items()})
+    raise ValueError(f"unknown event kind {fields['kind']!r}")
+
+
+@dataclass(frozen=True)
+class Message:
+    """What one attempt of a job said: an event (`Finished` is its end), or the error that ended it."""
+
+    attempt: int
+    event: Event | None = None
+    error: PipelineError | None = None
+
+    def encode(self) -> bytes:
+        body: dict[str, Any] = {"attempt": self.attempt}
+        if self.event is not None:
+            body.update(encode_event(self.event))
+        elif self.error is not None:
+            body.update(kind="error", error=encode_error(self.error))
+        return json.dumps(body).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> Message:
+        fields = json.loads(raw)
+        attempt = int(fields["attempt"])
+        if fields["kind"] == "error":
+            return cls(attempt, error=decode_error(fields["error"]))
+        return cls(attempt, event=decode_event(fields))
+
+
+def event_key(event: Event) -> str:
+    """Each kind of event happens at most once per photo: this names it, to drop re-runs' repeats."""
+    match event:
+        case StageStarted(stage):
+            return f"started:{stage.value}"
+        case StageFailed(stage, _):
+            return f"failed:{stage.value}"
+    return type(event).__name__
