@@ -45,7 +45,7 @@ caption-eval: setup
 	$(BIN)/python -m bench.caption_eval
 
 loadtest: setup
-	$(BIN)/python -m tests.loadtest
+	$(BIN)/python -m tools.loadtest
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache

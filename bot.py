@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ContextTypes, PersistenceInput, PicklePersistence
+from telegram.ext import AIORateLimiter, Application, PersistenceInput, PicklePersistence
 
 import handlers
 from app.logs import configure_logging
@@ -26,9 +26,10 @@ from app.media_server import MediaServer
 from app.metrics import Monitor
 from app.photos import PhotoSource, build_photo_source
 from app.work_queue import WorkQueue
+from handlers import monitoring
 from handlers.config import BotSettings
+from handlers.context import CONTEXT_TYPES, Context, Services
 from handlers.errors import InvalidTokenError
-from handlers.services import SERVICES_KEY, Services
 from pipeline.events import StoryPipeline
 from pipeline.remote import build_pipeline
 
@@ -98,7 +99,7 @@ def build_application(settings: BotSettings, services: Services, *, handle_signa
         services.queue.start()
         if handle_signals:
             install_graceful_stop(app, services, settings.shutdown_deadline_s)
-        app.bot_data[SERVICES_KEY] = services
+        app.bot_data.services = services
         await handlers.publish_commands(app)
         log.info("bot ready", extra={"username": app.bot.username})
 
@@ -114,6 +115,7 @@ def build_application(settings: BotSettings, services: Services, *, handle_signa
         .token(token)
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
+        .context_types(CONTEXT_TYPES)
         .concurrent_updates(True)
         .rate_limiter(AIORateLimiter(max_retries=3))
         .persistence(
@@ -128,13 +130,14 @@ def build_application(settings: BotSettings, services: Services, *, handle_signa
         .build()
     )
     handlers.register(application)
-    monitor.install(application)
+    application.bot_data.monitor = monitor
+    monitoring.install(application, monitor)
     application.job_queue.run_repeating(expire_media, interval=60, first=60)
     return application
 
 
-async def expire_media(context: ContextTypes.DEFAULT_TYPE) -> None:
-    services: Services | None = context.bot_data.get(SERVICES_KEY)
+async def expire_media(context: Context) -> None:
+    services = context.bot_data.services
     if services is not None:
         services.media.cleanup_expired()
 

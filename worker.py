@@ -5,7 +5,7 @@ from the Redis queue at QUEUE_URL, where the bot (started with the same QUEUE_UR
 as the machines have cores to spare; see docs/DEPLOY.md and pipeline/remote/.
 
 Test/dev hook: CONTA_WORKER_BACKENDS=module:function builds the stage backends with that factory (e.g.
-`tests.fake_backends:fake_backends`, light stand-ins) instead of loading the real models.
+`tools.fake_backends:fake_backends`, light stand-ins) instead of loading the real models.
 """
 
 from __future__ import annotations

@@ -20,8 +20,6 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
-from telegram import Update
-from telegram.ext import Application, ContextTypes, TypeHandler
 
 from app.settings import AppSettings
 from app.work_queue import WorkQueue
@@ -36,8 +34,6 @@ log = logging.getLogger(__name__)
 STAGE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60)
 STORY_BUCKETS = (1, 2, 4, 8, 15, 30, 60, 120, 240)
 PROBE_TIMEOUT_S = 3.0
-UPDATE_TYPES = [str(kind) for kind in Update.ALL_TYPES]
-MONITOR_KEY = "monitor"  # where the application's bot_data keeps its Monitor
 
 
 class Metrics:
@@ -46,7 +42,7 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.updates = Counter("conta_updates", "Telegram updates received", ["type"], registry=r)
+        self.updates = Counter("conta_updates", "Telegram updates received", ["type"], registry=r)  # handlers count
         self.errors = Counter("conta_errors", "errors that reached the bot's error handler", ["type"], registry=r)
         self.stories_started = Counter("conta_stories_started", "photos handed to the pipeline", registry=r)
         self.stories_finished = Counter(
@@ -164,21 +160,6 @@ class Monitor:
     def observe(self, pipeline: StoryPipeline) -> ObservedPipeline:
         self.pipeline = ObservedPipeline(pipeline, self.metrics)
         return self.pipeline
-
-    def install(self, application: Application) -> None:
-        """Count every update (group -1 runs before the handlers and lets them run) and every error."""
-        application.bot_data[MONITOR_KEY] = self
-        application.add_handler(TypeHandler(Update, self._count_update), group=-1)
-        application.add_error_handler(self._count_error)
-
-    async def _count_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        kind = "other"
-        if isinstance(update, Update):
-            kind = next((name for name in UPDATE_TYPES if getattr(update, name, None) is not None), "other")
-        self.metrics.updates.labels(kind).inc()
-
-    async def _count_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        self.metrics.errors.labels(type(context.error).__name__).inc()
 
     async def start(self) -> None:
         """Bind the HTTP server (port 0 picks a free one). Start it before warming up: /readyz says 503 meanwhile."""

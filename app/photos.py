@@ -34,6 +34,8 @@ from pipeline.errors import FetchError, InvalidImageError
 from pipeline.images import fetch_image_bytes
 from pipeline.logonce import WarnOnce
 
+from .errors import UnsplashFailure
+
 log = logging.getLogger(__name__)
 
 GALLERY_DIR = Path(__file__).resolve().parent.parent / "assets" / "gallery"
@@ -225,16 +227,6 @@ class GallerySource:
 # --- Unsplash ----------------------------------------------------------------------------------------------
 
 
-class _UnsplashFailure(Exception):
-    """Why Unsplash could not give us a photo; `kind` groups failures for logging and back-off."""
-
-    def __init__(self, kind: str, detail: str, *, pause: str | None = None) -> None:
-        super().__init__(f"{kind}: {detail}")
-        self.kind = kind
-        self.detail = detail
-        self.pause = pause  # "hour": until the hour turns; "cooldown": a short pause; None: retry next time
-
-
 class UnsplashSource:
     """Random landscapes from the Unsplash API, falling back to `fallback` whenever Unsplash fails.
 
@@ -291,7 +283,7 @@ class UnsplashSource:
             return await self._fallback.random_photo(chat_key)
         try:
             photo, download_location = await self._fetch_random()
-        except _UnsplashFailure as failure:
+        except UnsplashFailure as failure:
             self._note_failure(failure)
             return await self._fallback.random_photo(chat_key)
         self._warnings.reset()  # a later outage is worth a new log line
@@ -307,11 +299,11 @@ class UnsplashSource:
             await self._fallback.mark_shown(photo)
             return
         if not self._is_api_url(location):  # never hand the key to another host
-            self._note_failure(_UnsplashFailure("foreign_download_location", httpx.URL(location).host))
+            self._note_failure(UnsplashFailure("foreign_download_location", httpx.URL(location).host))
             return
         try:
             await self._api_get(httpx.URL(location))
-        except _UnsplashFailure as failure:
+        except UnsplashFailure as failure:
             self._note_failure(failure)
 
     async def _fetch_random(self) -> tuple[Photo, str]:
@@ -327,7 +319,7 @@ class UnsplashSource:
             author = _text(payload, "user", "name")
             author_page = _text(payload, "user", "links", "html")
         except (ValueError, TypeError, KeyError) as exc:
-            raise _UnsplashFailure("bad_json", type(exc).__name__, pause="cooldown") from exc
+            raise UnsplashFailure("bad_json", type(exc).__name__, pause="cooldown") from exc
         title = payload.get("alt_description") or payload.get("description") or ""
         try:
             data = await fetch_image_bytes(
@@ -335,7 +327,7 @@ class UnsplashSource:
             )
             width, height = _image_size(data)
         except (FetchError, InvalidImageError) as exc:
-            raise _UnsplashFailure("image_download", str(exc)) from exc
+            raise UnsplashFailure("image_download", str(exc)) from exc
         credit = Credit(
             title=str(title).strip(),
             author=author,
@@ -348,29 +340,29 @@ class UnsplashSource:
         return Photo(credit, width, height, data=data, url=image_url, ident=ident), download_location
 
     async def _api_get(self, url: httpx.URL, params: dict[str, str] | None = None) -> httpx.Response:
-        """GET with the key in the header; statuses and transport errors become `_UnsplashFailure`."""
+        """GET with the key in the header; statuses and transport errors become `UnsplashFailure`."""
         try:
             response = await self._client.get(url, params=params, headers=self._api_headers)
         except httpx.TimeoutException as exc:
-            raise _UnsplashFailure("timeout", type(exc).__name__, pause="cooldown") from exc
+            raise UnsplashFailure("timeout", type(exc).__name__, pause="cooldown") from exc
         except httpx.HTTPError as exc:
-            raise _UnsplashFailure("network", type(exc).__name__, pause="cooldown") from exc
+            raise UnsplashFailure("network", type(exc).__name__, pause="cooldown") from exc
         remaining = response.headers.get("X-Ratelimit-Remaining", "")
         if remaining.strip().isdigit() and int(remaining) <= 0:
             self._pause_until_next_hour()
-            self._note_failure(_UnsplashFailure("rate_limited", "X-Ratelimit-Remaining: 0"))
+            self._note_failure(UnsplashFailure("rate_limited", "X-Ratelimit-Remaining: 0"))
         status = response.status_code
         if status == 200:
             return response
         if status in (401, 403):
-            raise _UnsplashFailure("unauthorized" if status == 401 else "forbidden", f"HTTP {status}", pause="hour")
+            raise UnsplashFailure("unauthorized" if status == 401 else "forbidden", f"HTTP {status}", pause="hour")
         if status == 429:
-            raise _UnsplashFailure("rate_limited", "HTTP 429", pause="hour")
+            raise UnsplashFailure("rate_limited", "HTTP 429", pause="hour")
         if status >= 500:
-            raise _UnsplashFailure("server_error", f"HTTP {status}", pause="cooldown")
-        raise _UnsplashFailure("http_status", f"HTTP {status}", pause="cooldown")
+            raise UnsplashFailure("server_error", f"HTTP {status}", pause="cooldown")
+        raise UnsplashFailure("http_status", f"HTTP {status}", pause="cooldown")
 
-    def _note_failure(self, failure: _UnsplashFailure) -> None:
+    def _note_failure(self, failure: UnsplashFailure) -> None:
         if failure.pause == "hour":
             self._pause_until_next_hour()
         elif failure.pause == "cooldown":

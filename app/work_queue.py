@@ -16,27 +16,9 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import KeyLimitReached, QueueClosed, QueueFull
+
 log = logging.getLogger(__name__)
-
-
-class QueueRejected(Exception):
-    """The job was not accepted."""
-
-
-class QueueFull(QueueRejected):
-    """Too many jobs are waiting overall."""
-
-
-class KeyLimitReached(QueueRejected):
-    """This key (user or chat) already has as many jobs as it may."""
-
-    def __init__(self, key: Hashable) -> None:
-        super().__init__(f"limit reached for {key!r}")
-        self.key = key
-
-
-class QueueClosed(QueueRejected):
-    """The queue is shutting down."""
 
 
 @dataclass(eq=False)

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core import Backends
-from tests.bot_harness import RunningBot, running_bot
-from tests.fake_telegram import Call
+from tools.bot_harness import RunningBot, running_bot
+from tools.fake_telegram import Call
 
 from .ours import Photo, progress
 from .stats import summarize

@@ -8,28 +8,30 @@ import logging
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
 from app.photos import Credit, license_label, load_gallery
 
 from . import texts
-from .services import get_services
+from .context import Context, get_services
 from .story import StoryRequest, reply_parameters, story_button, story_text, submit_story, voice_language
 
 log = logging.getLogger(__name__)
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: Context) -> None:
+    """/start — greet the user and say what the bot does."""
     user = update.effective_user
     name = html.escape(user.first_name) if user else "tudo bem"
     await update.effective_message.reply_html(texts.WELCOME.format(name=name))
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, context: Context) -> None:
+    """/ajuda (and /help) — how to use the bot, in private chats and groups."""
     await update.effective_message.reply_html(texts.HELP)
 
 
-async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def about(update: Update, context: Context) -> None:
+    """/sobre — where the models, voices and photos come from, and their licences."""
     gallery = load_gallery()
     licenses = ", ".join(sorted({license_label(entry.license) for entry in gallery}))
     await update.effective_message.reply_html(
@@ -38,18 +40,18 @@ async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def voice(update: Update, context: Context) -> None:
     """/voz pt|en — the narration language of this chat, kept across restarts by persistence."""
     choice = (context.args[0].lower() if context.args else "")[:2]
     if choice not in texts.LANGUAGE_NAMES:
         current = texts.LANGUAGE_NAMES[voice_language(context)]
         await update.effective_message.reply_html(texts.VOICE_USAGE.format(current=current))
         return
-    context.chat_data["voice"] = choice  # type: ignore[index]
+    context.chat_data.voice = choice
     await update.effective_message.reply_html(texts.VOICE_SET.format(language=texts.LANGUAGE_NAMES[choice]))
 
 
-async def random_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def random_photo(update: Update, context: Context) -> None:
     """/aleatorio — send a landscape with its credit, then tell its story like any other photo."""
     services = get_services(context)
     chat = update.effective_chat
@@ -81,11 +83,11 @@ def credit_html(credit: Credit) -> str:
     return credit.line_pt(link)
 
 
-async def story_language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def story_language_button(update: Update, context: Context) -> None:
     """Switch a story message between Portuguese and English (callback data 'story:<lang>:<key>')."""
     query = update.callback_query
     _, show, key = (query.data or "::").split(":", 2)
-    stories = (context.chat_data or {}).get("stories", {})
+    stories = context.chat_data.stories
     story = stories.get(key)
     if story is None or show not in story:
         await query.answer(texts.STORY_EXPIRED, show_alert=False)

@@ -8,14 +8,15 @@ import secrets
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
 from . import texts
+from .context import Context
 
 log = logging.getLogger(__name__)
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: Context) -> None:
+    """The single error handler: log the traceback with a request id, apologise to the chat with it."""
     request_id = getattr(context.error, "request_id", None) or secrets.token_hex(4)
     update_id = update.update_id if isinstance(update, Update) else None
     log.error(

@@ -8,10 +8,9 @@ and silence in groups, where the bot must not talk over people.
 from __future__ import annotations
 
 from telegram import Message, Update
-from telegram.ext import ContextTypes
 
 from . import texts
-from .services import get_services
+from .context import Context, get_services
 from .story import StoryRequest, invalid_image_text, submit_story
 
 ACCEPTED_DOCUMENT_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
@@ -29,10 +28,11 @@ def photo_file_id(message: Message, max_bytes: int) -> str | None:
 
 
 def is_private(update: Update) -> bool:
+    """True for a one-to-one chat with the bot."""
     return update.effective_chat is not None and update.effective_chat.type == "private"
 
 
-async def story_from_message(update: Update, context: ContextTypes.DEFAULT_TYPE, source: Message) -> None:
+async def story_from_message(update: Update, context: Context, source: Message) -> None:
     """Tell the story of the photo in `source` (the message itself, or the one replied to)."""
     settings = get_services(context).settings
     message = update.effective_message
@@ -56,12 +56,12 @@ async def story_from_message(update: Update, context: ContextTypes.DEFAULT_TYPE,
     await submit_story(context, request)
 
 
-async def photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def photo(update: Update, context: Context) -> None:
     """A photo or image document in a private chat, or captioned /historia anywhere."""
     await story_from_message(update, context, update.effective_message)
 
 
-async def historia(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def historia(update: Update, context: Context) -> None:
     """/historia as a reply to a photo (groups), or a hint on how to use it."""
     message = update.effective_message
     target = message.reply_to_message
@@ -75,15 +75,18 @@ async def historia(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await story_from_message(update, context, target)
 
 
-async def sticker(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def sticker(update: Update, context: Context) -> None:
+    """A sticker in a private chat: explain that a photo is needed."""
     await update.effective_message.reply_html(texts.STICKER)
 
 
-async def animation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def animation(update: Update, context: Context) -> None:
+    """A GIF or a video in a private chat: explain that a still photo is needed."""
     await update.effective_message.reply_html(texts.ANIMATION)
 
 
-async def unsupported_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unsupported_document(update: Update, context: Context) -> None:
+    """A document that is not a usable image: say which kind of file works."""
     document = update.effective_message.document
     if document and (document.mime_type or "").startswith("image/"):
         await update.effective_message.reply_html(texts.INVALID_IMAGE["unsupported_format"])
@@ -91,5 +94,6 @@ async def unsupported_document(update: Update, context: ContextTypes.DEFAULT_TYP
         await update.effective_message.reply_html(texts.NOT_AN_IMAGE_DOCUMENT)
 
 
-async def anything_else(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def anything_else(update: Update, context: Context) -> None:
+    """Any other message in a private chat: point to the photo and the commands."""
     await update.effective_message.reply_html(texts.UNSUPPORTED_MESSAGE)

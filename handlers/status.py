@@ -28,6 +28,7 @@ class StatusMessage:
         self._lock = asyncio.Lock()
 
     async def show(self, text: str) -> None:
+        """Show `text` in the status message (sent the first time, edited after; unchanged text is skipped)."""
         async with self._lock:
             if text == self._text:
                 return
@@ -43,6 +44,7 @@ class StatusMessage:
                     log.info("status message not updated", extra={"error": str(exc)})
 
     async def remove(self) -> None:
+        """Delete the status message, if one was sent."""
         async with self._lock:
             if self._message is not None:
                 with contextlib.suppress(TelegramError):
@@ -75,6 +77,7 @@ class ChatActions:
                 await self.bot.send_chat_action(self.chat_id, action)
 
     async def _loop(self) -> None:
+        """Repeat the chat action every few seconds until stopped (Telegram shows one for 5 s)."""
         while True:
             with contextlib.suppress(TelegramError):
                 await self.bot.send_chat_action(self.chat_id, self.action)

@@ -18,16 +18,16 @@ from dataclasses import dataclass, field
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import NetworkError, TimedOut
-from telegram.ext import ContextTypes
 
-from app.work_queue import KeyLimitReached, QueueClosed, QueueFull, Ticket
+from app.errors import KeyLimitReached, QueueClosed, QueueFull
+from app.work_queue import Ticket
 from pipeline.config import Language
 from pipeline.errors import FetchError, InvalidImageError, StageError
 from pipeline.events import CaptionReady, Event, Stage, StageFailed, StageStarted, StoryReady, VoiceReady
 
 from . import texts
+from .context import Context, Services, get_services
 from .errors import StoryFailed
-from .services import Services, get_services
 from .status import ChatActions, StatusMessage
 
 log = logging.getLogger(__name__)
@@ -50,12 +50,12 @@ class StoryRequest:
     request_id: str = field(default_factory=lambda: secrets.token_hex(4))
 
 
-def voice_language(context: ContextTypes.DEFAULT_TYPE) -> Language:
-    chat_data = context.chat_data if context.chat_data is not None else {}
-    return chat_data.get("voice", get_services(context).settings.voice_language)
+def voice_language(context: Context) -> Language:
+    """This chat's narration language (/voz), or the default one."""
+    return context.chat_data.voice or get_services(context).settings.voice_language
 
 
-async def submit_story(context: ContextTypes.DEFAULT_TYPE, request: StoryRequest) -> None:
+async def submit_story(context: Context, request: StoryRequest) -> None:
     """Put the request in line (or explain why not), keep the user informed, and wait for it."""
     services = get_services(context)
     status = StatusMessage(context.bot, request.chat_id, request.reply_to)
@@ -95,7 +95,8 @@ async def show_place_in_line(services: Services, ticket: Ticket, status: StatusM
         await asyncio.wait({ticket.result}, timeout=QUEUE_POLL_S)
 
 
-async def tell_story(context: ContextTypes.DEFAULT_TYPE, request: StoryRequest, status: StatusMessage) -> None:
+async def tell_story(context: Context, request: StoryRequest, status: StatusMessage) -> None:
+    """Run one request: download the photo, stream the pipeline, deliver each part as it comes."""
     services = get_services(context)
     log_extra = {"request_id": request.request_id, "chat_id": request.chat_id}
     log.info("story started", extra=log_extra)
@@ -118,7 +119,7 @@ async def tell_story(context: ContextTypes.DEFAULT_TYPE, request: StoryRequest, 
 
 
 async def deliver(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: Context,
     request: StoryRequest,
     event: Event,
     status: StatusMessage,
@@ -153,7 +154,7 @@ async def deliver(
             await reply(context, request, texts.STAGE_FAILED[stage.value])
 
 
-async def download(context: ContextTypes.DEFAULT_TYPE, file_id: str | None) -> bytes:
+async def download(context: Context, file_id: str | None) -> bytes:
     """Fetch a Telegram file within our size limit, retrying network hiccups with backoff."""
     if file_id is None:
         raise InvalidImageError("empty", "no file")
@@ -178,22 +179,25 @@ def is_transient(exc: NetworkError) -> bool:
 
 
 def invalid_image_text(reason: str, max_bytes: int) -> str:
+    """The Portuguese explanation of why a file is not a usable photo."""
     max_mb = f"{max_bytes / (1024 * 1024):.1f}".removesuffix(".0").replace(".", ",")  # "20", "0,2"
     return texts.INVALID_IMAGE.get(reason, texts.NOT_AN_IMAGE_DOCUMENT).format(max_mb=max_mb)
 
 
 def reply_parameters(request: StoryRequest) -> ReplyParameters | None:
+    """Answer as a reply to the user's message in groups; plainly in private chats."""
     if request.reply_to is None:
         return None
     return ReplyParameters(request.reply_to, allow_sending_without_reply=True)
 
 
 async def reply(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: Context,
     request: StoryRequest,
     text: str,
     markup: InlineKeyboardMarkup | None = None,
 ) -> None:
+    """Send a short HTML message for this request (a reply in groups)."""
     await context.bot.send_message(
         request.chat_id,
         text,
@@ -207,6 +211,7 @@ MESSAGE_LIMIT = 4096  # Telegram's limit for a message's text; 1024 for a media 
 
 
 def story_text(language: str, story: str) -> str:
+    """The story message: its title line and the escaped story, within Telegram's limit."""
     title = texts.STORY_TITLE_PT if language == "pt" else texts.STORY_TITLE_EN
     return escaped_within(title, story, MESSAGE_LIMIT)
 
@@ -248,13 +253,14 @@ def escaped_within(html_prefix: str, plain: str, limit: int) -> str:
 
 
 def story_button(show: str, key: str) -> InlineKeyboardMarkup:
+    """The button that shows the other language of a story."""
     label = texts.BUTTON_SHOW_EN if show == "en" else texts.BUTTON_SHOW_PT
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"story:{show}:{key}")]])
 
 
-def remember_story(context: ContextTypes.DEFAULT_TYPE, story_pt: str, story_en: str) -> str:
+def remember_story(context: Context, story_pt: str, story_en: str) -> str:
     """Keep the last stories of a chat so the language button can switch between them."""
-    stories: dict[str, dict[str, str]] = context.chat_data.setdefault("stories", {})  # type: ignore[union-attr]
+    stories = context.chat_data.stories
     key = secrets.token_hex(4)
     stories[key] = {"pt": story_pt, "en": story_en}
     while len(stories) > MAX_STORED_STORIES:

@@ -51,3 +51,21 @@ class SpeechTextError(PipelineError):
     """Nothing speakable is left after cleaning the text (empty, only emojis, only markup)."""
 
     reason = "nothing_to_say"
+
+
+class StoryError(PipelineError):
+    """The model produced nothing usable as a story (after post-processing and retries)."""
+
+    reason = "empty_story"
+
+
+class StoryStopped(StoryError):
+    """The story was given up (its request timed out or was cancelled) before it was finished."""
+
+    reason = "story_stopped"
+
+
+class OpenAIAnswerError(PipelineError, ValueError):
+    """The server answered, but with nothing usable (no message content, broken JSON, an empty story)."""
+
+    reason = "bad_model_answer"

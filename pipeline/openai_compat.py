@@ -32,7 +32,7 @@ from PIL import Image
 
 from .caption import Captioner, build_captioner
 from .config import PipelineSettings
-from .errors import PipelineError
+from .errors import OpenAIAnswerError
 from .facts import PhotoFacts
 from .story import HERO_NAMES, StoryWriter, build_story_writer, finish_story, story_messages
 from .text import split_sentences
@@ -53,12 +53,6 @@ CAPTION_PROMPT = (
     '"people": the number of people visible (0 if none);\n'
     '"setting": "indoors", "outdoors", or null if you cannot tell.'
 )
-
-
-class OpenAIAnswerError(PipelineError, ValueError):
-    """The server answered, but with nothing usable (no message content, broken JSON, an empty story)."""
-
-    reason = "bad_model_answer"
 
 
 # --- the HTTP client -----------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .config import PipelineSettings
-from .errors import PipelineError
+from .errors import StoryError, StoryStopped
 from .facts import PhotoFacts
 from .text import split_sentences
 from .threads import own_thread, run_cpu, run_in
@@ -32,18 +32,6 @@ log = logging.getLogger(__name__)
 
 MIN_STORY_WORDS = 90
 MAX_STORY_WORDS = 160
-
-
-class StoryError(PipelineError):
-    """The model produced nothing usable as a story (after post-processing and retries)."""
-
-    reason = "empty_story"
-
-
-class StoryStopped(StoryError):
-    """The story was given up (its request timed out or was cancelled) before it was finished."""
-
-    reason = "story_stopped"
 
 
 class StoryWriter(Protocol):

@@ -1,7 +1,7 @@
 """`make image-test`: the bot and a pipeline worker run FROM THE IMAGE, against the fake Telegram Bot API.
 
 No Docker engine here: each role runs with `buildah run --isolation chroot`, which shares the host network,
-so the fake Bot API (tests/fake_telegram.py, in this process), redis-server and the containers all meet on
+so the fake Bot API (tools/fake_telegram.py, in this process), redis-server and the containers all meet on
 127.0.0.1. Two checks, with the real models:
   1. the bot alone: one photo → caption message, story message, voice message; /healthz answers;
   2. the worker role: the bot with QUEUE_URL (no models in it) and one worker; the same photo goes through
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.fake_telegram import DEFAULT_TOKEN, FakeTelegram
+from tools.fake_telegram import DEFAULT_TOKEN, FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT / "tests" / "data" / "lake_sunset.jpg"

@@ -11,7 +11,7 @@ from typing import Literal
 
 from aiohttp import web
 
-from .loopback import LoopbackFake
+from tools.loopback import LoopbackFake
 
 Mode = Literal["ok", "error", "garbage", "hang"]
 

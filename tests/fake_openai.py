@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-from .loopback import LoopbackFake
+from tools.loopback import LoopbackFake
 
 Mode = Literal["ok-json", "ok-plain", "slow", "http-500", "malformed", "garbage", "empty"]
 

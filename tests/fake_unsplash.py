@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 from PIL import Image
 
-from .loopback import LoopbackFake
+from tools.loopback import LoopbackFake
 
 PHOTO_ID = "fakeId123"
 AUTHOR = "Ana Fotógrafa"

@@ -14,7 +14,7 @@ from bench.instrument import record_calls
 from bench.report import TARGETS, evaluate_targets, render_table, validate_results, write_results
 from bench.stats import percentile, ratio, summarize
 from bench.through_bot import chat_times
-from tests.fake_telegram import Call
+from tools.fake_telegram import Call
 
 
 def test_percentile_interpolates_like_numpy() -> None:

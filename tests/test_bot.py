@@ -10,9 +10,8 @@ import pytest
 import soundfile as sf
 
 from handlers import texts
-
-from .bot_harness import RunningBot, jpeg_bytes, running_bot
-from .fake_backends import Behaviour, fake_backends
+from tools.bot_harness import RunningBot, jpeg_bytes, running_bot
+from tools.fake_backends import Behaviour, fake_backends
 
 USER = 111
 CHAT = 111

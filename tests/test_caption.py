@@ -19,8 +19,7 @@ from pipeline.errors import FetchError, InvalidImageError
 from pipeline.faces import FaceDetector, nms
 from pipeline.facts import PhotoFacts
 from pipeline.images import decode_image
-
-from .loopback import serve_on_loopback
+from tools.loopback import serve_on_loopback
 
 DATA = Path(__file__).parent / "data"
 PHOTOS = ("mountain.jpg", "lake_sunset.jpg", "forest_path.jpg", "foggy_pier.jpg")

@@ -19,13 +19,12 @@ import pytest
 import yaml
 from compose_spec import ComposeSpecification, PyCompose
 
-from app.metrics import MONITOR_KEY, Monitor
+from app.metrics import Monitor
 from app.work_queue import WorkQueue
 from handlers.config import BotSettings
 from pipeline.core import Pipeline
-
-from .bot_harness import RunningBot, jpeg_bytes, running_bot
-from .fake_backends import fake_backends
+from tools.bot_harness import RunningBot, jpeg_bytes, running_bot
+from tools.fake_backends import fake_backends
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAT = 4242
@@ -40,7 +39,8 @@ async def get(url: str) -> tuple[int, str]:
 
 
 def metrics_root(bot: RunningBot) -> str:
-    monitor: Monitor = bot.app.bot_data[MONITOR_KEY]
+    monitor = bot.app.bot_data.monitor
+    assert monitor is not None
     return f"http://127.0.0.1:{monitor.port}"  # the port it bound (settings say 0)
 
 

@@ -26,8 +26,8 @@ from telegram.ext import (
     filters,
 )
 
-from tests.fake_telegram import FakeTelegram, command_entities, parse_html, parse_markdown_v2
-from tests.loopback import serve_on_loopback
+from tools.fake_telegram import FakeTelegram, command_entities, parse_html, parse_markdown_v2
+from tools.loopback import serve_on_loopback
 
 pytestmark = pytest.mark.timeout(30)
 

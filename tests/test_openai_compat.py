@@ -21,12 +21,11 @@ from PIL import Image
 from handlers.config import BotSettings
 from pipeline.caption import ClassifierCaptioner, build_captioner
 from pipeline.config import PipelineSettings
-from pipeline.errors import PipelineError
+from pipeline.errors import OpenAIAnswerError, PipelineError
 from pipeline.facts import PhotoFacts
 from pipeline.openai_compat import (
     CaptionerWithFallback,
     ChatCompletions,
-    OpenAIAnswerError,
     OpenAICaptioner,
     OpenAIStoryWriter,
     StoryWriterWithFallback,

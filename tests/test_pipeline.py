@@ -17,9 +17,8 @@ from pipeline.config import PipelineSettings
 from pipeline.core import Pipeline
 from pipeline.errors import InvalidImageError, StageError
 from pipeline.events import CaptionReady, Stage, StageFailed, StageStarted, StoryReady, VoiceReady
-
-from .bot_harness import jpeg_bytes
-from .fake_backends import Behaviour, fake_backends
+from tools.bot_harness import jpeg_bytes
+from tools.fake_backends import Behaviour, fake_backends
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).parent.parent

@@ -14,11 +14,12 @@ from telegram.ext import ExtBot as Bot
 from app.logs import configure_logging
 from bot import AtomicPicklePersistence
 from handlers import texts
+from handlers.context import ChatData
+from tools.bot_harness import jpeg_bytes, running_bot
+from tools.fake_backends import Behaviour, fake_backends
+from tools.fake_telegram import DEFAULT_TOKEN
+from tools.loadtest import light_backends, run_load
 
-from .bot_harness import jpeg_bytes, running_bot
-from .fake_backends import Behaviour, fake_backends
-from .fake_telegram import DEFAULT_TOKEN
-from .loadtest import light_backends, run_load
 from .test_bot import CHAT, USER, texts_sent, wait_voice
 
 
@@ -113,7 +114,7 @@ async def test_persistence_writes_atomically(tmp_path: Path, monkeypatch) -> Non
     path = tmp_path / "state.pickle"
     persistence = AtomicPicklePersistence(path, update_interval=3600)
     persistence.set_bot(Bot(DEFAULT_TOKEN))
-    await persistence.update_chat_data(1, {"voice": "en"})
+    await persistence.update_chat_data(1, ChatData(voice="en"))
     await persistence.flush()
     assert not list(tmp_path.glob("*.tmp"))
     good = path.read_bytes()
@@ -123,13 +124,13 @@ async def test_persistence_writes_atomically(tmp_path: Path, monkeypatch) -> Non
 
     monkeypatch.setattr("telegram.ext._picklepersistence._BotPickler.dump", crash)
     with contextlib.suppress(OSError):
-        await persistence.update_chat_data(1, {"voice": "pt"})  # PicklePersistence writes right away
+        await persistence.update_chat_data(1, ChatData(voice="pt"))  # PicklePersistence writes right away
     assert path.read_bytes() == good  # the old state survives a failed write
     assert not list(tmp_path.glob("*.tmp"))
     monkeypatch.undo()
     reloaded = AtomicPicklePersistence(path)
     reloaded.set_bot(Bot(DEFAULT_TOKEN))
-    assert (await reloaded.get_chat_data())[1] == {"voice": "en"}
+    assert (await reloaded.get_chat_data())[1] == ChatData(voice="en")
 
 
 async def test_secrets_never_reach_the_logs(tmp_path: Path) -> None:
@@ -160,7 +161,7 @@ async def test_secrets_never_reach_the_logs(tmp_path: Path) -> None:
 
 
 async def test_small_load_run(tmp_path: Path) -> None:
-    """The CI-sized load test; `python -m tests.loadtest` runs the full one (200 updates, 50 chats)."""
+    """The CI-sized load test; `python -m tools.loadtest` runs the full one (200 updates, 50 chats)."""
     report = await run_load(tmp_path, updates=60, chats=15, backends=light_backends(), timeout_s=120)
     assert report.ok, report.problems
     assert report.voices > 0 and report.valid_photos > 0

@@ -29,7 +29,6 @@ from arq.connections import ArqRedis, create_pool
 from arq.constants import in_progress_key_prefix
 from arq.worker import Worker
 
-from app.metrics import MONITOR_KEY, Monitor
 from handlers import texts
 from pipeline.config import PipelineSettings
 from pipeline.core import Backends, Pipeline
@@ -49,11 +48,10 @@ from pipeline.facts import PhotoFacts
 from pipeline.remote import RemotePipeline
 from pipeline.remote.job import story_job
 from pipeline.remote.wire import Message, checkpoint_key, deserialize, events_key, redis_settings, serialize
+from tools.bot_harness import jpeg_bytes, running_bot
+from tools.fake_backends import Behaviour, fake_backends, tiny_ogg
+from tools.fake_telegram import FakeTelegram
 from worker import build_worker
-
-from .bot_harness import jpeg_bytes, running_bot
-from .fake_backends import Behaviour, fake_backends, tiny_ogg
-from .fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTOS = 20
@@ -396,7 +394,8 @@ async def test_twenty_photos_two_workers_one_killed_mid_run(
                 captions = [c for c in bot.tg.calls("sendMessage", chat, ok=True) if "📷" in c.params.get("text", "")]
                 assert len(voices) == 1 and len(captions) == 1, f"chat {chat}: {len(voices)} voices"
             assert remote.redeliveries >= 1  # the killed worker had jobs in hand, and they were re-run
-            monitor: Monitor = bot.app.bot_data[MONITOR_KEY]
+            monitor = bot.app.bot_data.monitor
+            assert monitor is not None
             async with aiohttp.ClientSession() as session:
                 async with session.get(f"http://127.0.0.1:{monitor.port}/readyz") as response:
                     assert response.status == 200  # Redis answers, the surviving worker reports

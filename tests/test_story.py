@@ -12,6 +12,7 @@ import time
 import pytest
 
 from pipeline.config import PipelineSettings
+from pipeline.errors import StoryError, StoryStopped
 from pipeline.facts import PhotoFacts
 from pipeline.story import (
     FRIEND_NAMES,
@@ -19,8 +20,6 @@ from pipeline.story import (
     MAX_STORY_WORDS,
     MIN_STORY_WORDS,
     LlamaStoryWriter,
-    StoryError,
-    StoryStopped,
     TransformersStoryWriter,
     build_story_writer,
     chatml_prompt,

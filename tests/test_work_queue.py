@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from app.work_queue import KeyLimitReached, QueueClosed, QueueFull, WorkQueue
+from app.errors import KeyLimitReached, QueueClosed, QueueFull
+from app.work_queue import WorkQueue
 
 
 async def test_runs_at_most_max_running_at_once_and_reports_positions() -> None:

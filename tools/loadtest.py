@@ -1,7 +1,7 @@
 """Load test: a flood of mixed updates from many chats against the real bot and the fake Bot API.
 
-    python -m tests.loadtest                  # 200 updates from 50 chats, real offline models
-    python -m tests.loadtest --fake           # same traffic, light backends (what CI runs, smaller)
+    python -m tools.loadtest                  # 200 updates from 50 chats, real offline models
+    python -m tools.loadtest --fake           # same traffic, light backends (what CI runs, smaller)
 
 Every valid photo must be answered exactly once (a voice, or a polite "busy"/"limit" reply), every bad
 input with its error message, with no unhandled exception, no media file left after the run, and a

@@ -15,7 +15,7 @@ from telegram.ext import Application
 from app.photos import PhotoSource
 from bot import build_application, build_services
 from handlers.config import BotSettings
-from handlers.services import Services
+from handlers.context import Services
 from pipeline.core import Backends, Pipeline
 from pipeline.remote import RemotePipeline
 
