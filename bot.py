@@ -132,6 +132,8 @@ def build_application(settings: BotSettings, services: Services, *, handle_signa
     handlers.register(application)
     application.bot_data.monitor = monitor
     monitoring.install(application, monitor)
+    if application.job_queue is None:  # python-telegram-bot without its [job-queue] extra
+        raise RuntimeError("python-telegram-bot[job-queue] is not installed: no job queue for media expiry")
     application.job_queue.run_repeating(expire_media, interval=60, first=60)
     return application
 

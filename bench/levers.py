@@ -20,6 +20,7 @@ import os
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,7 @@ async def _child(paths: list[Path], alone: int) -> dict[str, Any]:
         finished.append(time.perf_counter() - started)
         return result
 
-    tickets = [await queue.submit(lambda d=data: job(d)) for data in photos]
+    tickets = [await queue.submit(partial(job, data)) for data in photos]
     results = await asyncio.gather(*(t.result for t in tickets))
     wall = time.perf_counter() - started
     await queue.close(5)

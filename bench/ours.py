@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -79,7 +80,7 @@ async def measure_stages(pipeline: Pipeline, photos: list[Photo], repeats: int) 
         progress(f"stages: photo {index}/{len(photos)} ({photo.name})")
         for _ in range(repeats):
             seconds, loaded = timed_sync(
-                lambda p=photo: decode_image(p.data, max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels)
+                partial(decode_image, photo.data, max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels)
             )
             out.samples["decode"].append(seconds)
         for _ in range(repeats):

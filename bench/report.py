@@ -162,7 +162,7 @@ def render_table(results: Mapping[str, Any]) -> str:
         )
 
     story, speech, cold = results.get("story") or {}, results.get("speech") or {}, results.get("cold_start") or {}
-    memory, base = results.get("memory") or {}, results.get("baseline") or {}
+    memory, original = results.get("memory") or {}, results.get("baseline") or {}
     chats, unit = crowd.get("chats", "?"), story.get("unit", "tokens")
     figures = [
         (f"{chats} chats at once: answered", fmt(crowd.get("answered"))),
@@ -179,10 +179,10 @@ def render_table(results: Mapping[str, Any]) -> str:
         ("Peak RSS, fresh process after one photo (pt voice)", fmt(memory.get("cold_process_rss_mb"), " MB", 0)),
         ("Peak RSS, same process after the en voice too", fmt(memory.get("cold_process_both_voices_rss_mb"), " MB", 0)),
     ]
-    if base.get("vits"):
-        figures.append(("Original VITS real-time factor", fmt(base["vits"].get("rtf"))))
-    if base.get("peak_rss_mb"):
-        figures.append(("Peak RSS of the original models (one at a time)", fmt(base["peak_rss_mb"], " MB", 0)))
+    if original.get("vits"):
+        figures.append(("Original VITS real-time factor", fmt(original["vits"].get("rtf"))))
+    if original.get("peak_rss_mb"):
+        figures.append(("Peak RSS of the original models (one at a time)", fmt(original["peak_rss_mb"], " MB", 0)))
     lines += ["", "| Figure | Value |", "|---|---:|", *(f"| {label} | {value} |" for label, value in figures)]
 
     lines += ["", "| Target | Value | Met |", "|---|---:|:---:|"]

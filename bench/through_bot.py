@@ -66,7 +66,7 @@ class BotMeasurements:
     concurrent: list[ChatTimes] = field(default_factory=list)
     concurrent_wall_s: float | None = None
     longest_line: int = 0
-    workers: int = 0
+    running_slots: int = 0
 
 
 async def _wait_done(bot: RunningBot, chats: list[int]) -> None:
@@ -84,7 +84,7 @@ async def measure_bot(backends: Backends, photos: list[Photo], concurrent: int, 
     out = BotMeasurements()
     with tempfile.TemporaryDirectory(prefix="bench-bot-") as tmp:
         async with running_bot(Path(tmp), backends, **overrides) as bot:
-            out.workers = bot.services.queue.workers
+            out.running_slots = bot.services.queue.max_running
             for index, photo in enumerate(photos):
                 progress(f"bot: photo {index + 1}/{len(photos)} ({photo.name}), alone")
                 chat = 5000 + index

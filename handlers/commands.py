@@ -10,9 +10,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from app.photos import Credit, license_label, load_gallery
+from pipeline.config import Language
 
 from . import texts
-from .context import Context, get_services
+from .context import Context, callback_query_of, chat_data, chat_of, get_services, message_of
 from .story import StoryRequest, reply_parameters, story_button, story_text, submit_story, voice_language
 
 log = logging.getLogger(__name__)
@@ -22,19 +23,19 @@ async def start(update: Update, context: Context) -> None:
     """/start — greet the user and say what the bot does."""
     user = update.effective_user
     name = html.escape(user.first_name) if user else "tudo bem"
-    await update.effective_message.reply_html(texts.WELCOME.format(name=name))
+    await message_of(update).reply_html(texts.WELCOME.format(name=name))
 
 
 async def help_command(update: Update, context: Context) -> None:
     """/ajuda (and /help) — how to use the bot, in private chats and groups."""
-    await update.effective_message.reply_html(texts.HELP)
+    await message_of(update).reply_html(texts.HELP)
 
 
 async def about(update: Update, context: Context) -> None:
     """/sobre — where the models, voices and photos come from, and their licences."""
     gallery = load_gallery()
     licenses = ", ".join(sorted({license_label(entry.license) for entry in gallery}))
-    await update.effective_message.reply_html(
+    await message_of(update).reply_html(
         texts.ABOUT.format(photo_count=len(gallery), licenses=html.escape(licenses)),
         disable_web_page_preview=True,
     )
@@ -42,20 +43,28 @@ async def about(update: Update, context: Context) -> None:
 
 async def voice(update: Update, context: Context) -> None:
     """/voz pt|en — the narration language of this chat, kept across restarts by persistence."""
-    choice = (context.args[0].lower() if context.args else "")[:2]
-    if choice not in texts.LANGUAGE_NAMES:
+    choice = language_choice(context.args)
+    if choice is None:
         current = texts.LANGUAGE_NAMES[voice_language(context)]
-        await update.effective_message.reply_html(texts.VOICE_USAGE.format(current=current))
+        await message_of(update).reply_html(texts.VOICE_USAGE.format(current=current))
         return
-    context.chat_data.voice = choice
-    await update.effective_message.reply_html(texts.VOICE_SET.format(language=texts.LANGUAGE_NAMES[choice]))
+    chat_data(context).voice = choice
+    await message_of(update).reply_html(texts.VOICE_SET.format(language=texts.LANGUAGE_NAMES[choice]))
+
+
+def language_choice(args: list[str] | None) -> Language | None:
+    """/voz's argument as a narration language ("pt", "en", or a word that starts with one), or None."""
+    match (args[0].lower() if args else "")[:2]:
+        case "pt" | "en" as choice:
+            return choice
+    return None
 
 
 async def random_photo(update: Update, context: Context) -> None:
     """/aleatorio — send a landscape with its credit, then tell its story like any other photo."""
     services = get_services(context)
-    chat = update.effective_chat
-    message = update.effective_message
+    chat = chat_of(update)
+    message = message_of(update)
     photo = await services.photos.random_photo(str(chat.id))
     request = StoryRequest(
         chat_id=chat.id,
@@ -63,9 +72,12 @@ async def random_photo(update: Update, context: Context) -> None:
         reply_to=message.message_id if chat.type != chat.PRIVATE else None,
         data=photo.data,
     )
+    content = photo.data if photo.data is not None else photo.url
+    if content is None:
+        raise RuntimeError(f"photo {photo.ident!r} has neither bytes nor a URL")
     await context.bot.send_photo(
         chat.id,
-        photo.data if photo.data is not None else photo.url,
+        content,
         caption=texts.RANDOM_PHOTO_CAPTION.format(credit=credit_html(photo.credit)),
         parse_mode=ParseMode.HTML,
         reply_parameters=reply_parameters(request),
@@ -85,9 +97,9 @@ def credit_html(credit: Credit) -> str:
 
 async def story_language_button(update: Update, context: Context) -> None:
     """Switch a story message between Portuguese and English (callback data 'story:<lang>:<key>')."""
-    query = update.callback_query
+    query = callback_query_of(update)
     _, show, key = (query.data or "::").split(":", 2)
-    stories = context.chat_data.stories
+    stories = chat_data(context).stories
     story = stories.get(key)
     if story is None or show not in story:
         await query.answer(texts.STORY_EXPIRED, show_alert=False)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from telegram import CallbackQuery, Chat, Message, Update
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from app.media_server import MediaServer
@@ -58,3 +59,35 @@ def get_services(context: Context) -> Services:
     if services is None:
         raise RuntimeError("the bot has not started: no services yet")
     return services
+
+
+def chat_data(context: Context) -> ChatData:
+    """This chat's data (every handler here answers an update from a chat, so there is one)."""
+    data = context.chat_data
+    if data is None:
+        raise RuntimeError("an update without a chat: no chat data")
+    return data
+
+
+def message_of(update: Update) -> Message:
+    """The update's message (the message and command handlers only see updates that have one)."""
+    message = update.effective_message
+    if message is None:
+        raise RuntimeError("an update without a message")
+    return message
+
+
+def chat_of(update: Update) -> Chat:
+    """The update's chat (the message and command handlers only see updates that have one)."""
+    chat = update.effective_chat
+    if chat is None:
+        raise RuntimeError("an update without a chat")
+    return chat
+
+
+def callback_query_of(update: Update) -> CallbackQuery:
+    """The update's button press (the callback query handler only sees updates that have one)."""
+    query = update.callback_query
+    if query is None:
+        raise RuntimeError("an update without a callback query")
+    return query

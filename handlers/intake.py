@@ -10,7 +10,7 @@ from __future__ import annotations
 from telegram import Message, Update
 
 from . import texts
-from .context import Context, get_services
+from .context import Context, chat_of, get_services, message_of
 from .story import StoryRequest, invalid_image_text, submit_story
 
 ACCEPTED_DOCUMENT_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
@@ -35,7 +35,7 @@ def is_private(update: Update) -> bool:
 async def story_from_message(update: Update, context: Context, source: Message) -> None:
     """Tell the story of the photo in `source` (the message itself, or the one replied to)."""
     settings = get_services(context).settings
-    message = update.effective_message
+    message = message_of(update)
     document = source.document
     if document and document.file_size and document.file_size > settings.max_image_bytes:
         await message.reply_html(invalid_image_text("too_large", settings.max_image_bytes))
@@ -48,7 +48,7 @@ async def story_from_message(update: Update, context: Context, source: Message) 
         await message.reply_html(texts.HISTORIA_NOT_A_PHOTO)
         return
     request = StoryRequest(
-        chat_id=update.effective_chat.id,
+        chat_id=chat_of(update).id,
         user_id=update.effective_user.id if update.effective_user else None,
         reply_to=None if is_private(update) else message.message_id,
         file_id=file_id,
@@ -58,12 +58,12 @@ async def story_from_message(update: Update, context: Context, source: Message) 
 
 async def photo(update: Update, context: Context) -> None:
     """A photo or image document in a private chat, or captioned /historia anywhere."""
-    await story_from_message(update, context, update.effective_message)
+    await story_from_message(update, context, message_of(update))
 
 
 async def historia(update: Update, context: Context) -> None:
     """/historia as a reply to a photo (groups), or a hint on how to use it."""
-    message = update.effective_message
+    message = message_of(update)
     target = message.reply_to_message
     if target is None:
         usage = texts.HISTORIA_USAGE_PRIVATE if is_private(update) else texts.HISTORIA_USAGE_GROUP
@@ -77,23 +77,24 @@ async def historia(update: Update, context: Context) -> None:
 
 async def sticker(update: Update, context: Context) -> None:
     """A sticker in a private chat: explain that a photo is needed."""
-    await update.effective_message.reply_html(texts.STICKER)
+    await message_of(update).reply_html(texts.STICKER)
 
 
 async def animation(update: Update, context: Context) -> None:
     """A GIF or a video in a private chat: explain that a still photo is needed."""
-    await update.effective_message.reply_html(texts.ANIMATION)
+    await message_of(update).reply_html(texts.ANIMATION)
 
 
 async def unsupported_document(update: Update, context: Context) -> None:
     """A document that is not a usable image: say which kind of file works."""
-    document = update.effective_message.document
+    message = message_of(update)
+    document = message.document
     if document and (document.mime_type or "").startswith("image/"):
-        await update.effective_message.reply_html(texts.INVALID_IMAGE["unsupported_format"])
+        await message.reply_html(texts.INVALID_IMAGE["unsupported_format"])
     else:
-        await update.effective_message.reply_html(texts.NOT_AN_IMAGE_DOCUMENT)
+        await message.reply_html(texts.NOT_AN_IMAGE_DOCUMENT)
 
 
 async def anything_else(update: Update, context: Context) -> None:
     """Any other message in a private chat: point to the photo and the commands."""
-    await update.effective_message.reply_html(texts.UNSUPPORTED_MESSAGE)
+    await message_of(update).reply_html(texts.UNSUPPORTED_MESSAGE)

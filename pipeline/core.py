@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -47,7 +47,7 @@ class Backends:
     captioner: Captioner
     story_writer: StoryWriter
     translator: Translator
-    synthesizers: dict[str, VoiceSynthesizer]
+    synthesizers: Mapping[str, VoiceSynthesizer]  # by language
 
     @classmethod
     def from_settings(cls, settings: PipelineSettings) -> Backends:
@@ -132,28 +132,26 @@ class Pipeline:
 
             caption_pt_task = start(Stage.TRANSLATE_CAPTION, lambda: b.translator.translate(caption_en))
             story_task = start(Stage.STORY, lambda: b.story_writer.write(facts))
-            try:
-                caption_pt = await caption_pt_task
-            except StageError as exc:
-                yield StageFailed(Stage.TRANSLATE_CAPTION, exc)
+            caption_pt = await _settle(caption_pt_task, Stage.TRANSLATE_CAPTION)
+            if isinstance(caption_pt, StageFailed):
+                yield caption_pt
                 caption_pt = caption_en
             yield CaptionReady(caption_en, caption_pt, facts)
 
             yield StageStarted(Stage.STORY)
-            try:
-                story_en = await story_task
-            except StageError as exc:
-                yield StageFailed(Stage.STORY, exc)
+            story_en = await _settle(story_task, Stage.STORY)
+            if isinstance(story_en, StageFailed):
+                yield story_en
                 yield Finished(timings)
                 return
             voice_task = None
             if language == "en":
                 voice_task = start(Stage.SPEECH, lambda: b.synthesizers["en"].synthesize(story_en))
-            story_pt_task = start(Stage.TRANSLATE_STORY, lambda: b.translator.translate(story_en))
-            try:
-                story_pt = await story_pt_task
-            except StageError as exc:
-                yield StageFailed(Stage.TRANSLATE_STORY, exc)
+            story_pt = await _settle(
+                start(Stage.TRANSLATE_STORY, lambda: b.translator.translate(story_en)), Stage.TRANSLATE_STORY
+            )
+            if isinstance(story_pt, StageFailed):
+                yield story_pt
                 story_pt = None
             yield StoryReady(story_en, story_pt or story_en)
 
@@ -162,10 +160,8 @@ class Pipeline:
                 # Without a Portuguese text, the English story is read by the English voice.
                 text, voice_lang = (story_pt, "pt") if story_pt else (story_en, "en")
                 voice_task = start(Stage.SPEECH, lambda: b.synthesizers[voice_lang].synthesize(text))
-            try:
-                yield VoiceReady(await voice_task)
-            except StageError as exc:
-                yield StageFailed(Stage.SPEECH, exc)
+            voice = await _settle(voice_task, Stage.SPEECH)
+            yield voice if isinstance(voice, StageFailed) else VoiceReady(voice)
             yield Finished(timings)
         finally:
             for task in tasks:
@@ -200,3 +196,11 @@ class Pipeline:
             raise StageError(stage.value, type(exc).__name__) from exc
         finally:
             timings[stage.value] = time.perf_counter() - started
+
+
+async def _settle(task: asyncio.Task[T], stage: Stage) -> T | StageFailed:
+    """The stage's result, or its failure as the event that tells it (the other stages go on)."""
+    try:
+        return await task
+    except StageError as exc:
+        return StageFailed(stage, exc)

@@ -13,7 +13,7 @@ order of trust:
    or grey sky over land. Warm colours (coffee, skin) and a white backdrop (a cut-out) are not a sky. Under
    open sky a thing must be surer, since landscapes fool the classifier (clouds look like planes).
 4. **Honest fallback**: when nothing is sure, a careful guess ("what looks like a cat") or a plain "a photo
-   taken up close", never an invented landscape.
+   where nothing stands out", never an invented landscape.
 
 The wording varies from photo to photo but is seeded by the pixels, so one photo always gets one caption.
 Phrases are chosen so that the offline translator turns them into natural Portuguese ("seen up close", not
@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -272,7 +273,7 @@ class Vocabulary:
         return {key: float(probs[list(group.classes)].sum()) for key, group in everything.items()}
 
 
-def _group(key: str, entry: dict[str, object], index: dict[str, int]) -> Group:
+def _group(key: str, entry: dict[str, Any], index: dict[str, int]) -> Group:
     """One [groups.KEY] table; a label written `name#123` is class 123 (for names ImageNet repeats)."""
 
     def class_of(label: str) -> int:
@@ -289,16 +290,16 @@ def _group(key: str, entry: dict[str, object], index: dict[str, int]) -> Group:
         name=str(entry["name"]),
         plural=str(entry.get("plural", f"{entry['name']}s")),
         kind=str(entry["kind"]),
-        setting=setting if setting in ("indoors", "outdoors") else None,  # type: ignore[arg-type]
-        classes=tuple(class_of(label) for label in entry["labels"]),  # type: ignore[attr-defined]
-        threshold=float(entry["threshold"]) if "threshold" in entry else None,  # type: ignore[arg-type]
+        setting=setting if setting in ("indoors", "outdoors") else None,
+        classes=tuple(class_of(label) for label in entry["labels"]),
+        threshold=float(entry["threshold"]) if "threshold" in entry else None,
         subject_name=str(entry["subject_name"]) if "subject_name" in entry else None,
     )
 
 
-def _family(key: str, entry: dict[str, object], groups: dict[str, Group]) -> Group:
+def _family(key: str, entry: dict[str, Any], groups: dict[str, Group]) -> Group:
     """One [families.KEY] table: a wider name over several groups ("bird" over swan, goose, pelican...)."""
-    members = [groups[name] for name in entry["groups"]]  # type: ignore[attr-defined]
+    members = [groups[name] for name in entry["groups"]]
     return Group(
         key=key,
         name=str(entry["name"]),
@@ -592,9 +593,8 @@ class _Describer:
             return PhotoFacts(f"a photo of what looks like {KIND_WORDS[kind]}", KIND_WORDS[kind], 0, setting, None)
         if room:
             return PhotoFacts("a photo taken indoors", None, 0, "indoors", None)
-        return PhotoFacts(
-            self.rng.choice(("a photo taken up close", "a photo where nothing stands out")), None, 0, None, None
-        )
+        # Neither "up close" nor "a landscape": nothing here says which, and a wrong guess is worse than none.
+        return PhotoFacts("a photo where nothing stands out", None, 0, None, None)
 
     def light_phrase(self, light: str | None) -> str:
         return self.rng.choice(self.vocab.light[light or "plain"])

@@ -71,8 +71,7 @@ def decode_image(data: bytes, *, max_bytes: int, max_pixels: int) -> LoadedImage
     try:
         img.seek(0)
         img.load()
-        img = ImageOps.exif_transpose(img)
-        rgb = _to_rgb(img)
+        rgb = _to_rgb(ImageOps.exif_transpose(img))
     except InvalidImageError:
         raise
     except Exception as exc:  # truncated or inconsistent data

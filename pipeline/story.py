@@ -15,7 +15,7 @@ import logging
 import random
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -235,6 +235,16 @@ def chatml_prompt(messages: list[dict[str, str]], answer_start: str) -> str:
     return f"{turns}<|im_start|>assistant\n{answer_start}"
 
 
+async def stoppable(start: Callable[[threading.Event], Awaitable[str]]) -> str:
+    """Await blocking generation started with a stop event, and set it when we stop waiting: cancelled or
+    timed out, the model's thread stops within one token (without it, it would write on for nothing)."""
+    stop = threading.Event()
+    try:
+        return await start(stop)
+    finally:
+        stop.set()  # a no-op when the story is finished
+
+
 # --- llama.cpp backend -------------------------------------------------------------------------------
 
 
@@ -361,11 +371,7 @@ class LlamaStoryWriter:
 
     async def write(self, facts: PhotoFacts) -> str:
         """`write_sync` on the model's thread; a timeout or cancellation here stops it there too."""
-        stop = threading.Event()
-        try:
-            return await run_in(self._thread, self.write_sync, facts, stop)
-        finally:
-            stop.set()  # cancelled or timed out: the thread stops within one token; otherwise a no-op
+        return await stoppable(lambda stop: run_in(self._thread, self.write_sync, facts, stop))
 
 
 # --- transformers backend (GPT-2 family) -------------------------------------------------------------
@@ -455,11 +461,7 @@ class TransformersStoryWriter:
 
     async def write(self, facts: PhotoFacts) -> str:
         """`write_sync` in the CPU pool; a timeout or cancellation here stops generate() there too."""
-        stop = threading.Event()
-        try:
-            return await run_cpu(self.write_sync, facts, stop)
-        finally:
-            stop.set()
+        return await stoppable(lambda stop: run_cpu(self.write_sync, facts, stop))
 
 
 def _openai_story_writer(settings: PipelineSettings) -> StoryWriter:

@@ -1048,7 +1048,9 @@ def to_jpeg(img: Image.Image) -> tuple[bytes, int, int]:
     if icc and img.mode in ("RGB", "RGBA", "CMYK", "L"):
         srgb = ImageCms.createProfile("sRGB")
         mode = "RGBA" if img.mode == "RGBA" else "RGB"
-        img = ImageCms.profileToProfile(img, ImageCms.ImageCmsProfile(io.BytesIO(icc)), srgb, outputMode=mode)
+        converted = ImageCms.profileToProfile(img, ImageCms.ImageCmsProfile(io.BytesIO(icc)), srgb, outputMode=mode)
+        assert converted is not None  # None only with inPlace=True
+        img = converted
     if img.mode in ("P", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         img = img.convert("RGBA")
     if img.mode == "RGBA":

@@ -184,7 +184,9 @@ def to_gallery_jpeg(img: Image.Image) -> tuple[bytes, int, int]:
     icc = img.info.get("icc_profile")
     if icc:  # convert colours before the profile is dropped, so that non-sRGB photos keep their look
         srgb = ImageCms.createProfile("sRGB")
-        img = ImageCms.profileToProfile(img, ImageCms.ImageCmsProfile(io.BytesIO(icc)), srgb, outputMode="RGB")
+        converted = ImageCms.profileToProfile(img, ImageCms.ImageCmsProfile(io.BytesIO(icc)), srgb, outputMode="RGB")
+        assert converted is not None  # None only with inPlace=True
+        img = converted
     img = img.convert("RGB")
     img.info.clear()  # Pillow would carry a JPEG comment over
     img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)

@@ -63,8 +63,9 @@ fi
 
 # TORCH_SOURCE: pip finds the +cpu wheel in the mounted directory; it outranks PyPI's CUDA one at the same pin.
 # The host's CA bundle is mounted for the build only (pip reaches PyPI through the proxy); the image keeps Debian's.
+# Docker's image format keeps the HEALTHCHECK (OCI has none); --force-rm: no containers left by a failed build.
 start=$(date +%s)
-buildah bud --isolation chroot --pull=never --layers -t "$IMAGE" \
+buildah bud --isolation chroot --pull=never --layers --force-rm --format docker -t "$IMAGE" \
   --build-arg PYTHON_IMAGE="$BASE_IMAGE" \
   --build-arg TORCH_SOURCE="--find-links /wheels" \
   -v "$TORCH_WHEELS:/wheels:ro" \

@@ -184,7 +184,14 @@ async def test_failed_voice_still_delivers_story(tmp_path: Path) -> None:
 
 async def test_busy_bot_answers_politely(tmp_path: Path) -> None:
     backends = fake_backends()
-    backends.captioner.behaviour = Behaviour(delay=1.0)
+    gate = asyncio.Event()  # captions wait until the bot has turned someone away (no timing to guess)
+    original = backends.captioner.caption
+
+    async def caption(image):  # type: ignore[no-untyped-def]
+        await gate.wait()
+        return await original(image)
+
+    backends.captioner.caption = caption  # type: ignore[method-assign]
     async with running_bot(tmp_path, backends, running_jobs=1, max_waiting=1) as bot:
         for i in range(3):
             bot.tg.private_photo(CHAT + i, USER + i, jpeg_bytes())
@@ -192,6 +199,7 @@ async def test_busy_bot_answers_politely(tmp_path: Path) -> None:
         await bot.tg.wait_for(lambda: any(texts.BUSY in texts_sent(bot, CHAT + i) for i in range(3)), timeout=10)
         queued = [t for i in range(3) for t in texts_sent(bot, CHAT + i) if t.startswith("⏳")]
         assert queued  # someone was told their place in line
+        gate.set()
         await bot.tg.wait_for(lambda: len(bot.tg.calls("sendVoice")) == 2, timeout=20)
 
 

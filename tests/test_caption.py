@@ -158,6 +158,7 @@ def tiny_blip() -> tuple[object, object]:
     return model, processor
 
 
+@pytest.mark.slow  # imports transformers and builds a BLIP: seconds, though the model is tiny
 async def test_blip_generates_a_caption_without_its_prompt() -> None:
     model, processor = tiny_blip()
     blip = BlipCaptioner(model=model, processor=processor, threads=0)

@@ -84,6 +84,7 @@ async def test_failures_are_counted_by_stage(tmp_path: Path) -> None:
     assert sample(text, "conta_stories_finished_total") == 1  # caption and story still went out
 
 
+@pytest.mark.slow  # runs the image's health check command (a Python process), twice
 async def test_not_ready_until_warm_and_healthcheck_command() -> None:
     settings = BotSettings(_env_file=None, metrics_port=0)
     monitor = Monitor(settings, WorkQueue(max_running=1, max_waiting=1))
@@ -232,6 +233,7 @@ def test_dockerignore_keeps_secrets_out_and_the_app_in() -> None:
         assert (ROOT / path).exists() and not ignored(path), path
 
 
+@pytest.mark.slow  # runs hadolint
 def test_hadolint_finds_nothing() -> None:
     hadolint = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
     if not Path(hadolint).exists():

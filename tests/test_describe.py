@@ -6,6 +6,7 @@ import dataclasses
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -28,7 +29,7 @@ VOCAB = default_vocabulary()
 SKY_WORDS = r"\b(sky|sunset|dusk|night|landscape|countryside|mountains?|forest|meadow|outdoors)\b"
 
 
-def flat_stats(seed: int = 1, **overrides: float) -> ImageStats:
+def flat_stats(seed: int = 1, **overrides: Any) -> ImageStats:
     neutral = ImageStats(
         brightness=0.5,
         saturation=0.3,

@@ -14,7 +14,7 @@ import pytest
 import soundfile
 from aiohttp import web
 from PIL import Image
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
     AIORateLimiter,
@@ -26,6 +26,7 @@ from telegram.ext import (
     filters,
 )
 
+from handlers.context import callback_query_of, message_of
 from tools.fake_telegram import FakeTelegram, command_entities, parse_html, parse_markdown_v2
 from tools.loopback import serve_on_loopback
 
@@ -70,16 +71,17 @@ async def test_application_polls_replies_and_downloads(tg: FakeTelegram) -> None
     downloaded: list[bytes] = []
 
     async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await update.effective_message.reply_text("olá")
+        await message_of(update).reply_text("olá")
 
     async def photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        data = await (await update.effective_message.photo[-1].get_file()).download_as_bytearray()
+        data = await (await message_of(update).photo[-1].get_file()).download_as_bytearray()
         downloaded.append(bytes(data))
-        await update.effective_message.reply_text(str(len(data)), do_quote=True)
+        await message_of(update).reply_text(str(len(data)), do_quote=True)
 
     async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await update.callback_query.answer("ok")
-        await update.callback_query.edit_message_text(f"escolheu {update.callback_query.data}")
+        query = callback_query_of(update)
+        await query.answer("ok")
+        await query.edit_message_text(f"escolheu {query.data}")
 
     app = build_app(tg)
     app.add_handler(CommandHandler("start", start))
@@ -87,6 +89,7 @@ async def test_application_polls_replies_and_downloads(tg: FakeTelegram) -> None
     app.add_handler(CallbackQueryHandler(button))
     image = jpeg()
 
+    assert app.updater is not None
     async with app:
         await app.start()
         await app.updater.start_polling(poll_interval=0, timeout=1)
@@ -169,7 +172,7 @@ async def test_telegram_validation(tg: FakeTelegram, bot: Bot) -> None:
     with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
         await bot.edit_message_text("<b>Título</b> &amp; <i>história</i>", USER, sent.message_id, parse_mode="HTML")
     edited = await bot.edit_message_text("Título", USER, sent.message_id)
-    assert edited.text == "Título" and not edited.entities
+    assert isinstance(edited, Message) and edited.text == "Título" and not edited.entities
 
     cases = [
         (lambda: bot.send_message(USER, " "), "message text is empty"),
@@ -191,7 +194,7 @@ async def test_telegram_validation(tg: FakeTelegram, bot: Bot) -> None:
         # PTB drops the "Bad Request: " prefix and capitalises the rest.
         with pytest.raises(BadRequest, match=f"(?i){re.escape(expected)}"):
             await call()
-    assert len((await bot.send_message(USER, "x" * 4096)).text) == 4096
+    assert (await bot.send_message(USER, "x" * 4096)).text == "x" * 4096
 
 
 async def test_uploads_are_multipart_and_recorded(tg: FakeTelegram, bot: Bot) -> None:
@@ -201,20 +204,21 @@ async def test_uploads_are_multipart_and_recorded(tg: FakeTelegram, bot: Bot) ->
     voice = await bot.send_voice(
         USER, voice_bytes, caption="<i>ouça</i>", parse_mode="HTML", reply_to_message_id=asked["message_id"]
     )
-    assert voice.voice.mime_type == "audio/ogg"
+    assert voice.voice is not None and voice.voice.mime_type == "audio/ogg"
     assert voice.voice.to_dict()["duration"] == 2  # read from the OGG granule position
-    assert voice.caption == "ouça" and voice.reply_to_message.text == "/historia"
+    assert voice.caption == "ouça" and voice.reply_to_message is not None
+    assert voice.reply_to_message.text == "/historia"
     assert tg.calls("sendVoice")[0].files == {"voice": voice_bytes}
 
     as_document = await bot.send_voice(USER, b"RIFF....WAVEfmt ")
     assert as_document.voice is None and as_document.document is not None
 
     doc = await bot.send_document(USER, b"%PDF-1.4 fake", filename="historia.pdf")
-    assert doc.document.file_name == "historia.pdf" and doc.document.mime_type == "application/pdf"
+    assert doc.document is not None and doc.document.file_name == "historia.pdf" and doc.document.mime_type == "application/pdf"
     photo = await bot.send_photo(USER, jpeg(640, 480), caption="Legenda")
     assert photo.photo[-1].width == 640 and photo.caption == "Legenda"
     recaptioned = await bot.edit_message_caption(USER, photo.message_id, caption="<b>Nova</b>", parse_mode="HTML")
-    assert recaptioned.caption == "Nova" and recaptioned.caption_entities[0].type == "bold"
+    assert isinstance(recaptioned, Message) and recaptioned.caption == "Nova" and recaptioned.caption_entities[0].type == "bold"
     resent = await bot.send_photo(USER, photo.photo[-1].file_id)  # by file_id: no upload
     assert tg.calls("sendPhoto")[-1].files == {} and resent.photo[-1].width == 640
 
@@ -249,13 +253,13 @@ async def test_get_updates_long_poll_offset_and_webhook(tg: FakeTelegram, bot: B
 
     first = tg.text(USER, USER, "um")["update_id"]
     tg.text(USER, USER, "dois")
-    assert [u.message.text for u in await bot.get_updates(limit=1)] == ["um"]
-    assert [u.message.text for u in await bot.get_updates(offset=first + 1)] == ["dois"]
+    assert [message_of(u).text for u in await bot.get_updates(limit=1)] == ["um"]
+    assert [message_of(u).text for u in await bot.get_updates(offset=first + 1)] == ["dois"]
 
     waiting = asyncio.create_task(bot.get_updates(offset=first + 2, timeout=5))
     await asyncio.sleep(0.1)
     tg.text(USER, USER, "três")
-    assert [u.message.text for u in await asyncio.wait_for(waiting, 3)] == ["três"]
+    assert [message_of(u).text for u in await asyncio.wait_for(waiting, 3)] == ["três"]
 
     received: list[tuple[dict[str, Any], str | None]] = []
 
@@ -303,7 +307,8 @@ def test_builders_and_parsers() -> None:
     assert via_update["message"]["reply_to_message"]["text"] == "oi"
     assert reply["reply_to_message"]["message_id"] == group["message_id"] == reply["message_id"] - 1
     document = tg.document(USER, USER, b"img", "foto.png", "image/png")["message"]["document"]
-    assert tg.file(document["file_id"]).data == b"img"
+    stored = tg.file(document["file_id"])
+    assert stored is not None and stored.data == b"img"
     assert "sticker" in tg.sticker(USER, USER)["message"]
     animation = tg.animation(USER, USER, b"GIF89a")["message"]
     assert animation["animation"]["file_id"] == animation["document"]["file_id"]

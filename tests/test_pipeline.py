@@ -134,6 +134,7 @@ def test_cli_json_contract_with_the_real_offline_models(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "result.json").read_text())["story_pt"] == payload["story_pt"]
 
 
+@pytest.mark.slow  # `python -m app` processes
 @pytest.mark.parametrize(
     ("name", "content"), [("texto.jpg", b"just some text, not a photo"), ("vazio.jpg", b""), ("nada.jpg", None)]
 )

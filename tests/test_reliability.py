@@ -8,7 +8,7 @@ import io
 import logging
 from pathlib import Path
 
-from PIL import Image
+import pytest
 from telegram.ext import ExtBot as Bot
 
 from app.logs import configure_logging
@@ -21,8 +21,10 @@ from tools.fake_telegram import DEFAULT_TOKEN
 from tools.loadtest import light_backends, run_load
 
 from .test_bot import CHAT, USER, texts_sent, wait_voice
+from .test_images import png_bomb
 
 
+@pytest.mark.slow  # three 429s, each waits Telegram's retry_after of 1 s (the least there is)
 async def test_telegram_429_is_retried_and_nothing_is_lost(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as bot:
         bot.tg.fail_next("sendVoice", status=429, retry_after=1)
@@ -48,6 +50,7 @@ async def test_telegram_500_on_getfile_is_retried(tmp_path: Path) -> None:
         await wait_voice(bot, CHAT)
 
 
+@pytest.mark.slow  # waits the download backoff, 1 s + 2 s
 async def test_download_that_keeps_failing_gets_an_apology(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as bot:
         bot.tg.drop_next_file_download(times=10)
@@ -160,6 +163,7 @@ async def test_secrets_never_reach_the_logs(tmp_path: Path) -> None:
     assert unsplash_key not in logs
 
 
+@pytest.mark.slow  # 60 updates through the bot: about 10 s
 async def test_small_load_run(tmp_path: Path) -> None:
     """The CI-sized load test; `python -m tools.loadtest` runs the full one (200 updates, 50 chats)."""
     report = await run_load(tmp_path, updates=60, chats=15, backends=light_backends(), timeout_s=120)
@@ -181,10 +185,8 @@ async def test_many_chats_at_once_each_answered_once(tmp_path: Path) -> None:
 
 
 def bomb_png(side: int = 30000) -> bytes:
-    """A tiny file that claims to be a huge picture (a decompression bomb)."""
-    buffer = io.BytesIO()
-    Image.new("1", (side, side)).save(buffer, "PNG", optimize=True)
-    return buffer.getvalue()
+    """A tiny file that claims to be a huge picture (a decompression bomb), built without its pixels in memory."""
+    return png_bomb(side, side)
 
 
 async def test_input_limits_each_get_their_own_message(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """Scale-out: RemotePipeline and arq workers on a real redis-server, down to a worker SIGKILLed mid-run.
 
-The wire format is tested without Redis; everything else starts redis-server (Debian package, installed
-by scripts/setup-system.sh) on a free loopback port, without persistence, and stops it at the end.
+The wire format and a Redis that is down are tested without Redis (fast); everything else starts redis-server
+(Debian package, installed by scripts/setup-system.sh) on a free loopback port, without persistence, and
+stops it at the end: those tests are marked slow.
 """
 
 from __future__ import annotations
@@ -181,6 +182,7 @@ async def collect(stream: AsyncIterator[Event]) -> list[Event]:
     return [event async for event in stream]
 
 
+@pytest.mark.slow  # redis-server subprocess
 async def test_remote_stream_yields_what_the_in_process_pipeline_yields(
     settings: PipelineSettings, remote: RemotePipeline
 ) -> None:
@@ -201,6 +203,7 @@ async def test_remote_stream_yields_what_the_in_process_pipeline_yields(
     assert isinstance(events[-1], Finished)
 
 
+@pytest.mark.slow  # redis-server subprocess
 async def test_failures_come_back_as_the_same_errors(settings: PipelineSettings, remote: RemotePipeline) -> None:
     backends = fake_backends()
     async with in_process_worker(settings, backends):
@@ -220,6 +223,7 @@ async def test_failures_come_back_as_the_same_errors(settings: PipelineSettings,
     assert any(isinstance(e, CaptionReady) for e in events) and not any(isinstance(e, StoryReady) for e in events)
 
 
+@pytest.mark.slow  # redis-server subprocess
 async def test_without_workers_the_bot_gives_up_at_its_deadline(settings: PipelineSettings, redis: ArqRedis) -> None:
     remote = RemotePipeline(settings.model_copy(update={"queue_deadline_s": 1.0}))
     try:
@@ -232,6 +236,7 @@ async def test_without_workers_the_bot_gives_up_at_its_deadline(settings: Pipeli
         await remote.close()
 
 
+@pytest.mark.slow  # redis-server subprocess
 async def test_a_job_arq_drops_is_given_up_at_once(settings: PipelineSettings, remote: RemotePipeline) -> None:
     """A job arq fails by itself (here: a worker that does not know it; likewise too many tries) gets an
     apology as soon as arq has dropped it, not at the deadline."""
@@ -246,7 +251,8 @@ async def test_a_job_arq_drops_is_given_up_at_once(settings: PipelineSettings, r
         assert time.monotonic() - started < settings.queue_deadline_s / 2
 
 
-async def test_redis_down_means_not_ready_and_an_apology(settings: PipelineSettings) -> None:
+async def test_redis_down_means_not_ready_and_an_apology() -> None:
+    settings = PipelineSettings(_env_file=None, queue_name="test-down", queue_deadline_s=20.0)  # no redis-server
     nowhere = ArqRedis(host="127.0.0.1", port=free_port())  # nothing listens there
     remote = RemotePipeline(settings, redis=nowhere)
     try:
@@ -258,6 +264,7 @@ async def test_redis_down_means_not_ready_and_an_apology(settings: PipelineSetti
         await remote.close()
 
 
+@pytest.mark.slow  # redis-server subprocess
 async def test_a_story_past_the_deadline_fails_as_a_stage_and_the_job_is_aborted(settings: PipelineSettings) -> None:
     backends = fake_backends()
     backends.story_writer.behaviour = Behaviour(delay=30)
@@ -277,6 +284,7 @@ async def test_a_story_past_the_deadline_fails_as_a_stage_and_the_job_is_aborted
         await remote.close()
 
 
+@pytest.mark.slow  # redis-server subprocess
 async def test_a_rerun_replays_the_first_attempts_caption_and_story(
     settings: PipelineSettings, redis: ArqRedis
 ) -> None:
@@ -297,6 +305,7 @@ async def test_a_rerun_replays_the_first_attempts_caption_and_story(
     assert not await redis.exists(checkpoint_key(job_id))
 
 
+@pytest.mark.slow  # redis-server subprocess
 async def test_the_client_shows_each_part_once_across_attempts(
     settings: PipelineSettings, redis: ArqRedis, remote: RemotePipeline
 ) -> None:
@@ -360,6 +369,7 @@ def answered(tg: FakeTelegram, chat_id: int) -> bool:
     return bool(tg.calls("sendVoice", chat_id, ok=True)) or any(text in apologies for text in sent)
 
 
+@pytest.mark.slow  # redis-server and two worker.py processes
 async def test_twenty_photos_two_workers_one_killed_mid_run(
     tmp_path: Path, settings: PipelineSettings, redis: ArqRedis
 ) -> None:

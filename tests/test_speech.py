@@ -178,12 +178,14 @@ def test_assemble_of_silence_is_empty() -> None:
 # --- Real voices -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # RHVoice processes
 @needs_rhvoice
 async def test_rhvoice_reads_a_portuguese_story(rhvoice: RHVoiceSynthesizer) -> None:
     voice = await rhvoice.synthesize(STORY_PT)
     assert_plausible_narration(voice, STORY_PT, rhvoice)
 
 
+@pytest.mark.slow  # RHVoice processes
 @needs_rhvoice
 async def test_rhvoice_reads_accents_and_numbers(rhvoice: RHVoiceSynthesizer) -> None:
     text = "Em 1990, João viu 3 pássaros à beira do rio."
@@ -191,6 +193,7 @@ async def test_rhvoice_reads_accents_and_numbers(rhvoice: RHVoiceSynthesizer) ->
     assert_plausible_narration(voice, text, rhvoice)
 
 
+@pytest.mark.slow  # RHVoice processes
 @needs_rhvoice
 async def test_rhvoice_requests_are_isolated(
     rhvoice: RHVoiceSynthesizer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -202,6 +205,7 @@ async def test_rhvoice_requests_are_isolated(
     assert os.listdir(tmp_path) == ["someone-elses-file"]  # each request removed its own directory only
 
 
+@pytest.mark.slow  # RHVoice processes, 45 s of speech
 @needs_rhvoice
 async def test_a_50000_character_text_is_capped_at_voice_max_seconds() -> None:
     settings = PipelineSettings(voice_max_seconds=45)
@@ -211,11 +215,13 @@ async def test_a_50000_character_text_is_capped_at_voice_max_seconds() -> None:
     decode(voice)
 
 
+@pytest.mark.slow  # the Piper voice model
 async def test_piper_reads_an_english_story(piper: PiperSynthesizer) -> None:
     voice = await piper.synthesize(STORY_EN)
     assert_plausible_narration(voice, STORY_EN, piper)
 
 
+@pytest.mark.slow  # espeak-ng processes
 @needs_espeak
 @pytest.mark.parametrize(("language", "text"), [("pt", STORY_PT), ("en", STORY_EN)])
 async def test_espeak_reads_both_languages(language: str, text: str) -> None:
@@ -225,11 +231,14 @@ async def test_espeak_reads_both_languages(language: str, text: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["", "  ", "🌄🐦👍🏽☀️", "<b></b> **"])
-async def test_nothing_speakable_raises_speech_text_error(piper: PiperSynthesizer, text: str) -> None:
+async def test_nothing_speakable_raises_speech_text_error(text: str) -> None:
+    piper = PiperSynthesizer("en")  # not loaded: the text is refused before the model is needed
     with pytest.raises(SpeechTextError):
         await piper.synthesize(text)
+    assert not piper._loaded
 
 
+@pytest.mark.slow  # espeak-ng processes
 @needs_espeak
 async def test_synthesis_runs_off_the_event_loop() -> None:
     ticks = 0
@@ -254,6 +263,7 @@ def test_a_missing_program_fails_to_load() -> None:
         RHVoiceSynthesizer(command="/nonexistent/RHVoice-test").load()
 
 
+@pytest.mark.slow  # a (stand-in engine) process, killed after 0.5 s
 async def test_a_hung_engine_is_killed_after_the_timeout(tmp_path: Path) -> None:
     program = tmp_path / "hangs"
     program.write_text("#!/bin/sh\nsleep 30\n")
@@ -264,6 +274,7 @@ async def test_a_hung_engine_is_killed_after_the_timeout(tmp_path: Path) -> None
         await synth.synthesize("Olá.")
 
 
+@pytest.mark.slow  # a (stand-in engine) process
 async def test_a_failing_engine_raises_stage_error(tmp_path: Path) -> None:
     program = tmp_path / "fails"
     program.write_text("#!/bin/sh\necho broken voice >&2\nexit 3\n")
@@ -288,6 +299,7 @@ def test_backends_are_chosen_by_configuration() -> None:
     assert isinstance(build_synthesizer(settings, "en"), EspeakSynthesizer)
 
 
+@pytest.mark.slow  # espeak-ng processes
 @needs_espeak
 async def test_missing_rhvoice_falls_back_to_espeak_with_one_warning(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture

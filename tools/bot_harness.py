@@ -68,13 +68,15 @@ async def running_bot(
         if isinstance(services.pipeline, RemotePipeline):
             services.pipeline.photo_host = services.media  # photos reach the workers by URL, as in production
         app = build_application(settings, services, handle_signals=False)
+        updater, post_init, post_shutdown = app.updater, app.post_init, app.post_shutdown
+        assert updater and post_init and post_shutdown, "build_application polls, with start-up and shutdown hooks"
         async with app:
-            await app.post_init(app)
+            await post_init(app)
             await app.start()
-            await app.updater.start_polling(poll_interval=0.0, timeout=1)
+            await updater.start_polling(poll_interval=0.0, timeout=1)
             try:
                 yield RunningBot(tg, app, services, backends)
             finally:
-                await app.updater.stop()
+                await updater.stop()
                 await app.stop()
-                await app.post_shutdown(app)
+                await post_shutdown(app)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -105,8 +106,18 @@ class FakeSynthesizer:
         return Voice(ogg=tiny_ogg(), seconds=1.0, language=self.language, backend=self.name)
 
 
-def fake_backends() -> Backends:
-    return Backends(
+@dataclass
+class FakeBackends(Backends):
+    """Backends made of the fakes above, typed as such so that tests can set their behaviour."""
+
+    captioner: FakeCaptioner
+    story_writer: FakeStoryWriter
+    translator: FakeTranslator
+    synthesizers: Mapping[str, FakeSynthesizer]
+
+
+def fake_backends() -> FakeBackends:
+    return FakeBackends(
         captioner=FakeCaptioner(),
         story_writer=FakeStoryWriter(),
         translator=FakeTranslator(),

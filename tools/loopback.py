@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Self
+from typing import Any, Self
 
 from aiohttp import web
 
 
-async def serve_on_loopback(app: web.Application, **runner_options: object) -> tuple[web.AppRunner, str]:
+async def serve_on_loopback(app: web.Application, **runner_options: Any) -> tuple[web.AppRunner, str]:
     """Run `app` on 127.0.0.1:<free port>; returns the runner (to clean up) and the root URL."""
     runner = web.AppRunner(app, **runner_options)
     await runner.setup()

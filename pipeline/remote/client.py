@@ -26,7 +26,7 @@ from ..config import Language, PipelineSettings
 from ..errors import PipelineError, StageError, StageTimeout
 from ..events import Event, Finished, Stage, StageFailed, StoryPipeline
 from ..images import ImageSource, is_url, read_source
-from .wire import JOB_NAME, Message, deserialize, event_key, events_key, redis_settings, serialize, worker_health_key
+from .wire import JOB_NAME, Message, deserialize, event_key, events_key, redis_reply, redis_settings, serialize, worker_health_key
 
 log = logging.getLogger(__name__)
 
@@ -169,13 +169,14 @@ class RemotePipeline:
         key = events_key(job_id)
         while (remaining := deadline - time.monotonic()) > 0:
             try:
-                popped = await redis.blpop([key], timeout=min(remaining, POLL_S))
+                # redis-py types the timeout int; Redis >= 6 takes fractional seconds, which we want here.
+                popped = await redis_reply(redis.blpop([key], timeout=min(remaining, POLL_S)))  # type: ignore[arg-type]
                 if popped is None:
                     status = await Job(job_id, redis, _queue_name=self.settings.queue_name).status()
                     if status not in (JobStatus.complete, JobStatus.not_found):
                         continue
                     # The job ended: anything it said is in the list by now.
-                    popped = (key, await redis.lpop(key))
+                    popped = [key, await redis_reply(redis.lpop(key))]
                     if popped[1] is None:
                         log.warning("remote job ended without a word", extra={"job_id": job_id})
                         return None

@@ -38,7 +38,7 @@ from ..errors import PipelineError, StageError
 from ..events import CaptionReady, Event, StoryReady
 from ..facts import PhotoFacts
 from ..images import ImageSource
-from .wire import Message, checkpoint_key, events_key
+from .wire import Message, checkpoint_key, events_key, redis_reply
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ async def story_job(ctx: dict[str, Any], photo: dict[str, str], voice_language: 
     source: ImageSource = photo["url"] if "url" in photo else base64.b64decode(photo["data"])
     async with _lease(redis, job_id, pipeline.settings.worker_lease_s):
         if attempt > 1:
-            checkpoint = {k.decode(): v.decode() for k, v in (await redis.hgetall(saved)).items()}
+            checkpoint = {k.decode(): v.decode() for k, v in (await redis_reply(redis.hgetall(saved))).items()}
             pipeline = _replaying(pipeline, checkpoint)
             log.info("re-running a job", extra={"job_id": job_id, "attempt": attempt, "replayed": sorted(checkpoint)})
         try:

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import inspect
 import json
 import socket
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from arq.connections import RedisSettings
 from arq.constants import health_check_key_suffix
@@ -21,6 +23,16 @@ from ..facts import PhotoFacts
 
 JOB_NAME = "story"
 KEY_PREFIX = "conta-historias"
+
+T = TypeVar("T")
+
+
+async def redis_reply(command: Awaitable[T] | T) -> T:
+    """A Redis command's reply: redis-py types its commands for the sync and async clients at once
+    (`Awaitable[T] | T`); on arq's async client they are awaitables."""
+    if inspect.isawaitable(command):
+        return await command
+    return command
 
 
 def serialize(data: dict[str, Any]) -> bytes:
