@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pipeline.speech as speech_module
+from pipeline.config import Language
 from pipeline.core import Pipeline
 from pipeline.events import CaptionReady, Event, StoryReady
 from pipeline.images import decode_image
@@ -162,7 +163,7 @@ class EndToEnd:
     failures: list[str] = field(default_factory=list)
 
 
-async def measure_end_to_end(pipeline: Pipeline, photos: list[Photo], language: str = "pt") -> EndToEnd:
+async def measure_end_to_end(pipeline: Pipeline, photos: list[Photo], language: Language = "pt") -> EndToEnd:
     """Pipeline.run on each photo (bytes in, voice out), one at a time, with when each part was ready."""
     out = EndToEnd()
     for index, photo in enumerate(photos, 1):
@@ -174,7 +175,7 @@ async def measure_end_to_end(pipeline: Pipeline, photos: list[Photo], language: 
         async def on_event(event: Event, ready: dict[type, float] = ready, started: float = started) -> None:
             ready.setdefault(type(event), time.perf_counter() - started)
 
-        result = await pipeline.run(photo.data, voice_language=language, on_event=on_event)  # type: ignore[arg-type]
+        result = await pipeline.run(photo.data, voice_language=language, on_event=on_event)
         out.total.append(time.perf_counter() - started)
         out.cpu_seconds.append(own_cpu_seconds() - cpu_started)
         out.caption_ready.append(ready.get(CaptionReady, float("nan")))

@@ -147,12 +147,12 @@ class Pipeline:
             voice_task = None
             if language == "en":
                 voice_task = start(Stage.SPEECH, lambda: b.synthesizers["en"].synthesize(story_en))
-            story_pt = await _settle(
+            translated = await _settle(
                 start(Stage.TRANSLATE_STORY, lambda: b.translator.translate(story_en)), Stage.TRANSLATE_STORY
             )
-            if isinstance(story_pt, StageFailed):
-                yield story_pt
-                story_pt = None
+            if isinstance(translated, StageFailed):
+                yield translated
+            story_pt = None if isinstance(translated, StageFailed) else translated
             yield StoryReady(story_en, story_pt or story_en)
 
             yield StageStarted(Stage.SPEECH)

@@ -130,14 +130,15 @@ async def test_three_chats_at_once(tmp_path: Path) -> None:
 
 
 async def test_voz_switches_language_and_is_remembered(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as bot:
+    backends = fake_backends()
+    async with running_bot(tmp_path, backends) as bot:
         bot.tg.text(CHAT, USER, "/voz en")
         await bot.tg.wait_for_call("sendMessage", chat_id=CHAT)
         assert "inglês" in texts_sent(bot, CHAT)[0]
         bot.tg.private_photo(CHAT, USER, jpeg_bytes())
         await wait_voice(bot, CHAT)
         assert bot.tg.calls("sendVoice", CHAT)[0].params["caption"] == texts.VOICE_CAPTION["en"]
-        assert bot.backends.synthesizers["en"].texts[0].startswith("Once upon a time")  # the English story
+        assert backends.synthesizers["en"].texts[0].startswith("Once upon a time")  # the English story
         await bot.app.update_persistence()
     async with running_bot(tmp_path) as bot:  # restart: same data dir
         bot.tg.text(CHAT, USER, "/voz")
@@ -151,6 +152,7 @@ async def test_story_button_shows_english(tmp_path: Path) -> None:
         await wait_voice(bot, CHAT)
         story_call = next(c for c in bot.tg.calls("sendMessage", CHAT) if "A história" in c.params.get("text", ""))
         message = bot.tg.message(CHAT, story_call.result["message_id"])
+        assert message is not None
         data = story_call.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
         bot.tg.callback_query(CHAT, USER, message, data)
 
@@ -187,7 +189,7 @@ async def test_busy_bot_answers_politely(tmp_path: Path) -> None:
     gate = asyncio.Event()  # captions wait until the bot has turned someone away (no timing to guess)
     original = backends.captioner.caption
 
-    async def caption(image):  # type: ignore[no-untyped-def]
+    async def caption(image):
         await gate.wait()
         return await original(image)
 

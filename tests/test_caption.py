@@ -15,7 +15,7 @@ from PIL import Image
 from pipeline.caption import BlipCaptioner, ClassifierCaptioner, build_captioner, caption_image, strip_prompt
 from pipeline.config import PipelineSettings
 from pipeline.describe import default_vocabulary
-from pipeline.errors import FetchError, InvalidImageError
+from pipeline.errors import FetchError, InvalidImageError, PipelineError
 from pipeline.faces import FaceDetector, nms
 from pipeline.facts import PhotoFacts
 from pipeline.images import decode_image
@@ -158,7 +158,7 @@ def tiny_blip() -> tuple[object, object]:
     return model, processor
 
 
-@pytest.mark.slow  # imports transformers and builds a BLIP: seconds, though the model is tiny
+@pytest.mark.slow  # imports transformers (seconds), though the model is tiny
 async def test_blip_generates_a_caption_without_its_prompt() -> None:
     model, processor = tiny_blip()
     blip = BlipCaptioner(model=model, processor=processor, threads=0)
@@ -262,7 +262,9 @@ async def test_caption_image_from_bytes_path_and_url(
         ("/loop", FetchError, "fetch_failed"),
     ],
 )
-async def test_caption_image_url_failures(photo_server: str, path: str, error: type, reason: str) -> None:
+async def test_caption_image_url_failures(
+    photo_server: str, path: str, error: type[PipelineError], reason: str
+) -> None:
     with pytest.raises(error) as info:
         await caption_image(f"{photo_server}{path}", MustNotRun(), SETTINGS)
     assert info.value.reason == reason

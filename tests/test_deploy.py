@@ -13,11 +13,13 @@ import subprocess
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 import yaml
-from compose_spec import ComposeSpecification, PyCompose
+from compose_spec import PyCompose
+from compose_spec.models import ComposeSpecification
 
 from app.metrics import Monitor
 from app.work_queue import WorkQueue
@@ -246,7 +248,7 @@ def test_hadolint_finds_nothing() -> None:
 
 
 @pytest.fixture(scope="module")
-def compose() -> dict:  # type: ignore[type-arg]
+def compose() -> dict[str, Any]:
     """compose.yaml with YAML merge keys resolved, validated by the Compose specification."""
     document = yaml.safe_load((ROOT / "compose.yaml").read_text())
     PyCompose.from_json(json.dumps(document))  # compose_spec (Rust): types, durations, ports, keys
@@ -254,7 +256,7 @@ def compose() -> dict:  # type: ignore[type-arg]
     return document
 
 
-def test_compose_runs_the_bot_alone_or_with_workers(compose: dict) -> None:  # type: ignore[type-arg]
+def test_compose_runs_the_bot_alone_or_with_workers(compose: dict[str, Any]) -> None:
     services = compose["services"]
     assert set(services) == {"bot", "redis", "worker"}
     assert "profiles" not in services["bot"]
@@ -268,7 +270,7 @@ def test_compose_runs_the_bot_alone_or_with_workers(compose: dict) -> None:  # t
     assert services["worker"]["command"] == ["python", "worker.py"]
 
 
-def test_compose_addresses_agree_with_the_settings(compose: dict) -> None:  # type: ignore[type-arg]
+def test_compose_addresses_agree_with_the_settings(compose: dict[str, Any]) -> None:
     services = compose["services"]
     defaults = BotSettings(_env_file=None)
     queue = services["worker"]["environment"]["QUEUE_URL"]

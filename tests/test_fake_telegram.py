@@ -151,7 +151,7 @@ async def test_server_errors_delays_and_broken_downloads(tg: FakeTelegram, bot: 
     with pytest.raises(NetworkError, match="Internal Server Error"):
         await bot.send_message(USER, "x")
 
-    tg.delay_next("sendMessage", 1.0)
+    tg.delay_next("sendMessage", 0.6)  # well past the read timeout; the fixture waits for it at teardown
     with pytest.raises(TimedOut):
         await bot.send_message(USER, "lento", read_timeout=0.2)
 
@@ -214,11 +214,13 @@ async def test_uploads_are_multipart_and_recorded(tg: FakeTelegram, bot: Bot) ->
     assert as_document.voice is None and as_document.document is not None
 
     doc = await bot.send_document(USER, b"%PDF-1.4 fake", filename="historia.pdf")
-    assert doc.document is not None and doc.document.file_name == "historia.pdf" and doc.document.mime_type == "application/pdf"
+    assert doc.document is not None
+    assert doc.document.file_name == "historia.pdf" and doc.document.mime_type == "application/pdf"
     photo = await bot.send_photo(USER, jpeg(640, 480), caption="Legenda")
     assert photo.photo[-1].width == 640 and photo.caption == "Legenda"
     recaptioned = await bot.edit_message_caption(USER, photo.message_id, caption="<b>Nova</b>", parse_mode="HTML")
-    assert isinstance(recaptioned, Message) and recaptioned.caption == "Nova" and recaptioned.caption_entities[0].type == "bold"
+    assert isinstance(recaptioned, Message)
+    assert recaptioned.caption == "Nova" and recaptioned.caption_entities[0].type == "bold"
     resent = await bot.send_photo(USER, photo.photo[-1].file_id)  # by file_id: no upload
     assert tg.calls("sendPhoto")[-1].files == {} and resent.photo[-1].width == 640
 

@@ -9,6 +9,7 @@ import logging
 import random
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -188,15 +189,15 @@ async def fake() -> AsyncIterator[FakeUnsplash]:
         yield server
 
 
-def unsplash_settings(fake: FakeUnsplash, **overrides: object) -> PipelineSettings:
-    values: dict[str, object] = {
+def unsplash_settings(fake: FakeUnsplash, **overrides: Any) -> PipelineSettings:
+    values: dict[str, Any] = {
         "unsplash_access_key": KEY,
         "unsplash_api_url": fake.url,
         "unsplash_timeout_s": 0.5,
         "app_name": "conta_test",
         **overrides,
     }
-    return PipelineSettings(_env_file=None, **values)  # type: ignore[arg-type]
+    return PipelineSettings(_env_file=None, **values)
 
 
 @pytest.fixture

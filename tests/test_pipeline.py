@@ -8,7 +8,9 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import AsyncGenerator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import soundfile as sf
@@ -18,13 +20,13 @@ from pipeline.core import Pipeline
 from pipeline.errors import InvalidImageError, StageError
 from pipeline.events import CaptionReady, Stage, StageFailed, StageStarted, StoryReady, VoiceReady
 from tools.bot_harness import jpeg_bytes
-from tools.fake_backends import Behaviour, fake_backends
+from tools.fake_backends import Behaviour, FakeBackends, fake_backends
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).parent.parent
 
 
-def fake_pipeline(**overrides: object) -> tuple[Pipeline, object]:
+def fake_pipeline(**overrides: Any) -> tuple[Pipeline, FakeBackends]:
     backends = fake_backends()
     return Pipeline(PipelineSettings(_env_file=None, **overrides), backends), backends
 
@@ -38,7 +40,7 @@ async def test_events_come_in_order_and_result_is_complete() -> None:
     assert result.caption_en == "a test picture of 320 by 240 pixels"
     assert result.caption_pt == "[pt] a test picture of 320 by 240 pixels"
     assert result.facts is not None and result.facts.subject == "a test picture"  # the story's input, kept
-    assert result.story_pt.startswith("[pt] Once upon a time")
+    assert result.story_pt is not None and result.story_pt.startswith("[pt] Once upon a time")
     assert result.voice is not None and result.voice.language == "pt"
     assert set(result.timings) == {s.value for s in Stage}
     assert result.errors == {}
@@ -103,6 +105,7 @@ async def test_consumer_stopping_early_cancels_the_rest() -> None:
     pipeline, backends = fake_pipeline()
     backends.story_writer.behaviour = Behaviour(delay=5)
     stream = pipeline.stream(jpeg_bytes())
+    assert isinstance(stream, AsyncGenerator)
     async for event in stream:
         if isinstance(event, CaptionReady):
             break

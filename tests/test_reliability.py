@@ -173,6 +173,7 @@ async def test_small_load_run(tmp_path: Path) -> None:
     assert report.media_files_left == 0
 
 
+@pytest.mark.slow  # ~100 Bot API calls through PTB's rate limiter (30 a second): about 3 s
 async def test_many_chats_at_once_each_answered_once(tmp_path: Path) -> None:
     backends = light_backends()
     async with running_bot(tmp_path, backends, max_waiting=50) as bot:

@@ -22,6 +22,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -48,7 +49,15 @@ from pipeline.events import (
 from pipeline.facts import PhotoFacts
 from pipeline.remote import RemotePipeline
 from pipeline.remote.job import story_job
-from pipeline.remote.wire import Message, checkpoint_key, deserialize, events_key, redis_settings, serialize
+from pipeline.remote.wire import (
+    Message,
+    checkpoint_key,
+    deserialize,
+    events_key,
+    redis_reply,
+    redis_settings,
+    serialize,
+)
 from tools.bot_harness import jpeg_bytes, running_bot
 from tools.fake_backends import Behaviour, fake_backends, tiny_ogg
 from tools.fake_telegram import FakeTelegram
@@ -241,7 +250,7 @@ async def test_a_job_arq_drops_is_given_up_at_once(settings: PipelineSettings, r
     """A job arq fails by itself (here: a worker that does not know it; likewise too many tries) gets an
     apology as soon as arq has dropped it, not at the deadline."""
 
-    async def other(ctx: dict) -> None:  # type: ignore[type-arg]
+    async def other(ctx: dict[str, Any]) -> None:
         pass
 
     async with in_process_worker(settings, fake_backends(), functions=[func(other)]):
@@ -293,10 +302,10 @@ async def test_a_rerun_replays_the_first_attempts_caption_and_story(
     job_id = uuid.uuid4().hex
     facts = PhotoFacts("a red boat", "a boat", 0, "outdoors", "clear")
     checkpoint = {"facts": json.dumps(facts.to_dict()), "story_en": "The red boat sailed."}
-    await redis.hset(checkpoint_key(job_id), mapping=checkpoint)
+    await redis_reply(redis.hset(checkpoint_key(job_id), mapping=checkpoint))
     ctx = {"redis": redis, "pipeline": Pipeline(settings, backends), "job_id": job_id, "job_try": 2}
     await story_job(ctx, {"data": base64.b64encode(jpeg_bytes()).decode()}, None)
-    messages = [Message.decode(raw) for raw in await redis.lrange(events_key(job_id), 0, -1)]
+    messages = [Message.decode(raw) for raw in await redis_reply(redis.lrange(events_key(job_id), 0, -1))]
     assert all(m.attempt == 2 for m in messages) and isinstance(messages[-1].event, Finished)
     events = [m.event for m in messages if m.event is not None]
     assert CaptionReady("a red boat", "[pt] a red boat", facts) in events
@@ -330,7 +339,7 @@ async def test_the_client_shows_each_part_once_across_attempts(
             Message(2, event=VoiceReady(voice)),
             Message(2, event=Finished({"story": 1.0})),
         ]
-        await redis.rpush(key, *(m.encode() for m in script))
+        await redis_reply(redis.rpush(key, *(m.encode() for m in script)))
 
     worker = asyncio.create_task(fake_worker())
     events = await collect(remote.stream(jpeg_bytes()))

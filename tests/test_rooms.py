@@ -1,8 +1,8 @@
 """The rooms and the flow between them: each package imports only the rooms its place allows.
 
-    pipeline  ←  app  ←  handlers  ←  bot.py / worker.py
-    (Telegram-free work)  (the app around it, no Telegram)  (Telegram)  (entry points)
-    bench/, tools/, scripts/ may import anything; nothing imports tests/.
+pipeline  ←  app  ←  handlers  ←  bot.py / worker.py
+(Telegram-free work)  (the app around it, no Telegram)  (Telegram)  (entry points)
+bench/, tools/, scripts/ may import anything; nothing imports tests/.
 """
 
 from __future__ import annotations

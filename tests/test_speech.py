@@ -354,6 +354,7 @@ def tiny_vits(tmp_path_factory: pytest.TempPathFactory) -> VitsSynthesizer:
     return VitsSynthesizer("pt", model=VitsModel(config), tokenizer=tokenizer, max_seconds=60)
 
 
+@pytest.mark.slow  # imports transformers (seconds), though the model is tiny
 async def test_tiny_vits_synthesizes_chunk_by_chunk(tiny_vits: VitsSynthesizer) -> None:
     voice = await tiny_vits.synthesize(STORY_PT)
     samples, _ = decode(voice)

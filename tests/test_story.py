@@ -293,6 +293,7 @@ def tiny_gpt2() -> tuple[object, object]:
     return GPT2LMHeadModel(config), tokenizer
 
 
+@pytest.mark.slow  # imports transformers (seconds), though the model is tiny
 async def test_transformers_story_is_a_finished_continuation(tiny_gpt2: tuple[object, object]) -> None:
     model, tokenizer = tiny_gpt2
     settings = PipelineSettings(story_backend="transformers", story_seed=3, story_max_tokens=120)
@@ -306,6 +307,7 @@ async def test_transformers_story_is_a_finished_continuation(tiny_gpt2: tuple[ob
     assert len(story.split()) <= MAX_STORY_WORDS
 
 
+@pytest.mark.slow  # imports transformers (seconds), though the model is tiny
 async def test_transformers_without_a_complete_sentence_raises(tiny_gpt2: tuple[object, object]) -> None:
     model, tokenizer = tiny_gpt2
     settings = PipelineSettings(story_backend="transformers", story_seed=3, story_max_tokens=1)
@@ -314,6 +316,7 @@ async def test_transformers_without_a_complete_sentence_raises(tiny_gpt2: tuple[
         await writer.write(PhotoFacts("a lake in the mountains"))
 
 
+@pytest.mark.slow  # imports transformers (seconds), though the model is tiny
 def test_transformers_generation_stops_at_the_next_token_once_stopped(tiny_gpt2: tuple[object, object]) -> None:
     import torch
 

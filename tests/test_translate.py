@@ -20,7 +20,8 @@ from pipeline.translate import (
     translate_lines,
     translation_segments,
 )
-from tests.fake_googletrans import FakeGoogleTranslate
+from tests.fake_googletrans import FakeGoogleTranslate, Mode
+from tools.fake_backends import FakeTranslator
 
 STORY = (
     "Mara lived in a small house beside a quiet lake in the mountains. Every morning she walked to the "
@@ -127,6 +128,7 @@ async def test_story_names_are_never_translated(offline: OfflineTranslator, name
         assert re.search(rf"\b{name}\b", translation), translation
 
 
+@pytest.mark.slow  # the Bergamot model
 async def test_offline_keeps_paragraphs_and_handles_empty(offline: OfflineTranslator) -> None:
     out = await offline.translate("The sun rose.\n\nThe birds sang.")
     assert out.count("\n\n") == 1
@@ -150,11 +152,17 @@ async def fake_google():
 
 
 @pytest.fixture
-def google(fake_google: FakeGoogleTranslate, offline: OfflineTranslator) -> GoogleTranslator:
+def fallback() -> FakeTranslator:
+    """A light stand-in for the offline translator (the Bergamot model is tested above, marked slow)."""
+    return FakeTranslator()
+
+
+@pytest.fixture
+def google(fake_google: FakeGoogleTranslate, fallback: FakeTranslator) -> GoogleTranslator:
     fake_google.mode = "ok"
     fake_google.requests.clear()
     settings = PipelineSettings(googletrans_service_url=fake_google.url, googletrans_timeout_s=0.5)
-    return GoogleTranslator(settings, fallback=offline)
+    return GoogleTranslator(settings, fallback=fallback)
 
 
 async def test_google_returns_the_service_translation(
@@ -168,30 +176,30 @@ async def test_google_returns_the_service_translation(
 
 @pytest.mark.parametrize("mode", ["error", "garbage"])
 async def test_google_failure_falls_back_to_offline(
-    mode: str, google: GoogleTranslator, fake_google: FakeGoogleTranslate, offline: OfflineTranslator
+    mode: Mode, google: GoogleTranslator, fake_google: FakeGoogleTranslate, fallback: FakeTranslator
 ) -> None:
-    fake_google.mode = mode  # type: ignore[assignment]
+    fake_google.mode = mode
     text = "The old man smiled at the lake."
-    assert await google.translate(text) == await offline.translate(text)
+    assert await google.translate(text) == await fallback.translate(text)
     assert fake_google.requests  # the service was really asked first
 
 
 async def test_google_hang_falls_back_within_the_timeout(
-    google: GoogleTranslator, fake_google: FakeGoogleTranslate, offline: OfflineTranslator
+    google: GoogleTranslator, fake_google: FakeGoogleTranslate, fallback: FakeTranslator
 ) -> None:
     fake_google.mode = "hang"
     text = "The boat drifted away."
     started = time.perf_counter()
     result = await google.translate(text)
     elapsed = time.perf_counter() - started
-    assert result == await offline.translate(text)
+    assert result == await fallback.translate(text)
     assert elapsed < fake_google.hang_s / 2  # it did not wait for the hanging service
 
 
-async def test_google_unreachable_falls_back(offline: OfflineTranslator) -> None:
+async def test_google_unreachable_falls_back(fallback: FakeTranslator) -> None:
     settings = PipelineSettings(googletrans_service_url="http://127.0.0.1:9", googletrans_timeout_s=2)
-    google = GoogleTranslator(settings, fallback=offline)
-    assert await google.translate("A cat slept.") == await offline.translate("A cat slept.")
+    google = GoogleTranslator(settings, fallback=fallback)
+    assert await google.translate("A cat slept.") == await fallback.translate("A cat slept.")
 
 
 async def test_google_warns_once_per_failure_kind(
@@ -199,7 +207,7 @@ async def test_google_warns_once_per_failure_kind(
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="pipeline.translate")
     for mode in ("error", "error", "garbage", "error"):
-        fake_google.mode = mode  # type: ignore[assignment]
+        fake_google.mode = mode
         await google.translate("Hello there.")
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 2

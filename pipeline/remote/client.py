@@ -26,7 +26,17 @@ from ..config import Language, PipelineSettings
 from ..errors import PipelineError, StageError, StageTimeout
 from ..events import Event, Finished, Stage, StageFailed, StoryPipeline
 from ..images import ImageSource, is_url, read_source
-from .wire import JOB_NAME, Message, deserialize, event_key, events_key, redis_reply, redis_settings, serialize, worker_health_key
+from .wire import (
+    JOB_NAME,
+    Message,
+    deserialize,
+    event_key,
+    events_key,
+    redis_reply,
+    redis_settings,
+    serialize,
+    worker_health_key,
+)
 
 log = logging.getLogger(__name__)
 
