@@ -5,7 +5,7 @@ keeps per chat (persisted), and what it built at start-up (not persisted).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from telegram import CallbackQuery, Chat, Message, Update
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
@@ -20,6 +20,8 @@ from .config import BotSettings
 
 if TYPE_CHECKING:
     from app.metrics import Monitor
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -53,41 +55,33 @@ Context = CallbackContext[ExtBot[None], dict[Any, Any], ChatData, BotData]
 CONTEXT_TYPES = ContextTypes(context=CallbackContext, chat_data=ChatData, bot_data=BotData)
 
 
+def required(value: T | None, what: str) -> T:
+    """`value`, which the handler's filters guarantee; a None here is a bug in the filters, said plainly."""
+    if value is None:
+        raise RuntimeError(f"no {what} in this update or context")
+    return value
+
+
 def get_services(context: Context) -> Services:
     """The services, once the bot has started (handlers only run after that)."""
-    services = context.bot_data.services
-    if services is None:
-        raise RuntimeError("the bot has not started: no services yet")
-    return services
+    return required(context.bot_data.services, "services (the bot has not started)")
 
 
 def chat_data(context: Context) -> ChatData:
     """This chat's data (every handler here answers an update from a chat, so there is one)."""
-    data = context.chat_data
-    if data is None:
-        raise RuntimeError("an update without a chat: no chat data")
-    return data
+    return required(context.chat_data, "chat data")
 
 
 def message_of(update: Update) -> Message:
     """The update's message (the message and command handlers only see updates that have one)."""
-    message = update.effective_message
-    if message is None:
-        raise RuntimeError("an update without a message")
-    return message
+    return required(update.effective_message, "message")
 
 
 def chat_of(update: Update) -> Chat:
     """The update's chat (the message and command handlers only see updates that have one)."""
-    chat = update.effective_chat
-    if chat is None:
-        raise RuntimeError("an update without a chat")
-    return chat
+    return required(update.effective_chat, "chat")
 
 
 def callback_query_of(update: Update) -> CallbackQuery:
     """The update's button press (the callback query handler only sees updates that have one)."""
-    query = update.callback_query
-    if query is None:
-        raise RuntimeError("an update without a callback query")
-    return query
+    return required(update.callback_query, "callback query")

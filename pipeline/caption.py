@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 from PIL import Image
 
+from .backend import Backend
 from .config import PipelineSettings
 from .describe import Evidence, Vocabulary, default_vocabulary, describe, image_stats
 from .errors import StageError
@@ -38,11 +39,7 @@ IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 CLASSIFIER_INPUT_SIZES = {"lite0": 224, "lite1": 240, "lite2": 260}
 
 
-class Captioner(Protocol):
-    name: str
-
-    def load(self) -> None: ...
-
+class Captioner(Backend, Protocol):
     async def caption(self, image: Image.Image) -> PhotoFacts:
         """An RGB, upright image → what is in it (the sentence is lower case, no final full stop)."""
         ...

@@ -33,6 +33,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from pipeline.backend import Backend
 from pipeline.config import Language, PipelineSettings
 from pipeline.errors import StageError
 from pipeline.events import Voice
@@ -52,11 +53,8 @@ SILENCE_DB = -40.0  # below this (relative to the peak) a frame counts as silenc
 PEAK = 0.89  # -1 dBFS: loud, with headroom for the Opus encoder's overshoot
 
 
-class VoiceSynthesizer(Protocol):
-    name: str
+class VoiceSynthesizer(Backend, Protocol):
     language: str
-
-    def load(self) -> None: ...
 
     async def synthesize(self, text: str) -> Voice:
         """Read `text` aloud; raises SpeechTextError when nothing speakable is left."""

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
+from .backend import Backend
 from .config import PipelineSettings
 from .errors import StoryError, StoryStopped
 from .facts import PhotoFacts
@@ -34,11 +35,7 @@ MIN_STORY_WORDS = 90
 MAX_STORY_WORDS = 160
 
 
-class StoryWriter(Protocol):
-    name: str
-
-    def load(self) -> None: ...
-
+class StoryWriter(Backend, Protocol):
     async def write(self, facts: PhotoFacts) -> str:
         """The photo's facts → a short English story (whole sentences, no title)."""
         ...

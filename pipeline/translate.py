@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
+from .backend import Backend
 from .config import PipelineSettings
 from .logonce import WarnOnce
 from .text import split_long, split_sentences
@@ -33,11 +34,7 @@ MAX_SEGMENT_WORDS = 45
 MAX_SEGMENT_CHARS = 280
 
 
-class Translator(Protocol):
-    name: str
-
-    def load(self) -> None: ...
-
+class Translator(Backend, Protocol):
     async def translate(self, text: str) -> str: ...
 
 
