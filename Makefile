@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 # Two arenas: about 80 MB less resident memory under load, same speed (see README "Desempenho").
 export MALLOC_ARENA_MAX := 2
 
-.PHONY: setup run demo test test-fast check lint typecheck bench caption-eval loadtest clean image image-test
+.PHONY: setup run demo doctor test test-fast check lint typecheck bench caption-eval loadtest clean image image-test
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-lint.txt requirements-models.txt scripts/setup-system.sh
 	bash scripts/setup-system.sh
@@ -27,6 +27,9 @@ run: setup
 
 demo: setup
 	$(BIN)/python bot.py --demo
+
+doctor: setup
+	$(BIN)/python bot.py --doctor
 
 test: setup
 	$(BIN)/python -m pytest

@@ -3,8 +3,11 @@
     python bot.py              # the bot (long polling), with TELEGRAM_BOT_TOKEN from the env or .env
     python bot.py --webhook    # webhook mode (or set WEBHOOK_URL)
     python bot.py --demo       # no token needed: the same pipeline on a random landscape, offline
+    python bot.py --doctor     # checks the setup (packages, models, voices, token, ports...) without starting
 
-Without a token, `python bot.py` explains how to get one and runs the offline demo.
+Without a token, `python bot.py` explains how to get one and runs the offline demo. Start-up problems are
+one line each with what to do (app/startup.py, handlers/startup.py); exit codes: 0 ok, 1 an unexpected
+error, 2 a configuration error.
 """
 
 from __future__ import annotations
@@ -21,12 +24,15 @@ from telegram import Update
 from telegram.ext import AIORateLimiter, Application, PersistenceInput, PicklePersistence
 
 import handlers
+from app import doctor, startup
+from app.errors import StartupError
 from app.logs import configure_logging
 from app.media_server import MediaServer
 from app.metrics import Monitor
 from app.photos import PhotoSource, build_photo_source
 from app.work_queue import WorkQueue
 from handlers import monitoring
+from handlers import startup as telegram_startup
 from handlers.config import BotSettings
 from handlers.context import CONTEXT_TYPES, Context, Services
 from handlers.errors import InvalidTokenError
@@ -93,9 +99,12 @@ def build_application(settings: BotSettings, services: Services, *, handle_signa
     services.pipeline = monitor.observe(services.pipeline)
 
     async def on_startup(app: Application) -> None:
-        await monitor.start()
+        await monitor.start()  # no-ops when prepare() started them
         await services.media.start()
-        await services.pipeline.warm_up()
+        try:
+            await services.pipeline.warm_up()
+        except (ImportError, FileNotFoundError) as exc:
+            raise startup.model_problem(exc) from exc
         services.queue.start()
         if handle_signals:
             install_graceful_stop(app, services, settings.shutdown_deadline_s)
@@ -161,12 +170,47 @@ def install_graceful_stop(application: Application, services: Services, deadline
         loop.add_signal_handler(sig, stop)
 
 
+async def prepare(application: Application, services: Services, settings: BotSettings, webhook: bool) -> None:
+    """Before PTB's own start: bind the ports (a busy one names its setting), wait for Redis if QUEUE_URL is
+    set, then getMe until the Bot API answers. /healthz is up meanwhile and /readyz says what is awaited."""
+    monitor = application.bot_data.monitor
+    assert monitor is not None, "build_application sets the monitor"
+    monitor.not_ready = "waiting for the Telegram Bot API"
+    await startup.bind("METRICS_PORT", settings.metrics_host, settings.metrics_port, monitor.start)
+    await startup.bind("MEDIA_PORT", settings.media_host, settings.media_port, services.media.start)
+    if webhook and (busy := startup.port_free("WEBHOOK_PORT", settings.webhook_listen, settings.webhook_port)):
+        raise busy
+    if settings.queue_url:
+        await startup.wait_for_redis(settings.queue_url, settings.startup_max_wait_s)
+    await telegram_startup.connect(settings)
+    monitor.not_ready = None
+
+
+async def abandon(application: Application, services: Services) -> None:
+    """Undo prepare() when start-up stops there."""
+    await services.media.stop()
+    if application.bot_data.monitor is not None:
+        await application.bot_data.monitor.stop()
+
+
 def run_bot(settings: BotSettings, webhook: bool) -> None:
+    webhook = webhook or bool(settings.webhook_url)
+    if webhook and not settings.webhook_url:
+        raise StartupError("--webhook precisa de WEBHOOK_URL (a URL pública HTTPS do bot)")
     services = build_services(settings)
     application = build_application(settings, services)
-    if webhook or settings.webhook_url:
-        if not settings.webhook_url:
-            raise SystemExit("erro: --webhook precisa de WEBHOOK_URL (a URL pública HTTPS do bot)")
+    # One event loop for prepare() and PTB's run_polling/run_webhook (which use the current loop), so that
+    # the health server started before connecting keeps serving.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(prepare(application, services, settings, webhook))
+    except BaseException:
+        loop.run_until_complete(abandon(application, services))
+        loop.close()
+        raise
+    if webhook:
+        assert settings.webhook_url
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
         application.run_webhook(
             listen=settings.webhook_listen,
@@ -187,13 +231,32 @@ def run_demo(out: Path) -> int:
     return pipeline_cli(["--random", "--out", str(out)])
 
 
+def run_doctor(settings: BotSettings, *, models: bool) -> int:
+    """The setup checklist (app/doctor.py), with the Telegram checks of handlers/startup.py."""
+    out = sys.stdout
+    print("Conta-Histórias: verificando a instalação (nada é iniciado)\n", file=out, flush=True)
+    checks = doctor.app_checks(settings, out, models=False)
+    checks[1:1] = [
+        lambda: telegram_startup.check_token(settings),
+        lambda: telegram_startup.check_webhook(settings),
+    ]
+    if models:
+        checks.append(lambda: doctor.check_models(settings, out))
+    return asyncio.run(doctor.run(checks, out))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Conta-Histórias Telegram bot")
     parser.add_argument("--webhook", action="store_true", help="webhook mode (needs WEBHOOK_URL)")
     parser.add_argument("--demo", action="store_true", help="offline demo of the pipeline, no token needed")
+    parser.add_argument("--doctor", action="store_true", help="check the setup without starting the bot")
+    parser.add_argument("--skip-models", action="store_true", help="with --doctor: do not load the models")
     parser.add_argument("--out", type=Path, default=Path("out"), help="demo output folder")
     args = parser.parse_args(argv)
     settings = BotSettings()
+    if args.doctor:
+        configure_logging(level="ERROR", json=settings.log_json, secrets=settings.secrets())  # the checklist only
+        return run_doctor(settings, models=not args.skip_models)
     if args.demo:
         return run_demo(args.out)
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value().strip():
@@ -202,12 +265,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings.bot_token()
     except InvalidTokenError as exc:
-        print(f"erro: {exc}", file=sys.stderr)
-        return 2
+        raise StartupError(f"{exc}") from exc
     configure_logging(level=settings.log_level, json=settings.log_json, secrets=settings.secrets())
     run_bot(settings, args.webhook)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(startup.run_main(main))

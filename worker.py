@@ -10,6 +10,7 @@ Test/dev hook: CONTA_WORKER_BACKENDS=module:function builds the stage backends w
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import os
 import sys
@@ -21,6 +22,7 @@ from arq.worker import Worker
 
 from app.logs import configure_logging
 from app.settings import AppSettings
+from app.startup import run_main, wait_for_redis
 from pipeline.config import PipelineSettings
 from pipeline.core import Backends, Pipeline
 from pipeline.remote import JOB_NAME, deserialize, redis_settings, serialize, worker_health_key
@@ -96,9 +98,11 @@ def main() -> int:
         print("erro: o worker precisa de QUEUE_URL (ex.: redis://localhost:6379/0)", file=sys.stderr)
         return 2
     configure_logging(level=settings.log_level, json=settings.log_json, secrets=settings.secrets())
+    # Redis may come up after the worker (boot, compose): wait with backoff and say so, instead of arq's tracebacks.
+    asyncio.run(wait_for_redis(settings.queue_url, settings.startup_max_wait_s))
     build_worker(settings).run()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

@@ -33,3 +33,14 @@ class UnsplashFailure(Exception):
         self.kind = kind
         self.detail = detail
         self.pause = pause  # "hour": until the hour turns; "cooldown": a short pause; None: retry next time
+
+
+EXIT_CONFIG = 2  # the exit code of a configuration error the person can fix
+
+
+class StartupError(Exception):
+    """A start-up problem with a one-line explanation (what happened and what to do) and an exit code."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_CONFIG) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

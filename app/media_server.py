@@ -25,6 +25,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from .serving import serve
+
 log = logging.getLogger(__name__)
 
 TOKEN_BYTES = 24  # 192 random bits
@@ -80,17 +82,19 @@ class MediaServer:
         return f"{self.base_url}/m/{item.token}"
 
     async def start(self) -> None:
-        """Bind the server (port 0 picks a free port) and start the periodic cleanup."""
+        """Bind the server (port 0 picks a free port) and start the periodic cleanup; again, a no-op."""
+        if self._runner is not None:
+            return
         self.root.mkdir(parents=True, exist_ok=True)
         self._remove_stale_runs()
         self._dir = Path(tempfile.mkdtemp(prefix="run-", dir=self.root))
         app = web.Application()
         app.router.add_get("/m/{token}", self._serve)  # add_get also answers HEAD
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        self.port = self._runner.addresses[0][1]  # the real port when 0 asked for a free one
+        try:
+            self._runner, self.port = await serve(app, self.host, self.port)
+        except OSError:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            raise
         self._cleanup_task = asyncio.create_task(self._cleanup_loop())
         log.info("media server listening", extra={"base_url": self.base_url})
 
@@ -101,6 +105,7 @@ class MediaServer:
                 await self._cleanup_task
         if self._runner:
             await self._runner.cleanup()
+            self._runner = None
         for token in list(self._items):
             self.revoke(token)
         if self._dir is not None:

@@ -29,6 +29,8 @@ from pipeline.events import Event, Finished, StageFailed, StoryPipeline
 from pipeline.images import ImageSource
 from pipeline.remote import RemotePipeline
 
+from .serving import serve
+
 log = logging.getLogger(__name__)
 
 STAGE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60)
@@ -149,6 +151,7 @@ class Monitor:
         self.host, self.port = settings.metrics_host, settings.metrics_port
         self.pipeline: ObservedPipeline | None = None
         self.queued = self.worker_hosts = float("nan")  # from Redis, refreshed on each scrape
+        self.not_ready: str | None = None  # set while start-up waits for something (e.g. the Telegram Bot API)
         self._runner: web.AppRunner | None = None
         self.metrics.registry.register(_StateCollector(queue, self))
 
@@ -162,16 +165,15 @@ class Monitor:
         return self.pipeline
 
     async def start(self) -> None:
-        """Bind the HTTP server (port 0 picks a free one). Start it before warming up: /readyz says 503 meanwhile."""
+        """Bind the HTTP server (port 0 picks a free one). Start it before warming up: /readyz says 503 meanwhile.
+        Starting it again is a no-op (the bot starts it before connecting to Telegram)."""
+        if self._runner is not None:
+            return
         app = web.Application()
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/readyz", self._readyz)
         app.router.add_get("/metrics", self._metrics)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        self.port = self._runner.addresses[0][1]  # the real port when 0 asked for a free one
+        self._runner, self.port = await serve(app, self.host, self.port)
         log.info("health and metrics listening", extra={"host": self.host, "port": self.port})
 
     async def stop(self) -> None:
@@ -183,7 +185,7 @@ class Monitor:
         return web.Response(text="ok\n")
 
     async def _readyz(self, request: web.Request) -> web.Response:
-        problem = "no pipeline" if self.pipeline is None else await self.pipeline.readiness()
+        problem = self.not_ready or ("no pipeline" if self.pipeline is None else await self.pipeline.readiness())
         if problem:
             return web.Response(status=503, text=f"not ready: {problem}\n")
         return web.Response(text="ready\n")

@@ -32,6 +32,9 @@ class AppSettings(PipelineSettings):
     per_user_jobs: int = Field(3, description="running + waiting jobs per user")
     per_chat_jobs: int = Field(6, description="running + waiting jobs per chat (groups)")
     shutdown_deadline_s: float = 20.0
+    startup_max_wait_s: float = Field(
+        0.0, description="give up on an unreachable Telegram or Redis at start-up after this long (0 = never)"
+    )
 
     log_level: str = "INFO"
     log_json: bool = True

@@ -10,42 +10,21 @@ Importing the package is cheap: it re-exports the contract (stages, events, resu
 protocol, the facts a caption is made of, the errors). The models' libraries load with `pipeline.core`.
 """
 
+from . import events
 from .config import Language, PipelineSettings
 from .errors import FetchError, InvalidImageError, PipelineError, SpeechTextError, StageError, StageTimeout
-from .events import (
-    CaptionReady,
-    Event,
-    Finished,
-    PipelineResult,
-    Stage,
-    StageFailed,
-    StageStarted,
-    StoryPipeline,
-    StoryReady,
-    Voice,
-    VoiceReady,
-)
+from .events import *  # noqa: F403 (the contract, as listed in events.__all__)
 from .facts import PhotoFacts
 
 __all__ = [
-    "CaptionReady",
-    "Event",
+    *events.__all__,
     "FetchError",
-    "Finished",
     "InvalidImageError",
     "Language",
     "PhotoFacts",
     "PipelineError",
-    "PipelineResult",
     "PipelineSettings",
     "SpeechTextError",
-    "Stage",
     "StageError",
-    "StageFailed",
-    "StageStarted",
     "StageTimeout",
-    "StoryPipeline",
-    "StoryReady",
-    "Voice",
-    "VoiceReady",
 ]

@@ -51,6 +51,8 @@ GUESS_THRESHOLD = 0.22
 COMPANION_THRESHOLD = 0.30
 # Rooms and streets are weak evidence spread over many classes: a lower bar places a subject in them.
 PLACE_THRESHOLD = 0.25
+# The last resort before "nothing stands out": a landscape scene this likely, when nothing else is.
+WEAK_SCENE_THRESHOLD = 0.10
 # Under open sky, where landscapes fool the classifier into planes and fountains, a thing needs more.
 SKY_THING_THRESHOLD = 0.55
 # No group is sure, but its kind is ("a cat" 0.2 + "a dog" 0.2): the kind is named as a guess.
@@ -593,6 +595,12 @@ class _Describer:
             return PhotoFacts(f"a photo of what looks like {KIND_WORDS[kind]}", KIND_WORDS[kind], 0, setting, None)
         if room:
             return PhotoFacts("a photo taken indoors", None, 0, "indoors", None)
+        weak_scene = self.ranked_scenes[0] if self.ranked_scenes else None
+        if weak_scene and self.scene_probs[weak_scene] >= WEAK_SCENE_THRESHOLD and self.stats.backdrop < BACKDROP:
+            # Nothing else in sight, and this landscape is the likeliest: said as the guess it is.
+            view = self.landscape_facts(weak_scene)
+            text = f"a photo of what looks like {view.caption.removeprefix('a view of ')}"
+            return PhotoFacts(text, view.subject, 0, view.setting, view.light)
         # Neither "up close" nor "a landscape": nothing here says which, and a wrong guess is worse than none.
         return PhotoFacts("a photo where nothing stands out", None, 0, None, None)
 

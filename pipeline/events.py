@@ -19,6 +19,20 @@ from .facts import PhotoFacts
 if TYPE_CHECKING:
     from .images import ImageSource
 
+__all__ = [
+    "CaptionReady",
+    "Event",
+    "Finished",
+    "PipelineResult",
+    "Stage",
+    "StageFailed",
+    "StageStarted",
+    "StoryPipeline",
+    "StoryReady",
+    "Voice",
+    "VoiceReady",
+]
+
 
 class Stage(StrEnum):
     DECODE = "decode"

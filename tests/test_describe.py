@@ -184,7 +184,6 @@ def test_people_classes_name_a_person_without_faces() -> None:
 @pytest.mark.parametrize(
     "probs",
     [
-        probs_with(alp=0.2),  # a weak scene
         probs_with(golden_retriever=0.08),  # an animal, far from sure
         probs_with(jigsaw_puzzle=0.95),  # sure, but not a thing we ever name
     ],
@@ -194,6 +193,12 @@ def test_unsure_photos_are_not_called_landscapes(probs: np.ndarray) -> None:
         facts = caption(probs, flat_stats(seed))
         assert not re.search(SKY_WORDS + r"|retriever|dog|puzzle", facts.caption), facts
         assert facts.subject is None
+
+
+def test_a_weak_landscape_with_nothing_else_is_a_hedged_guess() -> None:
+    facts = caption(probs_with(alp=0.15), flat_stats(sky_grey=0.3))
+    assert facts.caption.startswith("a photo of what looks like a") and "mountain" in facts.caption, facts
+    assert caption(probs_with(alp=0.05)).caption == "a photo where nothing stands out"  # too weak to guess
 
 
 def test_a_half_sure_thing_is_a_guess() -> None:

@@ -457,8 +457,11 @@ class FakeTelegram:
         first_name: str = "Conta-Histórias",
         bot_id: int | None = None,
         long_poll_cap: float = 1.0,
+        port: int = 0,
     ) -> None:
+        """`port` 0 picks a free one; a fixed port lets a test start the API late, after the bot (it retries)."""
         self.token = token
+        self.port = port
         self.bot_user: dict[str, Any] = {
             "id": bot_id if bot_id is not None else int(token.split(":", 1)[0]),
             "is_bot": True,
@@ -539,7 +542,7 @@ class FakeTelegram:
         app.router.add_route("GET", "/bot{token}/{method}", self._handle_api)
         app.router.add_route("POST", "/bot{token}/{method}", self._handle_api)
         app.router.add_route("GET", "/file/bot{token}/{file_path:.+}", self._handle_file)
-        self._runner, self.root = await serve_on_loopback(app, access_log=None, shutdown_timeout=2.0)
+        self._runner, self.root = await serve_on_loopback(app, self.port, access_log=None, shutdown_timeout=2.0)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

