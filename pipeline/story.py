@@ -161,7 +161,7 @@ EXAMPLE_STORY = (
     "Lena always stopped to share her breakfast at the bakery, and the old bicycle never felt old again."
 )
 # Names the offline translator keeps as they are (tests/test_translate.py checks each one): "Leo" became
-# "Leão" and "Iris" "Íris", so they are not here.
+# "Leão", so it is not here.
 HERO_NAMES = ("Tomas", "Maya", "Clara", "Rafael", "Nina", "Theo", "Ana", "Hugo", "Sofia", "Bruno", "Lucas", "Bia")
 FRIEND_NAMES = ("Pedro", "Julia", "Marco", "Lara", "Davi", "Alice")
 
