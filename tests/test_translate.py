@@ -16,6 +16,7 @@ from pipeline.translate import (
     MAX_SEGMENT_WORDS,
     GoogleTranslator,
     OfflineTranslator,
+    brazilian,
     build_translator,
     translate_lines,
     translation_segments,
@@ -212,3 +213,10 @@ async def test_google_warns_once_per_failure_kind(
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 2
     assert "http_status" in warnings[0] and "bad_response" in warnings[1]
+
+
+def test_european_words_become_brazilian() -> None:
+    assert brazilian("O cão correu. Cães latem; um cãozinho dorme.") == (
+        "O cachorro correu. Cachorros latem; um cachorrinho dorme."
+    )
+    assert brazilian("Um cãofeliz e um cachorro") == "Um cãofeliz e um cachorro"  # whole words only
