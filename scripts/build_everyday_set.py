@@ -20,35 +20,27 @@ Sources (Debian 12 "bookworm"):
                      BSD-3-clause)
 
 Usage (Debian bookworm, `apt-get update` first; needs apt-get, dpkg-deb and Pillow with WebP support):
-    .venv/bin/python scripts/build_everyday_set.py [--workdir DIR] [--out tests/data/everyday]
+    .venv/bin/python -m scripts.build_everyday_set [--workdir DIR] [--out tests/data/everyday]
 Packages are downloaded at the exact versions below, so a rerun gives the same photos.
 """
 
 from __future__ import annotations
 
-import argparse
 import io
-import re
 import shutil
 import struct
-import subprocess
-import tempfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image, ImageCms, ImageOps
 
+from scripts.debian_packages import Package, build_from_command_line, download, license_paragraph
+
 MAX_SIDE = 640
 JPEG_QUALITY = 85
 REPO = Path(__file__).resolve().parent.parent
 MODIFIED = f"downscaled to at most {MAX_SIDE} px, re-encoded as JPEG (quality {JPEG_QUALITY}), metadata removed"
-
-
-@dataclass(frozen=True)
-class Package:
-    name: str
-    version: str
 
 
 GCOMPRIS = Package("gcompris-qt-data", "3.1-2")
@@ -993,17 +985,6 @@ PICKS: list[Pick] = [
 ]
 
 
-def download(package: Package, workdir: Path) -> Path:
-    """apt-get download + dpkg-deb -x; returns the extracted root."""
-    root = workdir / package.name
-    if root.is_dir():
-        return root
-    subprocess.run(["apt-get", "download", f"{package.name}={package.version}"], cwd=workdir, check=True)
-    (deb,) = workdir.glob(f"{package.name}_*.deb")
-    subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
-    return root
-
-
 def rcc_member(data: bytes, wanted: str) -> bytes:
     """One file out of a Qt binary resource (.rcc): header 'qres', then a tree of 14/22-byte nodes."""
     if data[:4] != b"qres":
@@ -1126,15 +1107,6 @@ def credits(picks: list[Pick]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def license_paragraph(copyright_file: Path, name: str) -> str:
-    text = copyright_file.read_text(encoding="utf-8")
-    match = re.search(rf"^License: {re.escape(name)}\n((?: .*\n?)+)", text, re.MULTILINE)
-    if not match:
-        raise SystemExit(f"no License: {name} paragraph in {copyright_file}")
-    lines = (line[1:] for line in match.group(1).splitlines())
-    return "\n".join("" if line == "." else line for line in lines) + "\n"
-
-
 def write_license_texts(out: Path, workdir: Path) -> None:
     dest = out / "LICENSES"
     dest.mkdir(exist_ok=True)
@@ -1161,16 +1133,7 @@ def build(out: Path, workdir: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=REPO / "tests" / "data" / "everyday")
-    parser.add_argument("--workdir", type=Path, help="where packages are downloaded (default: a temp dir)")
-    args = parser.parse_args()
-    if args.workdir:
-        args.workdir.mkdir(parents=True, exist_ok=True)
-        build(args.out, args.workdir.resolve())
-    else:
-        with tempfile.TemporaryDirectory(prefix="everyday-") as tmp:
-            build(args.out, Path(tmp))
+    build_from_command_line(__doc__.splitlines()[0], REPO / "tests" / "data" / "everyday", build)
 
 
 if __name__ == "__main__":

@@ -8,35 +8,28 @@ sway-backgrounds, xfdesktop4-data, lxde-common): only real landscape photographs
 are stated, no abstract or macro shots.
 
 Usage (root or not, on Debian bookworm; `apt-get update` first):
-    .venv/bin/python scripts/build_gallery.py [--workdir DIR] [--out assets/gallery]
+    .venv/bin/python -m scripts.build_gallery [--workdir DIR] [--out assets/gallery]
 Needs apt-get and dpkg-deb, `edje_decc` (Debian package libedje-bin) for the Enlightenment backgrounds,
 and Pillow. Packages are downloaded at the exact versions below, so a rerun gives the same photos.
 """
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
-import re
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageCms, ImageOps
 
+from scripts.debian_packages import Package, build_from_command_line, download, license_paragraph
+
 MAX_SIDE = 1600
 JPEG_QUALITY = 85
 REPO = Path(__file__).resolve().parent.parent
 MODIFIED = f"downscaled to at most {MAX_SIDE} px, re-encoded as JPEG (quality {JPEG_QUALITY}), metadata removed"
-
-
-@dataclass(frozen=True)
-class Package:
-    name: str
-    version: str
 
 
 LOMIRI = Package("lomiri-wallpapers-16.04", "20.04.0-2")
@@ -157,17 +150,6 @@ PICKS: list[Pick] = [
 ]  # fmt: skip
 
 
-def download(package: Package, workdir: Path) -> Path:
-    """apt-get download + dpkg-deb -x; returns the extracted root."""
-    root = workdir / package.name
-    if root.is_dir():
-        return root
-    subprocess.run(["apt-get", "download", f"{package.name}={package.version}"], cwd=workdir, check=True)
-    (deb,) = workdir.glob(f"{package.name}_*.deb")
-    subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
-    return root
-
-
 def open_source(pick: Pick, root: Path, workdir: Path) -> Image.Image:
     path = root / pick.member
     if path.suffix == ".edj":  # an Enlightenment theme file: the full-size photo is the image named img.png
@@ -193,16 +175,6 @@ def to_gallery_jpeg(img: Image.Image) -> tuple[bytes, int, int]:
     buf = io.BytesIO()
     img.save(buf, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
     return buf.getvalue(), img.width, img.height
-
-
-def license_paragraph(copyright_file: Path, name: str) -> str:
-    """The text of a stand-alone `License: NAME` paragraph of a machine-readable debian/copyright."""
-    text = copyright_file.read_text(encoding="utf-8")
-    match = re.search(rf"^License: {re.escape(name)}\n((?: .*\n?)+)", text, re.MULTILINE)
-    if not match:
-        raise SystemExit(f"no License: {name} paragraph in {copyright_file}")
-    lines = (line[1:] for line in match.group(1).splitlines())
-    return "\n".join("" if line == "." else line for line in lines) + "\n"
 
 
 def credit_record(pick: Pick, width: int, height: int) -> dict[str, object]:
@@ -284,16 +256,7 @@ def build(out: Path, workdir: Path) -> list[dict[str, object]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=REPO / "assets" / "gallery")
-    parser.add_argument("--workdir", type=Path, help="where packages are downloaded (default: a temp dir)")
-    args = parser.parse_args()
-    if args.workdir:
-        args.workdir.mkdir(parents=True, exist_ok=True)
-        build(args.out, args.workdir.resolve())
-    else:
-        with tempfile.TemporaryDirectory(prefix="gallery-") as tmp:
-            build(args.out, Path(tmp))
+    build_from_command_line(__doc__.splitlines()[0], REPO / "assets" / "gallery", build)
 
 
 if __name__ == "__main__":
