@@ -185,15 +185,17 @@ def check_models(settings: PipelineSettings, out: TextIO) -> list[Check]:
     return checks
 
 
+def check_port(setting: str, host: str, port: int) -> Check:
+    """A port the bot will bind: free, or the problem (which names the setting to change)."""
+    busy = port_free(setting, host, port)
+    return fail(str(busy), "") if busy else ok(f"porta {port} ({setting}) livre em {host}")
+
+
 def check_ports(settings: AppSettings) -> list[Check]:
-    checks = []
-    for setting, host, port in (
-        ("MEDIA_PORT", settings.media_host, settings.media_port),
-        ("METRICS_PORT", settings.metrics_host, settings.metrics_port),
-    ):
-        busy = port_free(setting, host, port)
-        checks.append(fail(str(busy), "") if busy else ok(f"porta {port} ({setting}) livre em {host}"))
-    return checks
+    return [
+        check_port("MEDIA_PORT", settings.media_host, settings.media_port),
+        check_port("METRICS_PORT", settings.metrics_host, settings.metrics_port),
+    ]
 
 
 async def check_redis(settings: AppSettings) -> Check:

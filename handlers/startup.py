@@ -12,9 +12,9 @@ from telegram import Bot, User
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError
 from telegram.request import HTTPXRequest
 
-from app.doctor import Check, fail, ok, warn
+from app.doctor import Check, check_port, fail, ok, warn
 from app.errors import StartupError
-from app.startup import port_free, reason, say, wait_until_up, where
+from app.startup import reason, say, wait_until_up, where
 
 from .config import BotSettings
 from .errors import InvalidTokenError
@@ -107,6 +107,5 @@ def check_webhook(settings: BotSettings) -> list[Check]:
         )
     else:
         checks.append(ok("WEBHOOK_SECRET definido"))
-    busy = port_free("WEBHOOK_PORT", settings.webhook_listen, settings.webhook_port)
-    checks.append(fail(str(busy), "") if busy else ok(f"porta {settings.webhook_port} (WEBHOOK_PORT) livre"))
+    checks.append(check_port("WEBHOOK_PORT", settings.webhook_listen, settings.webhook_port))
     return checks

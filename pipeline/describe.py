@@ -65,9 +65,9 @@ SKY_KINDS = ("animal", "vehicle", "building")
 SURE_KIND_THRESHOLD = 0.50
 
 KINDS = ("animal", "food", "drink", "vehicle", "building", "street", "room", "plant", "object", "sport")
-KINDS_WITH_PEOPLE = ("person", "clothing", "scene", "unnamed")
+OTHER_KINDS = ("person", "clothing", "scene", "unnamed")  # never named as things
 # How a thing that is not the subject goes with the people in the photo.
-COMPANION_WORDS = {"vehicle": "next to", "room": "in"}
+COMPANION_WORDS = {"vehicle": "next to"}
 ROOM_PREPOSITIONS = {"stage": "on"}
 CLOSE_UP_KINDS = ("food", "drink", "object")
 OUTDOOR_KINDS = ("vehicle", "building", "street")
@@ -213,8 +213,7 @@ class Group:
 
     key: str
     name: str  # reads right after "a"/"an": "dog", "cup of coffee"
-    plural: str
-    kind: str  # one of KINDS or KINDS_WITH_PEOPLE
+    kind: str  # one of KINDS or OTHER_KINDS
     setting: Setting | None
     classes: tuple[int, ...]
     threshold: float | None = None  # a stricter bar for a group that known photos fool (sun flare → fountain)
@@ -244,7 +243,7 @@ class Vocabulary:
         unknown |= {entry["scene"] for entry in raw["labels"].values()} - set(raw["scenes"])
         unknown |= set(LIGHTS) - set(raw["light"])
         groups = {key: _group(key, entry, index) for key, entry in raw_groups.items()}
-        unknown |= {g.kind for g in groups.values()} - {*KINDS, *KINDS_WITH_PEOPLE}
+        unknown |= {g.kind for g in groups.values()} - {*KINDS, *OTHER_KINDS}
         families = {key: _family(key, entry, groups) for key, entry in raw_grouping.get("families", {}).items()}
         unknown |= set(families) & set(groups)  # one key, one meaning
         grouped = sorted(i for g in groups.values() for i in g.classes)
@@ -290,7 +289,6 @@ def _group(key: str, entry: dict[str, Any], index: dict[str, int]) -> Group:
     return Group(
         key=key,
         name=str(entry["name"]),
-        plural=str(entry.get("plural", f"{entry['name']}s")),
         kind=str(entry["kind"]),
         setting=setting if setting in ("indoors", "outdoors") else None,
         classes=tuple(class_of(label) for label in entry["labels"]),
@@ -305,7 +303,6 @@ def _family(key: str, entry: dict[str, Any], groups: dict[str, Group]) -> Group:
     return Group(
         key=key,
         name=str(entry["name"]),
-        plural=str(entry.get("plural", entry["name"])),
         kind=str(entry["kind"]),
         setting=None,
         classes=tuple(c for group in members for c in group.classes),

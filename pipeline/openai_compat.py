@@ -24,12 +24,13 @@ import logging
 import random
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 from PIL import Image
 
+from .backend import Backend
 from .caption import Captioner, build_captioner
 from .config import PipelineSettings
 from .errors import OpenAIAnswerError
@@ -259,18 +260,12 @@ class OpenAIStoryWriter:
 FALLBACK_ERRORS = (httpx.HTTPError, TimeoutError, ValueError, KeyError)
 
 
-class _Offline(Protocol):
-    name: str
-
-    def load(self) -> None: ...
-
-
 class _WithFallback:
     """Shared by the two wrappers: try the server, and on a failure log one warning and ask `offline`."""
 
     name = "openai"
 
-    def __init__(self, stage: str, model: str, chat: ChatCompletions, offline: _Offline) -> None:
+    def __init__(self, stage: str, model: str, chat: ChatCompletions, offline: Backend) -> None:
         self._stage = stage
         self._model = model
         self._chat = chat
