@@ -5,9 +5,9 @@
     python bot.py --demo       # no token needed: the same pipeline on a random landscape, offline
     python bot.py --doctor     # checks the setup (packages, models, voices, token, ports...) without starting
 
-Without a token, `python bot.py` explains how to get one and runs the offline demo. Start-up problems are
-one line each with what to do (app/startup.py, handlers/startup.py); exit codes: 0 ok, 1 an unexpected
-error, 2 a configuration error.
+Without a token, `python bot.py` explains how to get one and serves the web page (web/; WEB_ENABLED serves it
+next to the bot too). Start-up problems are one line each with what to do (app/startup.py,
+handlers/startup.py); exit codes: 0 ok, 1 an unexpected error, 2 a configuration error.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ import sys
 from pathlib import Path
 
 from telegram import Update
+from sqlalchemy.exc import SQLAlchemyError
 from telegram.ext import AIORateLimiter, Application, PersistenceInput, PicklePersistence
+from telegram.request import HTTPXRequest
 
 import handlers
 from app import doctor, startup
@@ -30,14 +32,17 @@ from app.logs import configure_logging
 from app.media_server import MediaServer
 from app.metrics import Monitor
 from app.photos import PhotoSource, build_photo_source
+from app.store import Store
 from app.work_queue import WorkQueue
-from handlers import monitoring
+from handlers import monitoring, recovery
 from handlers import startup as telegram_startup
 from handlers.config import BotSettings
 from handlers.context import CONTEXT_TYPES, Context, Services
 from handlers.errors import InvalidTokenError
 from pipeline.events import StoryPipeline
 from pipeline.remote import build_pipeline
+from web import WebPage
+from web import standalone as web_standalone
 
 log = logging.getLogger("bot")
 
@@ -45,7 +50,7 @@ NO_TOKEN_HELP = """\
 Nenhum token do Telegram configurado (TELEGRAM_BOT_TOKEN).
 Para rodar o bot: fale com @BotFather no Telegram, crie um bot com /newbot e copie o token para
 o arquivo .env (veja .env.example):   TELEGRAM_BOT_TOKEN=123456789:AA...
-Enquanto isso, aqui vai uma demonstração offline do mesmo pipeline:
+Enquanto isso, a página web faz o mesmo no navegador (`python bot.py --demo`: a demonstração no terminal):
 """
 
 
@@ -87,46 +92,68 @@ def build_services(
             max_waiting=settings.max_waiting,
             per_key={"user": settings.per_user_jobs, "chat": settings.per_chat_jobs},
         ),
+        store=Store(settings.store_url()),
+        captions=asyncio.Semaphore(settings.running_captions),
     )
 
 
-def build_application(settings: BotSettings, services: Services, *, handle_signals: bool = True) -> Application:
+def build_application(
+    settings: BotSettings, services: Services, *, handle_signals: bool = True, webhook: bool = False
+) -> Application:
     """The PTB application: Bot API root from settings, rate limiting, persistence, handlers, lifecycle."""
     token = settings.bot_token()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     api = settings.telegram_api_url
     monitor = Monitor(settings, services.queue)  # /healthz, /readyz, /metrics
     services.pipeline = monitor.observe(services.pipeline)
+    page = WebPage(settings, services.pipeline, services.photos, services.queue) if settings.web_enabled else None
 
     async def on_startup(app: Application) -> None:
         await monitor.start()  # no-ops when prepare() started them
         await services.media.start()
         try:
+            await services.store.open()
+        except (OSError, SQLAlchemyError) as exc:
+            raise startup.store_problem(exc) from exc
+        bot.keep_updates_in(services.store)
+        try:
             await services.pipeline.warm_up()
         except (ImportError, FileNotFoundError) as exc:
             raise startup.model_problem(exc) from exc
         services.queue.start()
+        if page is not None:  # WEB_ENABLED: the web page in the bot's process, on the same queue
+            await startup.bind("WEB_PORT", settings.web_host, settings.web_port, page.start)
+            startup.say(f"Conta-Histórias na web: {page.url}")
         if handle_signals:
             install_graceful_stop(app, services, settings.shutdown_deadline_s)
         app.bot_data.services = services
+        await recovery.recover(app)
         await handlers.publish_commands(app)
         log.info("bot ready", extra={"username": app.bot.username})
 
     async def on_shutdown(app: Application) -> None:
+        if page is not None:
+            await page.stop()
         await services.queue.close(settings.shutdown_deadline_s)
+        await services.store.close()
         await services.media.stop()
         await services.photos.aclose()
         await services.pipeline.close()
         await monitor.stop()
 
+    bot = recovery.DurableBot(
+        token,
+        base_url=f"{api}/bot",
+        base_file_url=f"{api}/file/bot",
+        request=HTTPXRequest(connection_pool_size=256),  # PTB's own defaults for a built bot
+        get_updates_request=HTTPXRequest(connection_pool_size=1),
+        rate_limiter=AIORateLimiter(max_retries=3),
+    )
     application = (
         Application.builder()
-        .token(token)
-        .base_url(f"{api}/bot")
-        .base_file_url(f"{api}/file/bot")
+        .bot(bot)
         .context_types(CONTEXT_TYPES)
         .concurrent_updates(True)
-        .rate_limiter(AIORateLimiter(max_retries=3))
         .persistence(
             AtomicPicklePersistence(
                 settings.data_dir / "bot_state.pickle",
@@ -139,6 +166,8 @@ def build_application(settings: BotSettings, services: Services, *, handle_signa
         .build()
     )
     handlers.register(application)
+    recovery.register(application, webhook=webhook)
+    recovery.schedule_purge(application)
     application.bot_data.monitor = monitor
     monitoring.install(application, monitor)
     if application.job_queue is None:  # python-telegram-bot without its [job-queue] extra
@@ -198,7 +227,7 @@ def run_bot(settings: BotSettings, webhook: bool) -> None:
     if webhook and not settings.webhook_url:
         raise StartupError("--webhook precisa de WEBHOOK_URL (a URL pública HTTPS do bot)")
     services = build_services(settings)
-    application = build_application(settings, services)
+    application = build_application(settings, services, webhook=webhook)
     # One event loop for prepare() and PTB's run_polling/run_webhook (which use the current loop), so that
     # the health server started before connecting keeps serving.
     loop = asyncio.new_event_loop()
@@ -261,7 +290,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_demo(args.out)
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value().strip():
         print(NO_TOKEN_HELP, file=sys.stderr)
-        return run_demo(args.out)
+        configure_logging(level=settings.log_level, json=settings.log_json, secrets=settings.secrets())
+        return web_standalone.run(settings)
     try:
         settings.bot_token()
     except InvalidTokenError as exc:

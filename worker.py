@@ -25,8 +25,8 @@ from app.settings import AppSettings
 from app.startup import run_main, wait_for_redis
 from pipeline.config import PipelineSettings
 from pipeline.core import Backends, Pipeline
-from pipeline.remote import JOB_NAME, deserialize, redis_settings, serialize, worker_health_key
-from pipeline.remote.job import story_job
+from pipeline.remote import DESCRIBE_JOB_NAME, JOB_NAME, deserialize, redis_settings, serialize, worker_health_key
+from pipeline.remote.job import describe_job, story_job
 
 BACKENDS_ENV = "CONTA_WORKER_BACKENDS"
 HEARTBEAT_S = 10  # a worker writes its host's health-check key this often; the bot's /readyz reads it
@@ -56,7 +56,8 @@ def worker_options(
     return {
         "functions": [
             # The bot stops waiting at its deadline, so a longer run would serve nobody.
-            func(story_job, name=JOB_NAME, timeout=settings.queue_deadline_s, max_tries=settings.worker_max_tries)
+            func(job, name=name, timeout=settings.queue_deadline_s, max_tries=settings.worker_max_tries)
+            for job, name in ((story_job, JOB_NAME), (describe_job, DESCRIBE_JOB_NAME))
         ],
         "on_startup": startup,
         "redis_settings": redis_settings(settings),

@@ -25,7 +25,7 @@ from app.settings import AppSettings
 from app.work_queue import WorkQueue
 from pipeline.config import Language
 from pipeline.errors import FetchError, InvalidImageError, PipelineError, StageError
-from pipeline.events import Event, Finished, StageFailed, StoryPipeline
+from pipeline.events import CaptionReady, Event, Finished, StageFailed, StoryPipeline, StoryReady
 from pipeline.images import ImageSource
 from pipeline.remote import RemotePipeline
 
@@ -86,12 +86,30 @@ class ObservedPipeline:
         self.warm = True
         return seconds
 
-    async def stream(self, source: ImageSource, *, voice_language: Language | None = None) -> AsyncIterator[Event]:
+    async def describe(self, source: ImageSource) -> CaptionReady:
+        """The caption phase, timed as the stage "describe"; its failures count as failed stories."""
+        started = time.perf_counter()
+        try:
+            return await self.inner.describe(source)
+        except PipelineError as exc:
+            self.metrics.stories_failed.labels(failed_stage(exc)).inc()
+            raise
+        finally:
+            self.metrics.stage_seconds.labels("describe").observe(time.perf_counter() - started)
+
+    async def stream(
+        self,
+        source: ImageSource | None = None,
+        *,
+        voice_language: Language | None = None,
+        caption: CaptionReady | None = None,
+        story: StoryReady | None = None,
+    ) -> AsyncIterator[Event]:
         m = self.metrics
         started = time.perf_counter()
         m.stories_started.inc()
         try:
-            async for event in self.inner.stream(source, voice_language=voice_language):
+            async for event in self.inner.stream(source, voice_language=voice_language, caption=caption, story=story):
                 match event:
                     case StageFailed(stage, _):
                         m.stage_failures.labels(stage.value).inc()

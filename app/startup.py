@@ -78,6 +78,14 @@ def model_problem(exc: BaseException) -> StartupError:
     )
 
 
+def store_problem(exc: BaseException) -> StartupError:
+    """The request store could not be opened or migrated."""
+    return StartupError(
+        f"não consegui abrir o banco de pedidos ({type(exc).__name__}: {exc}): confira DATA_DIR "
+        "(uma pasta com permissão de escrita) ou DATABASE_URL no .env"
+    )
+
+
 def port_problem(setting: str, host: str, port: int, exc: OSError) -> StartupError:
     if exc.errno == errno.EADDRINUSE:
         return StartupError(

@@ -70,6 +70,16 @@ class WorkQueue:
                 return max(0, index - idle)
         return 0
 
+    def withdraw(self, ticket: Ticket) -> bool:
+        """Take a job that has not started out of line (its result is cancelled); False if it had started."""
+        for job in self._waiting:
+            if job.done is ticket.result:
+                self._waiting.remove(job)
+                self._release(job)
+                job.done.cancel()
+                return True
+        return False
+
     async def submit(self, run: Callable[[], Awaitable[Any]], keys: Sequence[tuple[str, Hashable]] = ()) -> Ticket:
         """Queue `run()`; keys are (kind, value) pairs like ("user", 42), limited by `per_key[kind]`."""
         if self._closed:
@@ -107,8 +117,12 @@ class WorkQueue:
                 job.done.set_exception(exc)
             finally:
                 self._running.discard(job)
-                self._held.subtract(job.keys)
-                self._held += Counter()  # drop zero counts so the counter stays small
+                self._release(job)
+
+    def _release(self, job: _Job) -> None:
+        """The job no longer counts against its keys' limits."""
+        self._held.subtract(job.keys)
+        self._held += Counter()  # drop zero counts so the counter stays small
 
     async def close(self, deadline_s: float) -> None:
         """Stop accepting, let running and waiting jobs finish within `deadline_s`, then cancel the rest."""

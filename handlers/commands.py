@@ -14,7 +14,8 @@ from pipeline.config import Language
 
 from . import texts
 from .context import Context, callback_query_of, chat_data, chat_of, get_services, message_of
-from .story import StoryRequest, reply_parameters, story_button, story_text, submit_story, voice_language
+from .formatting import story_button, story_text
+from .story import new_request, reply_parameters, tell_story, voice_language
 
 log = logging.getLogger(__name__)
 
@@ -66,24 +67,20 @@ async def random_photo(update: Update, context: Context) -> None:
     chat = chat_of(update)
     message = message_of(update)
     photo = await services.photos.random_photo(str(chat.id))
-    request = StoryRequest(
-        chat_id=chat.id,
-        user_id=update.effective_user.id if update.effective_user else None,
-        reply_to=message.message_id if chat.type != chat.PRIVATE else None,
-        data=photo.data,
-    )
     content = photo.data if photo.data is not None else photo.url
     if content is None:
         raise RuntimeError(f"photo {photo.ident!r} has neither bytes nor a URL")
-    await context.bot.send_photo(
+    sent = await context.bot.send_photo(
         chat.id,
         content,
         caption=texts.RANDOM_PHOTO_CAPTION.format(credit=credit_html(photo.credit)),
         parse_mode=ParseMode.HTML,
-        reply_parameters=reply_parameters(request),
+        reply_parameters=reply_parameters(None if chat.type == chat.PRIVATE else message.message_id),
     )
     await services.photos.mark_shown(photo)
-    await submit_story(context, request)
+    # The photo now lives on Telegram too: after a restart, the story is resumed from there.
+    file_id = max(sent.photo, key=lambda size: size.width * size.height).file_id if sent.photo else None
+    await tell_story(context, new_request(context, update, file_id), photo.data)
 
 
 def credit_html(credit: Credit) -> str:

@@ -4,6 +4,7 @@ keeps per chat (persisted), and what it built at start-up (not persisted).
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -12,6 +13,7 @@ from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from app.media_server import MediaServer
 from app.photos import PhotoSource
+from app.store import Store
 from app.work_queue import WorkQueue
 from pipeline.config import Language
 from pipeline.events import StoryPipeline
@@ -40,7 +42,9 @@ class Services:
     pipeline: StoryPipeline
     photos: PhotoSource
     media: MediaServer
-    queue: WorkQueue
+    queue: WorkQueue  # the story phase: at most `running_jobs` at once, fair, bounded
+    store: Store  # every accepted request until its answer is out
+    captions: asyncio.Semaphore  # the caption phase, ahead of the queue: at most `running_captions` at once
 
 
 class BotData:

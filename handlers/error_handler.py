@@ -24,10 +24,13 @@ async def on_error(update: object, context: Context) -> None:
         exc_info=context.error,
         extra={"request_id": request_id, "update_id": update_id, "error": type(context.error).__name__},
     )
+    chat_id = getattr(context.error, "chat_id", None)  # a story resumed at start has no update
     if isinstance(update, Update) and update.effective_chat is not None:
+        chat_id = update.effective_chat.id
+    if chat_id is not None:
         try:
             await context.bot.send_message(
-                update.effective_chat.id, texts.ERROR.format(request_id=request_id), parse_mode=ParseMode.HTML
+                chat_id, texts.ERROR.format(request_id=request_id), parse_mode=ParseMode.HTML
             )
         except TelegramError:
             log.warning("could not send the apology", extra={"request_id": request_id})

@@ -11,7 +11,8 @@ from telegram import Message, Update
 
 from . import texts
 from .context import Context, chat_of, get_services, message_of
-from .story import StoryRequest, invalid_image_text, submit_story
+from .formatting import invalid_image_text
+from .story import new_request, tell_story
 
 ACCEPTED_DOCUMENT_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 
@@ -47,13 +48,7 @@ async def story_from_message(update: Update, context: Context, source: Message) 
     if file_id is None:
         await message.reply_html(texts.HISTORIA_NOT_A_PHOTO)
         return
-    request = StoryRequest(
-        chat_id=chat_of(update).id,
-        user_id=update.effective_user.id if update.effective_user else None,
-        reply_to=None if is_private(update) else message.message_id,
-        file_id=file_id,
-    )
-    await submit_story(context, request)
+    await tell_story(context, new_request(context, update, file_id))
 
 
 async def photo(update: Update, context: Context) -> None:

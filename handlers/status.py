@@ -27,6 +27,11 @@ class StatusMessage:
         self._text = ""
         self._lock = asyncio.Lock()
 
+    @property
+    def message_id(self) -> int | None:
+        """The status message's id, once sent."""
+        return None if self._message is None else self._message.message_id
+
     async def show(self, text: str) -> None:
         """Show `text` in the status message (sent the first time, edited after; unchanged text is skipped)."""
         async with self._lock:

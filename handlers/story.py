@@ -1,53 +1,284 @@
 """One story request, from a photo in a chat to caption, story and voice messages in that chat.
 
-The handlers only decide *what* photo to use; everything after that lives here: the queue, the status
-message, the download, the media server URL, the pipeline events, and the replies — each part sent the
-moment it exists. Every request has its own id (in logs and in the error message a user sees) and its own
-media item, which is revoked when the request ends, whatever happened.
+The handlers only decide *what* photo to use; everything after that lives here. A request is written to the
+store before anything else happens, and every step is written there as it happens (the caption and story
+made, each part sent), so a bot killed at any moment resumes it on start (handlers/recovery.py) without
+sending a part twice.
+
+Two phases, so that every user sees what the bot saw within a second even when many send at once:
+1. ahead of the queue (a small bound of its own): download the photo, caption it, send the caption;
+2. in the fair, bounded work queue: write the story, translate it, read it aloud, send each part.
 """
 
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
-import re
 import secrets
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any, TypeVar
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
+from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import NetworkError, TimedOut
 
 from app.errors import KeyLimitReached, QueueClosed, QueueFull
+from app.store import Part, StoryRequest, mark_sent
 from app.work_queue import Ticket
 from pipeline.config import Language
 from pipeline.errors import FetchError, InvalidImageError, StageError
 from pipeline.events import CaptionReady, Event, Stage, StageFailed, StageStarted, StoryReady, VoiceReady
 
 from . import texts
-from .context import Context, Services, chat_data, get_services
+from .context import ChatData, Context, Services, chat_data, chat_of, get_services, message_of
 from .errors import StoryFailed
+from .formatting import caption_text, invalid_image_text, story_button, story_text
 from .status import ChatActions, StatusMessage
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_STORED_STORIES = 30  # per chat, for the "read in English" button
-DOWNLOAD_ATTEMPTS = 3
+TELEGRAM_ATTEMPTS = 3
 QUEUE_POLL_S = 2.0
-CAPTION_LIMIT = 1500  # per language: two of them and the markup stay under Telegram's 4096
 
 
-@dataclass(frozen=True)
-class StoryRequest:
-    """What to narrate and where: a Telegram file id, or bytes we already have (/aleatorio)."""
+class StoryRun:
+    """A stored request on its way: its status message, its two phases, and each part sent once."""
 
-    chat_id: int
-    user_id: int | None
-    reply_to: int | None
-    file_id: str | None = None
-    data: bytes | None = None
-    request_id: str = field(default_factory=lambda: secrets.token_hex(4))
+    def __init__(self, bot: Bot, services: Services, chat: ChatData, request: StoryRequest) -> None:
+        self.bot, self.services, self.chat, self.request = bot, services, chat, request
+        self.status = StatusMessage(bot, request.chat_id, request.reply_to)
+        self.described: asyncio.Future[CaptionReady | None] = asyncio.get_running_loop().create_future()
+        self.log_extra = {"request_id": request.id, "chat_id": request.chat_id}
+
+    # --- the two phases ---------------------------------------------------------------------------
+
+    async def admit(self) -> Ticket | None:
+        """Put the story phase in line; None (after saying why, when there is something to say) if not."""
+        keys = [("chat", self.request.chat_id)] + ([("user", self.request.user_id)] if self.request.user_id else [])
+        try:
+            return await self.services.queue.submit(self.narrate, keys)
+        except QueueFull:
+            await self.finish_with(texts.BUSY)
+        except KeyLimitReached:
+            await self.finish_with(texts.USER_LIMIT)
+        except QueueClosed:
+            log.info("story kept for the next start", extra=self.log_extra)  # the bot is stopping
+        return None
+
+    async def follow(self, ticket: Ticket, photo: bytes | None = None, *, resumed: bool = False) -> None:
+        """Caption ahead of the queue, then keep the user informed until the story phase is done."""
+        try:
+            self.described.set_result(await self.describe(photo, resumed=resumed))
+            if self.described.result() is None and self.services.queue.withdraw(ticket):
+                return  # no photo, no story: its place in line goes to the next one
+            await self.show_place_in_line(ticket)
+            await ticket.result
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if not ticket.result.cancelled() or (current is not None and current.cancelling()):
+                raise
+            log.info("story kept for the next start", extra=self.log_extra)  # dropped from line at shutdown
+        except Exception as exc:
+            await self.finish()
+            raise StoryFailed(self.request.id, self.request.chat_id) from exc
+        finally:
+            if not self.described.done():
+                self.described.set_result(None)
+
+    async def describe(self, photo: bytes | None, *, resumed: bool) -> CaptionReady | None:
+        """Phase 1: the caption (made once, sent once); None when the photo could not be used (user told)."""
+        try:
+            if self.request.caption is None:
+                async with self.services.captions:
+                    await self.show_status(texts.STATUS_DOWNLOADING)
+                    data = photo if photo is not None else await self.download()
+                    await self.show_status(texts.STATUS_LOOKING)
+                    await self.save(caption=await self.services.pipeline.describe(data))
+        except InvalidImageError as exc:
+            await self.give_up(invalid_image_text(exc.reason, self.services.settings.max_image_bytes))
+            return None
+        except FetchError:
+            await self.give_up(texts.RESUME_APOLOGY if resumed else texts.DOWNLOAD_FAILED)
+            return None
+        except StageError:
+            await self.give_up(texts.PIPELINE_FAILED)
+            return None
+        caption = self.request.caption
+        assert caption is not None, "saved above"
+        await self.send_part("caption", lambda: self.reply(caption_text(caption)))
+        return caption
+
+    async def narrate(self) -> None:
+        """Phase 2, in the work queue: the story and its voice, each sent as soon as it exists."""
+        caption = await self.described
+        if caption is None:
+            return
+        log.info("story started", extra=self.log_extra)
+        async with ChatActions(self.bot, self.request.chat_id) as actions:
+            try:
+                stream = self.services.pipeline.stream(
+                    None, voice_language=self.request.voice_language, caption=caption, story=self.request.story
+                )
+                async for event in stream:
+                    await self.deliver(event, actions)
+            finally:
+                await self.status.remove()
+        await self.finish()
+        log.info("story finished", extra=self.log_extra)
+
+    async def deliver(self, event: Event, actions: ChatActions) -> None:
+        """Send each part as soon as the pipeline produces it (and note it as sent)."""
+        match event:
+            case StageStarted(Stage.STORY):
+                await self.show_status(texts.STATUS_WRITING)
+            case StoryReady(story_en, story_pt):
+                if self.request.story is None:
+                    await self.save(story=event)
+                key = remember_story(self.chat, self.request.id, story_pt, story_en)
+                await self.send_part("story", lambda: self.reply(story_text("pt", story_pt), story_button("en", key)))
+            case StageStarted(Stage.SPEECH):
+                await self.show_status(texts.STATUS_RECORDING)
+                await actions.switch(ChatAction.RECORD_VOICE)
+            case VoiceReady(voice):
+                await self.send_part(
+                    "voice",
+                    lambda: self.bot.send_voice(
+                        self.request.chat_id,
+                        voice.ogg,
+                        duration=max(1, round(voice.seconds)),
+                        caption=texts.VOICE_CAPTION[voice.language],
+                        reply_parameters=self.reply_parameters(),
+                    ),
+                )
+            case StageFailed(stage, _) if stage.value in texts.STAGE_FAILED:
+                await self.reply(texts.STAGE_FAILED[stage.value])
+
+    # --- the user's side ----------------------------------------------------------------------------
+
+    async def show_place_in_line(self, ticket: Ticket) -> None:
+        """While the story phase waits, keep the status message telling its (shrinking) place in line."""
+        while not ticket.result.done():
+            position = self.services.queue.position(ticket)
+            if position == 0:
+                return
+            await self.show_status(texts.STATUS_QUEUED.format(position=position))
+            await asyncio.wait({ticket.result}, timeout=QUEUE_POLL_S)
+
+    async def show_status(self, text: str) -> None:
+        """Show what the bot is doing now; the status message's id is stored, for a restart to clean it up."""
+        await self.status.show(text)
+        if self.status.message_id != self.request.status_message_id:
+            await self.save(status_message_id=self.status.message_id)
+
+    async def download(self) -> bytes:
+        """The photo from Telegram, within our size limit; network hiccups are retried."""
+        settings = self.services.settings
+        file_id = self.request.file_id
+        if file_id is None:
+            raise InvalidImageError("empty", "no file")
+
+        async def fetch() -> bytes:
+            async with asyncio.timeout(settings.download_timeout_s):
+                tg_file = await self.bot.get_file(file_id)
+                if tg_file.file_size and tg_file.file_size > settings.max_image_bytes:
+                    raise InvalidImageError("too_large", f"{tg_file.file_size} bytes")
+                return bytes(await tg_file.download_as_bytearray())
+
+        try:
+            return await with_retries(fetch)
+        except (NetworkError, TimeoutError) as exc:
+            raise FetchError(f"telegram download failed: {type(exc).__name__}") from exc
+
+    async def send_part(self, part: Part, send: Callable[[], Awaitable[Any]]) -> None:
+        """Send a part unless it was sent before a restart; note it as sent right after."""
+        if self.request.sent(part):
+            return
+        await with_retries(send)
+        self.request = mark_sent(self.request, part)
+        await self.services.store.save(self.request)
+
+    async def reply(self, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
+        """Send a short HTML message for this request (a reply in groups)."""
+        return await self.bot.send_message(
+            self.request.chat_id,
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_parameters=self.reply_parameters(),
+            reply_markup=markup,
+        )
+
+    def reply_parameters(self) -> ReplyParameters | None:
+        """Answer as a reply to the user's message in groups; plainly in private chats."""
+        return reply_parameters(self.request.reply_to)
+
+    # --- the stored record ----------------------------------------------------------------------------
+
+    async def save(self, **changes: Any) -> None:
+        self.request = replace(self.request, **changes)
+        await self.services.store.save(self.request)
+
+    async def give_up(self, text: str) -> None:
+        """Tell the user why there will be no story, and close the request."""
+        await self.status.remove()
+        await self.finish_with(text)
+
+    async def finish_with(self, text: str) -> None:
+        await with_retries(lambda: self.reply(text))
+        await self.finish()
+
+    async def finish(self) -> None:
+        await self.save(state="finished")
+
+
+def reply_parameters(reply_to: int | None) -> ReplyParameters | None:
+    """Reply parameters for a message that answers `reply_to` (groups), if any."""
+    return None if reply_to is None else ReplyParameters(reply_to, allow_sending_without_reply=True)
+
+
+async def with_retries(call: Callable[[], Awaitable[T]]) -> T:
+    """`call()`, retried with backoff on timeouts and dropped connections (429s: the rate limiter's job).
+
+    Telegram may have acted on a call whose answer was lost: a retry can then repeat it (README, "Nothing
+    lost"). Errors that say something about the request itself (bad request, forbidden) are not retried.
+    """
+    for attempt in range(1, TELEGRAM_ATTEMPTS + 1):
+        try:
+            return await call()
+        except (NetworkError, TimeoutError) as exc:
+            if attempt == TELEGRAM_ATTEMPTS or (isinstance(exc, NetworkError) and not is_transient(exc)):
+                raise
+            await asyncio.sleep(0.5 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def is_transient(exc: NetworkError) -> bool:
+    """Timeouts, dropped connections and server errors are worth retrying; 'file is too big' and the like are not."""
+    return isinstance(exc, TimedOut) or type(exc) is NetworkError
+
+
+def remember_story(chat: ChatData, key: str, story_pt: str, story_en: str) -> str:
+    """Keep the last stories of a chat so the language button can switch between them."""
+    chat.stories[key] = {"pt": story_pt, "en": story_en}
+    while len(chat.stories) > MAX_STORED_STORIES:
+        chat.stories.pop(next(iter(chat.stories)))
+    return key
+
+
+def new_request(context: Context, update: Update, file_id: str | None) -> StoryRequest:
+    """A request for the photo `file_id`, answering this update's message (as a reply in groups)."""
+    chat = chat_of(update)
+    return StoryRequest(
+        id=secrets.token_hex(6),
+        update_id=update.update_id,
+        chat_id=chat.id,
+        user_id=update.effective_user.id if update.effective_user else None,
+        reply_to=None if chat.type == chat.PRIVATE else message_of(update).message_id,
+        file_id=file_id,
+        voice_language=voice_language(context),
+    )
 
 
 def voice_language(context: Context) -> Language:
@@ -55,214 +286,13 @@ def voice_language(context: Context) -> Language:
     return chat_data(context).voice or get_services(context).settings.voice_language
 
 
-async def submit_story(context: Context, request: StoryRequest) -> None:
-    """Put the request in line (or explain why not), keep the user informed, and wait for it."""
+async def tell_story(context: Context, request: StoryRequest, photo: bytes | None = None) -> None:
+    """Store a new request, put it in line (or say why not), caption it first, then tell the rest."""
     services = get_services(context)
-    status = StatusMessage(context.bot, request.chat_id, request.reply_to)
-    keys = [("chat", request.chat_id)] + ([("user", request.user_id)] if request.user_id else [])
-    try:
-        ticket = await services.queue.submit(lambda: tell_story(context, request, status), keys)
-    except QueueFull:
-        await reply(context, request, texts.BUSY)
+    if not await services.store.accept(request):
+        log.info("update already has its request", extra={"update_id": request.update_id})
         return
-    except KeyLimitReached:
-        await reply(context, request, texts.USER_LIMIT)
-        return
-    except QueueClosed:
-        await reply(context, request, texts.SHUTTING_DOWN)
-        return
-    log.info("story queued", extra={"request_id": request.request_id, "position": ticket.position})
-    try:
-        await show_place_in_line(services, ticket, status)
-        await ticket.result
-    except asyncio.CancelledError:
-        current = asyncio.current_task()
-        if not ticket.result.cancelled() or (current is not None and current.cancelling()):
-            raise
-        await status.remove()  # the queue dropped the job at shutdown: say so, never leave silence
-        await reply(context, request, texts.SHUTTING_DOWN)
-    except Exception as exc:
-        raise StoryFailed(request.request_id) from exc
-
-
-async def show_place_in_line(services: Services, ticket: Ticket, status: StatusMessage) -> None:
-    """While the job waits, keep the status message telling its (shrinking) place in line."""
-    while not ticket.result.done():
-        position = services.queue.position(ticket)
-        if position == 0:
-            return
-        await status.show(texts.STATUS_QUEUED.format(position=position))
-        await asyncio.wait({ticket.result}, timeout=QUEUE_POLL_S)
-
-
-async def tell_story(context: Context, request: StoryRequest, status: StatusMessage) -> None:
-    """Run one request: download the photo, stream the pipeline, deliver each part as it comes."""
-    services = get_services(context)
-    log_extra = {"request_id": request.request_id, "chat_id": request.chat_id}
-    log.info("story started", extra=log_extra)
-    async with ChatActions(context.bot, request.chat_id) as actions:
-        try:
-            await status.show(texts.STATUS_DOWNLOADING)
-            data = request.data if request.data is not None else await download(context, request.file_id)
-            await status.show(texts.STATUS_LOOKING)
-            async for event in services.pipeline.stream(data, voice_language=voice_language(context)):
-                await deliver(context, request, event, status, actions)
-        except InvalidImageError as exc:
-            await reply(context, request, invalid_image_text(exc.reason, services.settings.max_image_bytes))
-        except FetchError:
-            await reply(context, request, texts.DOWNLOAD_FAILED)
-        except StageError:
-            await reply(context, request, texts.PIPELINE_FAILED)
-        finally:
-            await status.remove()
-    log.info("story finished", extra=log_extra)
-
-
-async def deliver(
-    context: Context,
-    request: StoryRequest,
-    event: Event,
-    status: StatusMessage,
-    actions: ChatActions,
-) -> None:
-    """Send each part as soon as the pipeline produces it."""
-    match event:
-        case CaptionReady(caption_en, caption_pt):
-            # Each caption fits well within one message, even from a chatty vision model (OPENAI backend).
-            text = texts.CAPTION.format(
-                caption_pt=escaped_within("", caption_pt, CAPTION_LIMIT),
-                caption_en=escaped_within("", caption_en, CAPTION_LIMIT),
-            )
-            await reply(context, request, text)
-        case StageStarted(Stage.STORY):
-            await status.show(texts.STATUS_WRITING)
-        case StoryReady(story_en, story_pt):
-            key = remember_story(context, story_pt, story_en)
-            await reply(context, request, story_text("pt", story_pt), markup=story_button("en", key))
-        case StageStarted(Stage.SPEECH):
-            await status.show(texts.STATUS_RECORDING)
-            await actions.switch(ChatAction.RECORD_VOICE)
-        case VoiceReady(voice):
-            await context.bot.send_voice(
-                request.chat_id,
-                voice.ogg,
-                duration=max(1, round(voice.seconds)),
-                caption=texts.VOICE_CAPTION[voice.language],
-                reply_parameters=reply_parameters(request),
-            )
-        case StageFailed(stage, _) if stage.value in texts.STAGE_FAILED:
-            await reply(context, request, texts.STAGE_FAILED[stage.value])
-
-
-async def download(context: Context, file_id: str | None) -> bytes:
-    """Fetch a Telegram file within our size limit, retrying network hiccups with backoff."""
-    if file_id is None:
-        raise InvalidImageError("empty", "no file")
-    settings = get_services(context).settings
-    for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
-        try:
-            async with asyncio.timeout(settings.download_timeout_s):
-                tg_file = await context.bot.get_file(file_id)
-                if tg_file.file_size and tg_file.file_size > settings.max_image_bytes:
-                    raise InvalidImageError("too_large", f"{tg_file.file_size} bytes")
-                return bytes(await tg_file.download_as_bytearray())
-        except (NetworkError, TimeoutError) as exc:
-            if attempt == DOWNLOAD_ATTEMPTS or (isinstance(exc, NetworkError) and not is_transient(exc)):
-                raise FetchError(f"telegram download failed: {type(exc).__name__}") from exc
-            await asyncio.sleep(0.5 * 2**attempt)
-    raise AssertionError("unreachable")
-
-
-def is_transient(exc: NetworkError) -> bool:
-    """Timeouts and dropped connections are worth retrying; 'file is too big' and the like are not."""
-    return isinstance(exc, TimedOut) or type(exc) is NetworkError
-
-
-def invalid_image_text(reason: str, max_bytes: int) -> str:
-    """The Portuguese explanation of why a file is not a usable photo."""
-    max_mb = f"{max_bytes / (1024 * 1024):.1f}".removesuffix(".0").replace(".", ",")  # "20", "0,2"
-    return texts.INVALID_IMAGE.get(reason, texts.NOT_AN_IMAGE_DOCUMENT).format(max_mb=max_mb)
-
-
-def reply_parameters(request: StoryRequest) -> ReplyParameters | None:
-    """Answer as a reply to the user's message in groups; plainly in private chats."""
-    if request.reply_to is None:
-        return None
-    return ReplyParameters(request.reply_to, allow_sending_without_reply=True)
-
-
-async def reply(
-    context: Context,
-    request: StoryRequest,
-    text: str,
-    markup: InlineKeyboardMarkup | None = None,
-) -> None:
-    """Send a short HTML message for this request (a reply in groups)."""
-    await context.bot.send_message(
-        request.chat_id,
-        text,
-        parse_mode=ParseMode.HTML,
-        reply_parameters=reply_parameters(request),
-        reply_markup=markup,
-    )
-
-
-MESSAGE_LIMIT = 4096  # Telegram's limit for a message's text; 1024 for a media caption
-
-
-def story_text(language: str, story: str) -> str:
-    """The story message: its title line and the escaped story, within Telegram's limit."""
-    title = texts.STORY_TITLE_PT if language == "pt" else texts.STORY_TITLE_EN
-    return escaped_within(title, story, MESSAGE_LIMIT)
-
-
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*(?=\s)")
-
-
-def _utf16_len(text: str) -> int:
-    """Length as Telegram counts it (UTF-16 code units: an emoji counts 2)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def escaped_within(html_prefix: str, plain: str, limit: int) -> str:
-    """`html_prefix` + the HTML-escaped `plain`, shortened so the whole fits `limit` (UTF-16 units).
-
-    The plain text is cut *before* escaping, so no entity (&amp;) is ever split: at the last sentence end
-    if that keeps at least three quarters of what fits, else after the last whole word (same proviso),
-    else where the room ends; a shortened text ends in "…".
-    """
-    escaped = html.escape(plain)
-    if _utf16_len(html_prefix) + _utf16_len(escaped) <= limit:
-        return html_prefix + escaped
-    room = limit - _utf16_len(html_prefix) - 2  # 2: " …"
-    fits = 0
-    for ch in plain:
-        room -= _utf16_len(html.escape(ch))
-        if room < 0:
-            break
-        fits += 1
-    keep = fits * 3 // 4
-    sentence_end = max((m.end() for m in _SENTENCE_END.finditer(plain, 0, fits + 1)), default=0)
-    if sentence_end >= keep:
-        return html_prefix + html.escape(plain[:sentence_end]) + " …"
-    head = plain[:fits]
-    if not plain[fits].isspace():  # the room ends inside a word: drop that word
-        space = max(head.rfind(" "), head.rfind("\n"))
-        head = head[:space] if space >= keep else head
-    return html_prefix + html.escape(head.rstrip()) + "…"
-
-
-def story_button(show: str, key: str) -> InlineKeyboardMarkup:
-    """The button that shows the other language of a story."""
-    label = texts.BUTTON_SHOW_EN if show == "en" else texts.BUTTON_SHOW_PT
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"story:{show}:{key}")]])
-
-
-def remember_story(context: Context, story_pt: str, story_en: str) -> str:
-    """Keep the last stories of a chat so the language button can switch between them."""
-    stories = chat_data(context).stories
-    key = secrets.token_hex(4)
-    stories[key] = {"pt": story_pt, "en": story_en}
-    while len(stories) > MAX_STORED_STORIES:
-        stories.pop(next(iter(stories)))
-    return key
+    run = StoryRun(context.bot, services, chat_data(context), request)
+    ticket = await run.admit()
+    if ticket is not None:
+        await run.follow(ticket, photo)

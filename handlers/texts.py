@@ -95,7 +95,6 @@ VOICE_CAPTION = {"pt": "🎙️ Narração em português", "en": "🎙️ Narra�
 STAGE_FAILED = {
     "story": "😔 Desculpe, não consegui escrever a história desta vez. Envie a foto outra vez e eu tento de novo.",
     "speech": "😔 Desculpe, a narração falhou desta vez — mas a história está aí em cima.",
-    "translate_caption": "(Não consegui traduzir a legenda; segue em inglês.)",
     "translate_story": "(Não consegui traduzir a história; segue em inglês.)",
 }
 PIPELINE_FAILED = "😔 Desculpe, não consegui olhar essa foto agora. Tente de novo em instantes."
@@ -103,3 +102,9 @@ PIPELINE_FAILED = "😔 Desculpe, não consegui olhar essa foto agora. Tente de 
 RANDOM_PHOTO_CAPTION = "🏞️ {credit}"
 
 ERROR = "😔 Ops, algo deu errado do meu lado. Já anotei o problema (código <code>{request_id}</code>)."
+
+# After a crash or restart (the request was on disk; see handlers/recovery.py).
+RESUMED = "🔄 Eu reiniciei, mas não esqueci a sua foto: continuando de onde parei…"
+RESUME_APOLOGY = (
+    "😔 Desculpe: eu reiniciei e não consegui retomar a sua foto (ela já não está disponível). Pode enviá-la de novo?"
+)

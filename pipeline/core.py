@@ -28,8 +28,10 @@ from .events import (
     StageFailed,
     StageStarted,
     StoryReady,
+    Voice,
     VoiceReady,
 )
+from .facts import PhotoFacts
 from .images import ImageSource, LoadedImage, decode_image, read_source
 from .speech import VoiceSynthesizer, build_synthesizer
 from .story import StoryWriter, build_story_writer
@@ -107,85 +109,158 @@ class Pipeline:
                 await on_event(event)
         return result
 
-    async def stream(self, source: ImageSource, *, voice_language: Language | None = None) -> AsyncIterator[Event]:
+    async def describe(self, source: ImageSource) -> CaptionReady:
+        """Decode, caption and translate the caption, nothing else (the caption's own fast path).
+
+        Raises InvalidImageError or FetchError for bad input and StageError for a failed caption; a failed
+        translation only logs, and the Portuguese caption is then the English one.
+        """
+        run = _Run(self.settings.stage_timeout_s)
+        try:
+            facts = await self._caption(run, await self._decode(run, source))
+            caption, _ = await self._translate_caption(run, facts)
+            return caption
+        finally:
+            run.cancel()
+
+    async def stream(
+        self,
+        source: ImageSource | None = None,
+        *,
+        voice_language: Language | None = None,
+        caption: CaptionReady | None = None,
+        story: StoryReady | None = None,
+    ) -> AsyncIterator[Event]:
         """Yield events in order: caption, story, voice (with StageStarted/StageFailed between), then Finished.
 
         Input errors (InvalidImageError, FetchError) and a failed caption are raised: without a caption
         there is nothing to tell. Later failures are yielded as StageFailed and the rest goes on.
+        With `caption` (from `describe`) the photo is not needed and the run starts at the story; with
+        `story` too it only speaks. Either given part is yielded again, as if it had just been made.
         """
-        timings: dict[str, float] = {}
+        if caption is None and (source is None or story is not None):
+            raise ValueError("stream needs a photo, or the caption (with or without its story)")
         language = voice_language or self.settings.voice_language
-        b = self.backends
-        tasks: list[asyncio.Task[Any]] = []
-
-        def start(stage: Stage, make: Callable[[], Awaitable[T]]) -> asyncio.Task[T]:
-            task = asyncio.create_task(self._timed(stage, make, timings))
-            tasks.append(task)
-            return task
-
+        run = _Run(self.settings.stage_timeout_s)
         try:
-            yield StageStarted(Stage.DECODE)
-            loaded = await self._timed(Stage.DECODE, lambda: self.load_image(source), timings, wrap=False)
-            yield StageStarted(Stage.CAPTION)
-            facts = await self._timed(Stage.CAPTION, lambda: b.captioner.caption(loaded.image), timings)
-            caption_en = facts.caption
-
-            caption_pt_task = start(Stage.TRANSLATE_CAPTION, lambda: b.translator.translate(caption_en))
-            story_task = start(Stage.STORY, lambda: b.story_writer.write(facts))
-            caption_pt = await _settle(caption_pt_task, Stage.TRANSLATE_CAPTION)
-            if isinstance(caption_pt, StageFailed):
-                yield caption_pt
-                caption_pt = caption_en
-            yield CaptionReady(caption_en, caption_pt, facts)
-
-            yield StageStarted(Stage.STORY)
-            story_en = await _settle(story_task, Stage.STORY)
-            if isinstance(story_en, StageFailed):
-                yield story_en
-                yield Finished(timings)
-                return
-            voice_task = None
-            if language == "en":
-                voice_task = start(Stage.SPEECH, lambda: b.synthesizers["en"].synthesize(story_en))
-            translated = await _settle(
-                start(Stage.TRANSLATE_STORY, lambda: b.translator.translate(story_en)), Stage.TRANSLATE_STORY
-            )
-            if isinstance(translated, StageFailed):
-                yield translated
-            story_pt = None if isinstance(translated, StageFailed) else translated
-            yield StoryReady(story_en, story_pt or story_en)
-
-            yield StageStarted(Stage.SPEECH)
-            if voice_task is None:
-                # Without a Portuguese text, the English story is read by the English voice.
-                text, voice_lang = (story_pt, "pt") if story_pt else (story_en, "en")
-                voice_task = start(Stage.SPEECH, lambda: b.synthesizers[voice_lang].synthesize(text))
-            voice = await _settle(voice_task, Stage.SPEECH)
-            yield voice if isinstance(voice, StageFailed) else VoiceReady(voice)
-            yield Finished(timings)
+            story_task = None
+            if caption is None:
+                assert source is not None
+                yield StageStarted(Stage.DECODE)
+                loaded = await self._decode(run, source)
+                yield StageStarted(Stage.CAPTION)
+                facts = await self._caption(run, loaded)
+                story_task = self._start_story(run, facts)  # written while the caption is translated
+                caption, failed = await self._translate_caption(run, facts)
+                if failed is not None:
+                    yield failed
+            yield caption
+            if story is None:
+                async for event in self._tell(run, caption, language, story_task):
+                    yield event
+            else:
+                yield story
+                async for event in self._speak(run, story, language):
+                    yield event
+            yield Finished(run.timings)
         finally:
-            for task in tasks:
-                task.cancel()
+            run.cancel()
 
-    async def _timed(
-        self,
-        stage: Stage,
-        make: Callable[[], Awaitable[T]],
-        timings: dict[str, float],
-        *,
-        wrap: bool = True,
-    ) -> T:
+    async def _decode(self, run: _Run, source: ImageSource) -> LoadedImage:
+        """The photo, read and validated; bad input raises as it is (not as a stage failure)."""
+        return await run.timed(Stage.DECODE, lambda: self.load_image(source), wrap=False)
+
+    async def _caption(self, run: _Run, loaded: LoadedImage) -> PhotoFacts:
+        """What the captioner sees in the photo; raises StageError if it cannot tell."""
+        return await run.timed(Stage.CAPTION, lambda: self.backends.captioner.caption(loaded.image))
+
+    async def _translate_caption(self, run: _Run, facts: PhotoFacts) -> tuple[CaptionReady, StageFailed | None]:
+        """The caption in both languages (English twice if the translation failed), and that failure."""
+        caption_pt = await _settle(
+            self._start_translation(run, Stage.TRANSLATE_CAPTION, facts.caption), Stage.TRANSLATE_CAPTION
+        )
+        if isinstance(caption_pt, StageFailed):
+            return CaptionReady(facts.caption, facts.caption, facts), caption_pt
+        return CaptionReady(facts.caption, caption_pt, facts), None
+
+    def _start_translation(self, run: _Run, stage: Stage, text: str) -> asyncio.Task[str]:
+        """Start translating `text` into Portuguese."""
+        return run.start(stage, lambda: self.backends.translator.translate(text))
+
+    def _start_story(self, run: _Run, facts: PhotoFacts) -> asyncio.Task[str]:
+        """Start writing the English story from the caption's facts."""
+        return run.start(Stage.STORY, lambda: self.backends.story_writer.write(facts))
+
+    async def _tell(
+        self, run: _Run, caption: CaptionReady, language: Language, story_task: asyncio.Task[str] | None
+    ) -> AsyncIterator[Event]:
+        """The story (written from the caption unless already started), its translation, then the voice."""
+        yield StageStarted(Stage.STORY)
+        facts = caption.facts or PhotoFacts(caption.caption_en)
+        story_en = await _settle(story_task or self._start_story(run, facts), Stage.STORY)
+        if isinstance(story_en, StageFailed):
+            yield story_en
+            return
+        # An English voice needs no translation: it reads while the story is translated.
+        voice_task = self._start_voice(run, story_en, "en") if language == "en" else None
+        story_pt = await _settle(self._start_translation(run, Stage.TRANSLATE_STORY, story_en), Stage.TRANSLATE_STORY)
+        if isinstance(story_pt, StageFailed):
+            yield story_pt
+            story_pt = story_en
+        story = StoryReady(story_en, story_pt)
+        yield story
+        async for event in self._speak(run, story, language, voice_task):
+            yield event
+
+    async def _speak(
+        self, run: _Run, story: StoryReady, language: Language, voice_task: asyncio.Task[Voice] | None = None
+    ) -> AsyncIterator[Event]:
+        """The voice of the story (unless already started): Portuguese, or English when asked or untranslated."""
+        yield StageStarted(Stage.SPEECH)
+        if voice_task is None:
+            # Without a Portuguese text (its translation failed) the English story is read by the English voice.
+            untranslated = story.story_pt == story.story_en
+            text, lang = (story.story_en, "en") if language == "en" or untranslated else (story.story_pt, "pt")
+            voice_task = self._start_voice(run, text, lang)
+        voice = await _settle(voice_task, Stage.SPEECH)
+        yield voice if isinstance(voice, StageFailed) else VoiceReady(voice)
+
+    def _start_voice(self, run: _Run, text: str, language: str) -> asyncio.Task[Voice]:
+        """Start reading `text` with the voice of `language`."""
+        return run.start(Stage.SPEECH, lambda: self.backends.synthesizers[language].synthesize(text))
+
+
+class _Run:
+    """One request's stage timings, time budget and the stage tasks it started (cancelled when it ends)."""
+
+    def __init__(self, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        self.timings: dict[str, float] = {}
+        self.tasks: list[asyncio.Task[Any]] = []
+
+    def start(self, stage: Stage, make: Callable[[], Awaitable[T]]) -> asyncio.Task[T]:
+        """Run a stage in its own task, so that independent stages overlap."""
+        task = asyncio.create_task(self.timed(stage, make))
+        self.tasks.append(task)
+        return task
+
+    def cancel(self) -> None:
+        """Stop whatever this run started and nobody waits for any more."""
+        for task in self.tasks:
+            task.cancel()
+
+    async def timed(self, stage: Stage, make: Callable[[], Awaitable[T]], *, wrap: bool = True) -> T:
         """Run one stage within its time budget, record its duration, and name it in any failure.
 
         With wrap=False pipeline errors (bad input) pass through unchanged for the caller to explain.
         """
         started = time.perf_counter()
         try:
-            async with asyncio.timeout(self.settings.stage_timeout_s):
+            async with asyncio.timeout(self.timeout_s):
                 return await make()
         except TimeoutError as exc:
             log.warning("stage timed out", extra={"stage": stage.value})
-            raise StageTimeout(stage.value, f"over {self.settings.stage_timeout_s:.0f} s") from exc
+            raise StageTimeout(stage.value, f"over {self.timeout_s:.0f} s") from exc
         except PipelineError as exc:
             if not wrap:
                 raise
@@ -195,7 +270,7 @@ class Pipeline:
             log.exception("stage crashed", extra={"stage": stage.value})
             raise StageError(stage.value, type(exc).__name__) from exc
         finally:
-            timings[stage.value] = time.perf_counter() - started
+            self.timings[stage.value] = time.perf_counter() - started
 
 
 async def _settle(task: asyncio.Task[T], stage: Stage) -> T | StageFailed:

@@ -135,7 +135,24 @@ class StoryPipeline(Protocol):
 
     async def warm_up(self) -> float: ...
 
-    def stream(self, source: ImageSource, *, voice_language: Language | None = None) -> AsyncIterator[Event]: ...
+    async def describe(self, source: ImageSource) -> CaptionReady:
+        """The caption alone (decode, caption, its translation): its facts are always set.
+
+        Raises InvalidImageError / FetchError for bad input and StageError if the caption fails; a failed
+        translation does not raise (the Portuguese caption is then the English one)."""
+        ...
+
+    def stream(
+        self,
+        source: ImageSource | None = None,
+        *,
+        voice_language: Language | None = None,
+        caption: CaptionReady | None = None,
+        story: StoryReady | None = None,
+    ) -> AsyncIterator[Event]:
+        """The events of one photo; given a caption (from `describe`) the run starts at the story and needs
+        no photo, given its story too it only speaks. A given part is yielded again, first."""
+        ...
 
     async def readiness(self) -> str | None: ...
 

@@ -186,21 +186,23 @@ async def test_failed_voice_still_delivers_story(tmp_path: Path) -> None:
 
 async def test_busy_bot_answers_politely(tmp_path: Path) -> None:
     backends = fake_backends()
-    gate = asyncio.Event()  # captions wait until the bot has turned someone away (no timing to guess)
-    original = backends.captioner.caption
+    gate = asyncio.Event()  # stories wait until the bot has turned someone away (no timing to guess)
+    original = backends.story_writer.write
 
-    async def caption(image):
+    async def write(facts):
         await gate.wait()
-        return await original(image)
+        return await original(facts)
 
-    backends.captioner.caption = caption  # type: ignore[method-assign]
+    backends.story_writer.write = write  # type: ignore[method-assign]
     async with running_bot(tmp_path, backends, running_jobs=1, max_waiting=1) as bot:
         for i in range(3):
             bot.tg.private_photo(CHAT + i, USER + i, jpeg_bytes())
             await asyncio.sleep(0.1)
         await bot.tg.wait_for(lambda: any(texts.BUSY in texts_sent(bot, CHAT + i) for i in range(3)), timeout=10)
-        queued = [t for i in range(3) for t in texts_sent(bot, CHAT + i) if t.startswith("⏳")]
-        assert queued  # someone was told their place in line
+        statuses = [call.params["text"] for call in bot.tg.calls("editMessageText", CHAT + 1) if call.ok]
+        assert texts.STATUS_QUEUED.format(position=1) in statuses  # told their place in line
+        # The caption comes ahead of the story queue: the one in line already knows what the bot saw.
+        assert any(t.startswith("📷") for t in texts_sent(bot, CHAT + 1))
         gate.set()
         await bot.tg.wait_for(lambda: len(bot.tg.calls("sendVoice")) == 2, timeout=20)
 

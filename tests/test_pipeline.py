@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 import soundfile as sf
 
-from pipeline.config import PipelineSettings
+from pipeline.config import Language, PipelineSettings
 from pipeline.core import Pipeline
 from pipeline.errors import InvalidImageError, StageError
-from pipeline.events import CaptionReady, Stage, StageFailed, StageStarted, StoryReady, VoiceReady
+from pipeline.events import CaptionReady, Event, Stage, StageFailed, StageStarted, StoryReady, VoiceReady
+from pipeline.facts import PhotoFacts
 from tools.bot_harness import jpeg_bytes
 from tools.fake_backends import Behaviour, FakeBackends, fake_backends
 
@@ -111,7 +112,79 @@ async def test_consumer_stopping_early_cancels_the_rest() -> None:
             break
     await stream.aclose()
     await asyncio.sleep(0)  # nothing left running: the story task was cancelled
-    assert not [t for t in asyncio.all_tasks() if "_timed" in repr(t.get_coro())]
+    assert not [t for t in asyncio.all_tasks() if "_Run.timed" in repr(t.get_coro())]
+
+
+def kinds(events: list[Event]) -> list[str]:
+    """Each event's class name, or its stage for StageStarted."""
+    return [e.stage.value if isinstance(e, StageStarted) else type(e).__name__ for e in events]
+
+
+def test_photo_facts_round_trip_through_json() -> None:
+    for facts in (PhotoFacts("a lake at dusk", "a lake", 0, "outdoors", "dusk"), PhotoFacts("a photo")):
+        assert PhotoFacts.from_dict(json.loads(json.dumps(facts.to_dict()))) == facts
+
+
+async def test_describe_gives_the_caption_alone_with_its_facts() -> None:
+    pipeline, backends = fake_pipeline()
+    caption = await pipeline.describe(jpeg_bytes(320, 240))
+    assert caption == CaptionReady(
+        "a test picture of 320 by 240 pixels",
+        "[pt] a test picture of 320 by 240 pixels",
+        PhotoFacts("a test picture of 320 by 240 pixels", "a test picture"),
+    )
+    assert backends.synthesizers["pt"].texts == [] and not [t for t in asyncio.all_tasks() if "_Run" in repr(t)]
+
+
+async def test_describe_raises_for_bad_input_and_a_failed_caption_but_not_for_its_translation() -> None:
+    pipeline, backends = fake_pipeline()
+    with pytest.raises(InvalidImageError):
+        await pipeline.describe(b"not an image at all")
+    backends.translator.behaviour = Behaviour(fail=True)
+    caption = await pipeline.describe(jpeg_bytes())
+    assert caption.caption_pt == caption.caption_en and caption.facts is not None
+    slow, slow_backends = fake_pipeline(stage_timeout_s=0.2)
+    slow_backends.captioner.behaviour = Behaviour(delay=3)
+    with pytest.raises(StageError) as timed_out:
+        await slow.describe(jpeg_bytes())
+    assert timed_out.value.stage == "caption"
+
+
+async def test_stream_from_a_caption_needs_no_photo() -> None:
+    pipeline, backends = fake_pipeline()
+    caption = await pipeline.describe(jpeg_bytes(320, 240))
+    events = [e async for e in pipeline.stream(caption=caption)]
+    assert kinds(events) == ["CaptionReady", "story", "StoryReady", "speech", "VoiceReady", "Finished"]
+    assert events[0] is caption and backends.captioner.seen_sizes == [(320, 240)]  # captioned once, by describe
+    story = events[2]
+    assert isinstance(story, StoryReady) and "a test picture of 320 by 240 pixels" in story.story_en
+    assert backends.synthesizers["pt"].texts == [story.story_pt]
+
+
+@pytest.mark.parametrize(
+    ("language", "translated", "voice"), [("pt", True, "pt"), ("en", True, "en"), ("pt", False, "en")]
+)
+async def test_stream_from_a_caption_and_its_story_only_speaks(
+    language: Language, translated: bool, voice: str
+) -> None:
+    pipeline, backends = fake_pipeline()
+    backends.story_writer.behaviour = backends.translator.behaviour = Behaviour(fail=True)  # must not be asked
+    caption = CaptionReady("a lake", "um lago", PhotoFacts("a lake", "a lake"))
+    story = StoryReady("The lake slept.", "O lago dormia." if translated else "The lake slept.")
+    events = [e async for e in pipeline.stream(voice_language=language, caption=caption, story=story)]
+    assert kinds(events) == ["CaptionReady", "StoryReady", "speech", "VoiceReady", "Finished"]
+    assert events[:2] == [caption, story]
+    read = story.story_pt if voice == "pt" else story.story_en
+    assert backends.synthesizers[voice].texts == [read]
+    assert isinstance(events[3], VoiceReady) and events[3].voice.language == voice
+
+
+async def test_stream_without_a_photo_or_with_a_story_alone_is_a_mistake() -> None:
+    pipeline, _ = fake_pipeline()
+    with pytest.raises(ValueError):
+        [e async for e in pipeline.stream()]
+    with pytest.raises(ValueError):
+        [e async for e in pipeline.stream(jpeg_bytes(), story=StoryReady("Once.", "Era uma vez."))]
 
 
 def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:

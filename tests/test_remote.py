@@ -50,7 +50,10 @@ from pipeline.facts import PhotoFacts
 from pipeline.remote import RemotePipeline
 from pipeline.remote.job import story_job
 from pipeline.remote.wire import (
+    WIRE_VERSION,
+    JobRequest,
     Message,
+    WireVersionError,
     checkpoint_key,
     deserialize,
     events_key,
@@ -97,6 +100,22 @@ def test_messages_survive_the_wire() -> None:
     for error in (InvalidImageError("too_large", "30 MB"), FetchError("HTTP 404 for photo URL"), StageError("story")):
         back = Message.decode(Message(1, error=error).encode()).error
         assert type(back) is type(error) and str(back) == str(error) and back.reason == error.reason
+
+
+def test_job_requests_survive_the_wire_and_carry_their_version() -> None:
+    caption = CaptionReady("a lake", "um lago", PhotoFacts("a lake", "a lake", 0, "outdoors", "fog"))
+    requests = [
+        JobRequest({"url": "http://127.0.0.1:1/m/x"}, "en"),
+        JobRequest(voice_language="pt", caption=caption),
+        JobRequest(caption=caption, story=StoryReady("Once.", "Era uma vez.")),
+    ]
+    for request in requests:
+        assert JobRequest.decode(deserialize(serialize(request.encode()))) == request
+    assert requests[1].encode()["photo"] is None and requests[1].encode()["v"] == WIRE_VERSION
+    with pytest.raises(WireVersionError):
+        JobRequest.decode({**requests[0].encode(), "v": WIRE_VERSION - 1})
+    with pytest.raises(ValueError):  # a part of the wrong kind
+        JobRequest.decode({**requests[1].encode(), "caption": requests[2].encode()["story"]})
 
 
 # --- A real redis-server ---------------------------------------------------------------------------
@@ -213,6 +232,59 @@ async def test_remote_stream_yields_what_the_in_process_pipeline_yields(
 
 
 @pytest.mark.slow  # redis-server subprocess
+async def test_remote_describe_and_stream_from_a_caption_match_the_in_process_pipeline(
+    settings: PipelineSettings, remote: RemotePipeline
+) -> None:
+    backends = fake_backends()
+    local = Pipeline(settings, backends)
+    photo = jpeg_bytes(320, 240)
+    caption = await local.describe(photo)
+    story = StoryReady("The lake slept.", "O lago dormia.")
+    expected = [await collect(local.stream(caption=caption)), await collect(local.stream(caption=caption, story=story))]
+    async with in_process_worker(settings, backends):
+        assert await remote.describe(photo) == caption
+        seen = len(backends.captioner.seen_sizes)
+        events = [
+            await collect(remote.stream(caption=caption)),
+            await collect(remote.stream(caption=caption, story=story)),
+        ]
+        assert len(backends.captioner.seen_sizes) == seen  # no photo travelled: nothing was captioned again
+        with pytest.raises(InvalidImageError):
+            await remote.describe(b"not a photo")
+        backends.captioner.behaviour = Behaviour(fail=True)
+        with pytest.raises(StageError) as failed:
+            await remote.describe(photo)
+        assert failed.value.stage == "caption"
+    for got, want in zip(events, expected, strict=True):
+        assert [comparable(e) for e in got] == [comparable(e) for e in want]
+    assert events[1][:2] == [caption, story] and isinstance(events[1][-2], VoiceReady)
+
+
+@pytest.mark.slow  # redis-server subprocess
+async def test_a_story_from_a_caption_fails_as_a_stage_not_as_the_caption(settings: PipelineSettings) -> None:
+    """The user already has the caption: a story that cannot be told is a failed story, even with no worker."""
+    remote = RemotePipeline(settings.model_copy(update={"queue_deadline_s": 1.0}))
+    caption = CaptionReady("a lake", "um lago", PhotoFacts("a lake"))
+    try:
+        events = await collect(remote.stream(caption=caption))
+    finally:
+        await remote.close()
+    assert events[0] == caption and isinstance(events[-1], StageFailed) and events[-1].stage is Stage.STORY
+
+
+@pytest.mark.slow  # redis-server subprocess
+async def test_a_request_of_another_wire_version_is_answered_at_once(
+    settings: PipelineSettings, redis: ArqRedis
+) -> None:
+    job_id = uuid.uuid4().hex
+    ctx = {"redis": redis, "pipeline": Pipeline(settings, fake_backends()), "job_id": job_id, "job_try": 1}
+    await story_job(ctx, {**JobRequest({"url": "http://127.0.0.1:1/x"}).encode(), "v": WIRE_VERSION + 1})
+    [raw] = await redis_reply(redis.lrange(events_key(job_id), 0, -1))
+    error = Message.decode(raw).error
+    assert isinstance(error, StageError) and error.stage == "queue"
+
+
+@pytest.mark.slow  # redis-server subprocess
 async def test_failures_come_back_as_the_same_errors(settings: PipelineSettings, remote: RemotePipeline) -> None:
     backends = fake_backends()
     async with in_process_worker(settings, backends):
@@ -304,7 +376,7 @@ async def test_a_rerun_replays_the_first_attempts_caption_and_story(
     checkpoint = {"facts": json.dumps(facts.to_dict()), "story_en": "The red boat sailed."}
     await redis_reply(redis.hset(checkpoint_key(job_id), mapping=checkpoint))
     ctx = {"redis": redis, "pipeline": Pipeline(settings, backends), "job_id": job_id, "job_try": 2}
-    await story_job(ctx, {"data": base64.b64encode(jpeg_bytes()).decode()}, None)
+    await story_job(ctx, JobRequest({"data": base64.b64encode(jpeg_bytes()).decode()}).encode())
     messages = [Message.decode(raw) for raw in await redis_reply(redis.lrange(events_key(job_id), 0, -1))]
     assert all(m.attempt == 2 for m in messages) and isinstance(messages[-1].event, Finished)
     events = [m.event for m in messages if m.event is not None]

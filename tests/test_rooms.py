@@ -2,6 +2,7 @@
 
 pipeline  ←  app  ←  handlers  ←  bot.py / worker.py
 (Telegram-free work)  (the app around it, no Telegram)  (Telegram)  (entry points)
+                    app  ←  web  ←  bot.py   (the web page: beside handlers/, never importing them)
 bench/, tools/, scripts/ may import anything; nothing imports tests/.
 """
 
@@ -13,15 +14,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FIRST_PARTY = {"pipeline", "app", "handlers", "bot", "worker", "bench", "tools", "scripts", "tests"}
+FIRST_PARTY = {"pipeline", "app", "handlers", "web", "bot", "worker", "bench", "tools", "scripts", "tests"}
 
 # room → the first-party rooms and the third-party packages it must never import
 FORBIDDEN = {
-    "pipeline": {"app", "handlers", "bot", "worker", "bench", "tools", "scripts", "tests", "telegram"},
-    "app": {"handlers", "bot", "worker", "bench", "tools", "scripts", "tests", "telegram"},
-    "handlers": {"bot", "worker", "bench", "tools", "scripts", "tests", "torch", "llama_cpp", "piper"},
+    "pipeline": {"app", "handlers", "web", "bot", "worker", "bench", "tools", "scripts", "tests", "telegram"},
+    "app": {"handlers", "web", "bot", "worker", "bench", "tools", "scripts", "tests", "telegram"},
+    "handlers": {"web", "bot", "worker", "bench", "tools", "scripts", "tests", "torch", "llama_cpp", "piper"},
+    "web": {"handlers", "bot", "worker", "bench", "tools", "scripts", "tests", "telegram", "torch", "llama_cpp"},
     "bot": {"bench", "tools", "scripts", "tests"},
-    "worker": {"handlers", "bot", "bench", "tools", "scripts", "tests", "telegram"},
+    "worker": {"handlers", "web", "bot", "bench", "tools", "scripts", "tests", "telegram"},
     "bench": {"tests"},
     "tools": {"tests"},
     "scripts": {"tests"},

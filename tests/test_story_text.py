@@ -8,7 +8,7 @@ import re
 import pytest
 
 from handlers import texts
-from handlers.story import MESSAGE_LIMIT, escaped_within, story_text
+from handlers.formatting import MESSAGE_LIMIT, escaped_within, story_text
 
 _ENTITY = re.compile(r"&(?:amp|lt|gt|quot|#x27);")
 

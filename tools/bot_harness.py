@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -45,14 +46,18 @@ async def running_bot(
     *,
     real_models: bool = False,
     pipeline: RemotePipeline | None = None,
+    tg: FakeTelegram | None = None,
     **overrides: Any,
 ) -> AsyncIterator[RunningBot]:
-    """Start the fake Telegram, then the bot polling it; stop both cleanly (bounded) at the end.
+    """Start the fake Telegram (unless given one), then the bot polling it; stop both cleanly (bounded) at the end.
 
     The backends are light fakes unless given, or `real_models` asks for the offline models. A `pipeline`
-    (a RemotePipeline, whose workers hold the backends) replaces the in-process one.
+    (a RemotePipeline, whose workers hold the backends) replaces the in-process one. Given a running `tg`,
+    a test can stop the bot and start another on the same chats (and the same `data_dir`).
     """
-    async with FakeTelegram(DEFAULT_TOKEN) as tg:
+    async with contextlib.AsyncExitStack() as stack:
+        if tg is None:
+            tg = await stack.enter_async_context(FakeTelegram(DEFAULT_TOKEN))
         settings = BotSettings(
             _env_file=None,
             telegram_bot_token=DEFAULT_TOKEN,

@@ -25,8 +25,10 @@ import io
 import itertools
 import json
 import mimetypes
+import random
 import re
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -104,7 +106,8 @@ class Call:
 
     ``params`` are decoded to Python values; ``files`` maps a parameter name to the bytes uploaded
     for it (or fetched from a loopback URL); ``time`` is ``time.monotonic()`` at arrival; ``status``
-    is the HTTP status answered and ``result`` the ``result`` field (or the error description).
+    is the HTTP status answered (``DROPPED``, 0, for a connection dropped unanswered) and ``result`` the
+    ``result`` field (or the error description).
     """
 
     method: str
@@ -147,6 +150,43 @@ class _Fault:
     description: str
     parameters: dict[str, Any] | None
     remaining: int
+
+
+DROPPED = 0  # Call.status of a call whose connection was dropped unanswered (RandomFaults)
+FAULT_KINDS = ("429", "500", "drop", "download_drop")
+
+
+def _default_method_factors() -> dict[str, float]:
+    return {"getme": 0.0, "getupdates": 0.25, "setmycommands": 0.0, "deletewebhook": 0.0}
+
+
+@dataclass
+class RandomFaults:
+    """Seeded random faults, for chaos runs: each API call independently gets, with these probabilities,
+    a 429 (``parameters.retry_after``), a 500, or a dropped connection; file downloads a dropped connection.
+
+    A dropped connection is closed BEFORE the call is processed: the client sees a network error and the
+    call has no effect (nothing sent, no update confirmed), so a retry is always safe. A real Bot API can
+    also drop the connection AFTER processing a call (the message was sent, the client still sees a
+    network error), and then a retry duplicates the message; that case is not injected here.
+
+    ``method_factors`` scales the rates per method (lower-case name; 1.0 when absent): by default getMe
+    and the start-up calls (setMyCommands, deleteWebhook) get none, so that a bot always starts, and
+    getUpdates a quarter, so that long polling is disturbed without starving the bot.
+    """
+
+    rate_429: float = 0.0
+    rate_500: float = 0.0
+    rate_drop: float = 0.0
+    rate_download_drop: float = 0.0
+    retry_after: int = 1
+    seed: int = 0
+    method_factors: dict[str, float] = field(default_factory=_default_method_factors)
+
+    def __post_init__(self) -> None:
+        rates = (self.rate_429, self.rate_500, self.rate_drop, self.rate_download_drop)
+        if any(not 0.0 <= r <= 1.0 for r in rates) or self.rate_429 + self.rate_500 + self.rate_drop > 1.0:
+            raise ValueError(f"fault rates must be in [0, 1] and sum to at most 1, got {rates}")
 
 
 @dataclass
@@ -458,8 +498,12 @@ class FakeTelegram:
         bot_id: int | None = None,
         long_poll_cap: float = 1.0,
         port: int = 0,
+        random_faults: RandomFaults | None = None,
     ) -> None:
-        """`port` 0 picks a free one; a fixed port lets a test start the API late, after the bot (it retries)."""
+        """`port` 0 picks a free one; a fixed port lets a test start the API late, after the bot (it retries).
+
+        `random_faults` injects seeded random 429s, 500s and dropped connections (see `RandomFaults`).
+        """
         self.token = token
         self.port = port
         self.bot_user: dict[str, Any] = {
@@ -492,6 +536,11 @@ class FakeTelegram:
         self._faults: dict[str, list[_Fault]] = {}
         self._delays: dict[str, list[float]] = {}
         self._drop_downloads = 0
+        self._random_faults: RandomFaults | None = None
+        self._fault_rng = random.Random(0)
+        self.faults_injected: Counter[str] = Counter({kind: 0 for kind in FAULT_KINDS})  # by kind
+        self.faults_by_method: Counter[tuple[str, str]] = Counter()  # (kind, method)
+        self.set_random_faults(random_faults)
         self._poll_generation = 0
         self._closing = False
         self._changed = asyncio.Event()
@@ -672,6 +721,37 @@ class FakeTelegram:
     def drop_next_file_download(self, times: int = 1) -> None:
         """Cut the connection half-way through the body of the next ``times`` /file/ downloads."""
         self._drop_downloads += times
+
+    def set_random_faults(self, faults: RandomFaults | None) -> None:
+        """Start (or with None, stop) random faults; the random sequence restarts from ``faults.seed``."""
+        self._random_faults = faults
+        self._fault_rng = random.Random(faults.seed if faults else 0)
+
+    def _random_fault(self, method: str) -> str | None:
+        """Draw this call's random fault: "drop", "500", "429" or None; counted when drawn."""
+        faults = self._random_faults
+        if faults is None:
+            return None
+        factor = faults.method_factors.get(method.lower(), 1.0)
+        draw = self._fault_rng.random()
+        kind = None
+        for name, rate in (("drop", faults.rate_drop), ("500", faults.rate_500), ("429", faults.rate_429)):
+            if draw < rate * factor:
+                kind = name
+                break
+            draw -= rate * factor
+        if kind is not None:
+            self.faults_injected[kind] += 1
+            self.faults_by_method[(kind, method)] += 1
+        return kind
+
+    def _random_download_drop(self) -> bool:
+        faults = self._random_faults
+        if faults is None or self._fault_rng.random() >= faults.rate_download_drop:
+            return False
+        self.faults_injected["download_drop"] += 1
+        self.faults_by_method[("download_drop", "file")] += 1
+        return True
 
     def _take_fault(self, method: str) -> _Fault | None:
         faults = self._faults.get(method.lower())
@@ -928,6 +1008,18 @@ class FakeTelegram:
                 await asyncio.sleep(delays.pop(0))
             if fault := self._take_fault(method):
                 raise ApiError(fault.status, fault.description, fault.parameters)
+            match self._random_fault(method):
+                case "drop":  # before processing: the call has no effect (see RandomFaults)
+                    files = {k: u.data for k, u in uploads.items()}
+                    self._calls.append(Call(method, params, files, arrived, DROPPED, "connection dropped (injected)"))
+                    self._notify()
+                    return self._drop(request)
+                case "500":
+                    raise ApiError(500, "Internal Server Error")
+                case "429":
+                    assert self._random_faults is not None
+                    retry_after = self._random_faults.retry_after
+                    raise ApiError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
             try:
                 result = await handler(params, uploads)
             except (KeyError, ValueError, TypeError) as exc:  # malformed parameters
@@ -966,6 +1058,8 @@ class FakeTelegram:
         stored = self._file_paths.get(file_path)
         if stored is None:
             return web.json_response(ApiError(404, "Not Found").payload(), status=404)
+        if self._random_download_drop():
+            return self._drop(request)
         self.downloads.append(file_path)
         self._notify()
         content_type = mimetypes.guess_type(file_path)[0] or "application/octet-stream"
@@ -979,6 +1073,13 @@ class FakeTelegram:
         assert request.transport is not None
         request.transport.abort()  # the client sees a body shorter than Content-Length
         return response
+
+    @staticmethod
+    def _drop(request: web.Request) -> web.Response:
+        """Close the connection without an answer: the client sees the server disconnect."""
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=HTTPStatus.NO_CONTENT)  # never reaches the client
 
     # --- Bot API methods ---------------------------------------------------------------------------
 

@@ -13,8 +13,8 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator
-from contextlib import AbstractContextManager
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractContextManager, asynccontextmanager
 from typing import Protocol
 
 from arq.connections import ArqRedis, create_pool
@@ -24,10 +24,12 @@ from redis.exceptions import RedisError
 
 from ..config import Language, PipelineSettings
 from ..errors import PipelineError, StageError, StageTimeout
-from ..events import Event, Finished, Stage, StageFailed, StoryPipeline
+from ..events import CaptionReady, Event, Finished, Stage, StageFailed, StoryPipeline, StoryReady
 from ..images import ImageSource, is_url, read_source
 from .wire import (
+    DESCRIBE_JOB_NAME,
     JOB_NAME,
+    JobRequest,
     Message,
     deserialize,
     event_key,
@@ -114,26 +116,72 @@ class RemotePipeline:
             await self._redis.aclose()
             self._redis = None
 
-    async def stream(self, source: ImageSource, *, voice_language: Language | None = None) -> AsyncIterator[Event]:
-        """Like `Pipeline.stream`: the same events and errors, produced by a worker."""
+    async def describe(self, source: ImageSource) -> CaptionReady:
+        """Like `Pipeline.describe`: the caption alone, from a job of its own, with the same errors."""
+        caption = None
+        async with self._photo(source) as photo:
+            async for event in self._job(DESCRIBE_JOB_NAME, JobRequest(photo)):
+                if isinstance(event, CaptionReady):
+                    caption = event
+        if caption is None:
+            raise StageError("queue", "no caption")
+        return caption
+
+    async def stream(
+        self,
+        source: ImageSource | None = None,
+        *,
+        voice_language: Language | None = None,
+        caption: CaptionReady | None = None,
+        story: StoryReady | None = None,
+    ) -> AsyncIterator[Event]:
+        """Like `Pipeline.stream`: the same events and errors, produced by a worker. A given caption (and story)
+        travel in the job instead of the photo, and are yielded at once."""
+        if caption is None and (source is None or story is not None):
+            raise ValueError("stream needs a photo, or the caption (with or without its story)")
+        given: list[Event] = [part for part in (caption, story) if part is not None]
+        if given:
+            request = JobRequest(voice_language=voice_language, caption=caption, story=story)
+            async for event in self._job(JOB_NAME, request, given):
+                yield event
+            return
+        assert source is not None
+        async with self._photo(source) as photo:
+            async for event in self._job(JOB_NAME, JobRequest(photo, voice_language)):
+                yield event
+
+    @asynccontextmanager
+    async def _photo(self, source: ImageSource) -> AsyncIterator[dict[str, str]]:
+        """The photo as a job carries it while the job runs: bytes hosted at a URL when a photo host is given,
+        URLs as they are; other bytes and local files (which workers cannot see) as base64."""
         if isinstance(source, bytes) and self.photo_host is not None:
             with self.photo_host.hosted(source) as url:
-                async for event in self.stream(url, voice_language=voice_language):
-                    yield event
-            return
+                yield {"url": url}
+        elif is_url(source):
+            yield {"url": str(source)}
+        else:
+            s = self.settings
+            data = await read_source(source, max_bytes=s.max_image_bytes, timeout_s=s.fetch_timeout_s)
+            yield {"data": base64.b64encode(data).decode()}
+
+    async def _job(self, name: str, request: JobRequest, given: Sequence[Event] = ()) -> AsyncIterator[Event]:
+        """Enqueue a job and yield its events as a worker pushes them, each kind once across re-runs; the
+        `given` events are yielded first, as if the worker had said them."""
         s = self.settings
-        photo = await self._photo(source)
         job_id = secrets.token_hex(16)
         deadline = time.monotonic() + s.queue_deadline_s
         try:
             redis = await self._pool()
-            await redis.enqueue_job(JOB_NAME, photo, voice_language, _job_id=job_id, _expires=s.queue_deadline_s)
+            await redis.enqueue_job(name, request.encode(), _job_id=job_id, _expires=s.queue_deadline_s)
         except (RedisError, OSError) as exc:  # the handlers apologise for a StageError like for any other
             log.error("could not enqueue a job", extra={"error": repr(exc)})
             raise StageError("queue", type(exc).__name__) from exc
         yielded: set[str] = set()
         attempt, ended = 1, False
         try:
+            for event in given:
+                yielded.add(event_key(event))
+                yield event
             while True:
                 message = await self._next_message(redis, job_id, deadline)
                 if message is None:  # given up: the `finally` abandons the job
@@ -165,14 +213,6 @@ class RemotePipeline:
         finally:
             with contextlib.suppress(RedisError, OSError):
                 await (redis.delete(events_key(job_id)) if ended else self._abandon(redis, job_id))
-
-    async def _photo(self, source: ImageSource) -> dict[str, str]:
-        """URLs travel as they are; bytes and local files (which workers cannot see) travel as bytes."""
-        if is_url(source):
-            return {"url": str(source)}
-        s = self.settings
-        data = await read_source(source, max_bytes=s.max_image_bytes, timeout_s=s.fetch_timeout_s)
-        return {"data": base64.b64encode(data).decode()}
 
     async def _next_message(self, redis: ArqRedis, job_id: str, deadline: float) -> Message | None:
         """The job's next message, or None once the deadline passed or arq dropped the job without one."""

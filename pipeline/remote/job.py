@@ -1,10 +1,10 @@
-"""The worker's side of the Redis pipeline: the arq job that runs the in-process engine on one photo and pushes
-each event for the bot, as it happens (`worker.py` runs it).
+"""The worker's side of the Redis pipeline: the arq jobs that run the in-process engine (a story, a caption alone)
+and push each event for the bot, as it happens (`worker.py` runs them).
 
 What happens when a worker dies, as arq 0.28 (`arq/worker.py`) behaves:
 - A job stays in arq's queue until it finishes; the worker running it holds an `in-progress` key whose
   expiry is the job timeout + 10 s, and only once that key is gone does another worker run the job again.
-  With a timeout as long as the bot's deadline that is minutes, so `story_job` keeps the key as a short
+  With a timeout as long as the bot's deadline that is minutes, so a running job keeps the key as a short
   lease (`worker_lease_s`, renewed while the job runs): a SIGKILLed worker's jobs run again in seconds.
   A worker stopped by SIGTERM lets running jobs finish first (`job_completion_wait` in worker.py).
 - A re-run starts over and pushes its events again. The client yields each kind of event once and ignores
@@ -22,7 +22,8 @@ import dataclasses
 import json
 import logging
 import math
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -32,13 +33,12 @@ from arq.constants import in_progress_key_prefix
 from PIL import Image
 from redis.exceptions import RedisError
 
-from ..config import Language
 from ..core import Pipeline
 from ..errors import PipelineError, StageError
-from ..events import CaptionReady, Event, StoryReady
+from ..events import CaptionReady, Event, Finished, StoryReady
 from ..facts import PhotoFacts
 from ..images import ImageSource
-from .wire import Message, checkpoint_key, events_key, redis_reply
+from .wire import JobRequest, Message, WireVersionError, checkpoint_key, events_key, redis_reply
 
 log = logging.getLogger(__name__)
 
@@ -103,11 +103,47 @@ def _replaying(pipeline: Pipeline, checkpoint: dict[str, str]) -> Pipeline:
     return Pipeline(pipeline.settings, backends)
 
 
-async def story_job(ctx: dict[str, Any], photo: dict[str, str], voice_language: Language | None) -> None:
-    """The arq job: run the pipeline on one photo and push each event for the bot, as it happens.
+async def story_job(ctx: dict[str, Any], request: dict[str, Any]) -> None:
+    """The arq job of a story: run `Pipeline.stream` as the request asks and push each event for the bot.
 
     `ctx` holds arq's `redis`, `job_id` and `job_try`, and the worker's warm `pipeline` (worker.py).
     """
+    await _serve(ctx, request, _story_events)
+
+
+async def describe_job(ctx: dict[str, Any], request: dict[str, Any]) -> None:
+    """The arq job of a caption alone (`Pipeline.describe`): push the caption, then the end."""
+    await _serve(ctx, request, _describe_events)
+
+
+def _story_events(pipeline: Pipeline, asked: JobRequest) -> AsyncIterator[Event]:
+    """The events of the whole run, or of the part after the caption (and story) the request carries."""
+    return pipeline.stream(
+        _source(asked.photo), voice_language=asked.voice_language, caption=asked.caption, story=asked.story
+    )
+
+
+async def _describe_events(pipeline: Pipeline, asked: JobRequest) -> AsyncIterator[Event]:
+    """The caption, then the end of the job."""
+    source = _source(asked.photo)
+    if source is None:
+        raise ValueError("a caption needs its photo")
+    started = time.perf_counter()
+    yield await pipeline.describe(source)
+    yield Finished({"describe": time.perf_counter() - started})
+
+
+def _source(photo: dict[str, str] | None) -> ImageSource | None:
+    """The photo as the bot sent it: a URL to fetch, or the bytes themselves; None without a photo."""
+    if photo is None:
+        return None
+    return photo["url"] if "url" in photo else base64.b64decode(photo["data"])
+
+
+async def _serve(
+    ctx: dict[str, Any], request: dict[str, Any], events: Callable[[Pipeline, JobRequest], AsyncIterator[Event]]
+) -> None:
+    """Run one job attempt: push each event as it happens (with what a re-run must replay), or the error."""
     redis: ArqRedis = ctx["redis"]
     pipeline: Pipeline = ctx["pipeline"]
     job_id, attempt = ctx["job_id"], int(ctx["job_try"])
@@ -123,19 +159,21 @@ async def story_job(ctx: dict[str, Any], photo: dict[str, str], voice_language: 
                 tr.expire(saved, ttl_s)
             await tr.execute()
 
-    source: ImageSource = photo["url"] if "url" in photo else base64.b64decode(photo["data"])
     async with _lease(redis, job_id, pipeline.settings.worker_lease_s):
         if attempt > 1:
             checkpoint = {k.decode(): v.decode() for k, v in (await redis_reply(redis.hgetall(saved))).items()}
             pipeline = _replaying(pipeline, checkpoint)
             log.info("re-running a job", extra={"job_id": job_id, "attempt": attempt, "replayed": sorted(checkpoint)})
         try:
-            async for event in pipeline.stream(source, voice_language=voice_language):
+            async for event in events(pipeline, JobRequest.decode(request)):
                 await push(Message(attempt, event=event), _checkpoint(event))
         except PipelineError as exc:
             await push(Message(attempt, error=exc))
+        except WireVersionError as exc:  # bot and worker of different releases: say so now, not at the deadline
+            log.error("job request of another version", extra={"job_id": job_id, "error": str(exc)})
+            await push(Message(attempt, error=StageError("queue", "wire_version")))
         except Exception as exc:  # a bug in a backend: tell the bot now rather than let it wait for its deadline
-            log.exception("story job crashed", extra={"job_id": job_id})
+            log.exception("pipeline job crashed", extra={"job_id": job_id})
             await push(Message(attempt, error=StageError("pipeline", type(exc).__name__)))
         await redis.delete(saved)
 

@@ -16,13 +16,15 @@ from typing import Any, TypeVar
 from arq.connections import RedisSettings
 from arq.constants import health_check_key_suffix
 
-from ..config import PipelineSettings
+from ..config import Language, PipelineSettings
 from ..errors import FetchError, InvalidImageError, PipelineError, StageError, StageTimeout
 from ..events import CaptionReady, Event, Finished, Stage, StageFailed, StageStarted, StoryReady, Voice, VoiceReady
 from ..facts import PhotoFacts
 
-JOB_NAME = "story"
+JOB_NAME = "story"  # the events of one photo (or of a caption, or of a story to read)
+DESCRIBE_JOB_NAME = "describe"  # the caption alone
 KEY_PREFIX = "conta-historias"
+WIRE_VERSION = 2  # of the job requests; 1 was (photo, voice_language) as two arguments
 
 T = TypeVar("T")
 
@@ -141,6 +143,47 @@ class Message:
         if fields["kind"] == "error":
             return cls(attempt, error=decode_error(fields["error"]))
         return cls(attempt, event=decode_event(fields))
+
+
+class WireVersionError(ValueError):
+    """A job request of another version than this side speaks (bot and workers of different releases)."""
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """What a job is asked: a photo (a media-server URL or base64 bytes), or the caption and the story that
+    `Pipeline.stream` continues from, which travel as their events do, without the photo."""
+
+    photo: dict[str, str] | None = None
+    voice_language: Language | None = None
+    caption: CaptionReady | None = None
+    story: StoryReady | None = None
+
+    def encode(self) -> dict[str, Any]:
+        return {
+            "v": WIRE_VERSION,
+            "photo": self.photo,
+            "voice_language": self.voice_language,
+            "caption": self.caption and encode_event(self.caption),
+            "story": self.story and encode_event(self.story),
+        }
+
+    @classmethod
+    def decode(cls, fields: dict[str, Any]) -> JobRequest:
+        if fields.get("v") != WIRE_VERSION:
+            raise WireVersionError(f"job request version {fields.get('v')!r}, this side speaks {WIRE_VERSION}")
+        caption, story = _part(fields.get("caption"), CaptionReady), _part(fields.get("story"), StoryReady)
+        return cls(fields.get("photo"), fields.get("voice_language"), caption, story)
+
+
+def _part(fields: dict[str, Any] | None, kind: type[T]) -> T | None:
+    """A given part of a request (a caption, a story), decoded like its event; None when absent."""
+    if not fields:
+        return None
+    event = decode_event(fields)
+    if not isinstance(event, kind):
+        raise ValueError(f"expected {kind.__name__}, got {fields.get('kind')!r}")
+    return event
 
 
 def event_key(event: Event) -> str:

@@ -1,0 +1,188 @@
+"""Nothing lost when the bot dies: a SIGKILL at any stage, a stop with photos in line, an update received but
+never handled — each photo gets exactly one full answer after the restart, or one apology.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from app.store import Store, StoryRequest
+from handlers import texts
+from handlers.config import BotSettings
+from handlers.recovery import DurableBot
+from tools.bot_harness import jpeg_bytes, running_bot
+from tools.bot_process import STAGES
+from tools.fake_backends import Behaviour, fake_backends
+from tools.fake_telegram import DEFAULT_TOKEN, FakeTelegram
+
+from .test_bot import CHAT, USER, texts_sent
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def parts_sent(tg: FakeTelegram, chat_id: int) -> dict[str, int]:
+    """How many captions, stories, voices and 'I restarted' lines the chat received."""
+    sent = texts_sent_to(tg, chat_id)
+    return {
+        "caption": sum(text.startswith("📷") for text in sent),
+        "story": sum(text.startswith("📖") for text in sent),
+        "voice": len(tg.calls("sendVoice", chat_id, ok=True)),
+        "resumed": sent.count(texts.RESUMED),
+    }
+
+
+def texts_sent_to(tg: FakeTelegram, chat_id: int) -> list[str]:
+    return [call.params.get("text", "") for call in tg.calls("sendMessage", chat_id) if call.ok]
+
+
+@contextlib.asynccontextmanager
+async def bot_process(
+    tg: FakeTelegram, data_dir: Path, *args: str, **env: str
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """The bot in a child process (fake backends) polling `tg`; killed at the end if still alive."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tools.bot_process",
+        "--api",
+        tg.root,
+        "--data",
+        str(data_dir),
+        *args,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        env={**os.environ, **env},
+    )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await process.wait()
+
+
+async def wait_for_line(process: asyncio.subprocess.Process, expected: str, timeout: float = 60) -> None:
+    assert process.stdout is not None
+    async with asyncio.timeout(timeout):
+        while (line := await process.stdout.readline()) and line.decode().strip() != expected:
+            pass
+    assert line, f"the bot exited before printing {expected!r}"
+
+
+@pytest.mark.slow  # two bot processes per stage, a few seconds each
+@pytest.mark.parametrize("stage", STAGES)
+async def test_sigkill_during_each_stage_then_exactly_one_full_answer(tmp_path: Path, stage: str) -> None:
+    async with FakeTelegram(DEFAULT_TOKEN) as tg:
+        async with bot_process(tg, tmp_path, "--hang", stage) as first:
+            tg.private_photo(CHAT, USER, jpeg_bytes())
+            await wait_for_line(first, f"hanging at {stage}")
+            first.kill()
+        stale_status = texts_sent_to(tg, CHAT) and tg.calls("sendMessage", CHAT)[0].result["message_id"]
+        async with bot_process(tg, tmp_path):
+            await tg.wait_for_call("sendVoice", chat_id=CHAT, timeout=60)
+            await asyncio.sleep(1.0)  # a part sent twice would arrive now
+        assert parts_sent(tg, CHAT) == {"caption": 1, "story": 1, "voice": 1, "resumed": 1}
+        assert tg.is_deleted(CHAT, stale_status)  # no "📥 Recebendo a foto…" left behind
+
+
+@pytest.mark.slow
+async def test_a_request_too_old_to_resume_gets_one_apology(tmp_path: Path) -> None:
+    async with FakeTelegram(DEFAULT_TOKEN) as tg:
+        async with bot_process(tg, tmp_path, "--hang", "story") as first:
+            tg.private_photo(CHAT, USER, jpeg_bytes())
+            await wait_for_line(first, "hanging at story")
+            first.kill()
+        async with bot_process(tg, tmp_path, RESUME_MAX_AGE_H="0"):
+            await tg.wait_for(lambda: texts.RESUME_APOLOGY in texts_sent_to(tg, CHAT), timeout=60)
+            await asyncio.sleep(1.0)
+        assert texts_sent_to(tg, CHAT).count(texts.RESUME_APOLOGY) == 1
+        assert parts_sent(tg, CHAT) == {"caption": 1, "story": 0, "voice": 0, "resumed": 0}
+
+
+async def wait_until_all_answered(store: Store, timeout: float = 5) -> None:
+    """The store has no open request left (the last write follows the last message by a moment)."""
+    async with asyncio.timeout(timeout):
+        while await store.unfinished():
+            await asyncio.sleep(0.05)
+
+
+async def stored_request(data_dir: Path, **fields: object) -> StoryRequest:
+    """A request as a dead process left it in the store."""
+    store = Store(BotSettings(_env_file=None, data_dir=data_dir).store_url())
+    await store.open()
+    request = StoryRequest(**{"id": "dead0001", "chat_id": CHAT, "user_id": USER, "reply_to": None,
+                              "voice_language": "pt", **fields})  # fmt: skip
+    await store.accept(request)
+    await store.close()
+    return request
+
+
+async def test_a_photo_telegram_no_longer_has_gets_one_apology(tmp_path: Path) -> None:
+    await stored_request(tmp_path, file_id="FAKE-gone")
+    async with running_bot(tmp_path) as bot:
+        await bot.tg.wait_for(lambda: texts.RESUME_APOLOGY in texts_sent(bot, CHAT), timeout=20)
+        await wait_until_all_answered(bot.services.store)
+
+
+async def test_a_stop_keeps_the_photos_in_line_for_the_next_start(tmp_path: Path) -> None:
+    backends = fake_backends()
+    backends.story_writer.behaviour = Behaviour(delay=3)
+    async with FakeTelegram(DEFAULT_TOKEN) as tg:
+        async with running_bot(tmp_path, backends, tg=tg, running_jobs=1, shutdown_deadline_s=0.2) as bot:
+            for i in range(3):
+                tg.private_photo(CHAT + i, USER + i, jpeg_bytes())
+            await tg.wait_for(lambda: all(parts_sent(tg, CHAT + i)["caption"] for i in range(3)), timeout=10)
+            await bot.services.queue.close(0.2)  # what SIGTERM does first (bot.install_graceful_stop)
+        assert not any(texts.SHUTTING_DOWN in texts_sent_to(tg, CHAT + i) for i in range(3))  # nobody asked to resend
+        async with running_bot(tmp_path, tg=tg) as bot:
+            await tg.wait_for(lambda: all(parts_sent(tg, CHAT + i)["voice"] for i in range(3)), timeout=20)
+            await asyncio.sleep(0.5)
+            answers = [parts_sent(tg, CHAT + i) for i in range(3)]
+            assert all(
+                answer | {"resumed": 1} == {"caption": 1, "story": 1, "voice": 1, "resumed": 1} for answer in answers
+            ), answers
+            assert sum(answer["resumed"] for answer in answers) >= 2  # those still in line when the bot stopped
+            await wait_until_all_answered(bot.services.store)
+
+
+async def test_an_update_received_but_never_handled_is_handled_after_a_restart(tmp_path: Path) -> None:
+    async with FakeTelegram(DEFAULT_TOKEN) as tg:
+        store = Store(BotSettings(_env_file=None, data_dir=tmp_path).store_url())
+        await store.open()
+        tg.private_photo(CHAT, USER, jpeg_bytes())
+        # What a bot killed right after getUpdates leaves: the update written down, then confirmed to Telegram.
+        async with DurableBot(DEFAULT_TOKEN, base_url=f"{tg.root}/bot", base_file_url=f"{tg.root}/file/bot") as dead:
+            dead.keep_updates_in(store)
+            received = await dead.get_updates(timeout=1)
+            await dead.get_updates(offset=received[-1].update_id + 1, timeout=0)
+        assert [json.loads(body)["update_id"] for body in await store.unhandled_updates()] == [received[0].update_id]
+        await store.close()
+        assert tg.pending_updates() == 0  # Telegram will not deliver it again
+        async with running_bot(tmp_path, tg=tg) as bot:
+            await tg.wait_for_call("sendVoice", chat_id=CHAT, timeout=20)
+            assert await bot.services.store.unhandled_updates() == []
+
+
+async def test_answered_requests_are_purged_and_a_chat_can_be_forgotten(tmp_path: Path) -> None:
+    store = Store(BotSettings(_env_file=None, data_dir=tmp_path).store_url())
+    await store.open()
+    for i, chat in enumerate((CHAT, CHAT, CHAT + 1)):
+        await store.accept(StoryRequest(f"r{i}", chat, USER, None, "pt", state="finished", created_at=time.time()))
+    assert await store.purge_finished(older_than_s=3600) == 0
+    await store.forget_chat(CHAT)
+    async with store.engine.connect() as connection:
+        left = (await connection.execute(text("select chat_id from story_requests"))).scalars().all()
+    assert left == [CHAT + 1]
+    assert await store.purge_finished(older_than_s=-1) == 1
+    await store.close()

@@ -1,0 +1,911 @@
+"""Chaos run (issue 14): the real bot, as a process, SIGKILLed and restarted while photos stream in through a
+fake Bot API that answers some calls with 429 or 500 and drops some connections.
+
+    python -m tools.chaos                   # 50 photos from 20 chats, 5 SIGKILLs, real offline models
+    python -m tools.chaos --small           # the CI version: 8 photos, 2 SIGKILLs (~2-3 min)
+    python -m tools.chaos --scale           # bot + worker.py through redis-server: kills the worker, restarts Redis
+    python -m tools.chaos --json out.json   # the report as JSON too (with every photo's outcome)
+
+This process owns the fake Bot API (tools/fake_telegram.py) on 127.0.0.1, on a port fixed for the whole run so
+the bot reconnects after each restart, and starts `bot.py` as a subprocess in its own session: a SIGKILL takes
+the bot and its children (RHVoice...) at once, as an out-of-memory kill or a container restart would. DATA_DIR
+is a temporary folder kept across restarts. The bot runs with its working directory in that folder and with
+every variable of its settings removed from the environment, so neither a developer's `.env` (pydantic-settings
+reads it from the working directory) nor their shell can change the run.
+
+Each user sends one request at a time (a photo, sometimes /aleatorio) and the next only once the previous one
+was answered (a voice, or an apology); after `--patience` seconds without an answer the user gives up and goes
+on from a new chat. So a chat never has two requests waiting and every message the bot sends to a chat belongs
+to the chat's latest request before it (`classify`). At the end, with the bot alive until nothing
+happened for `--quiet` seconds (bounded), each request is: answered fully (caption 📷, story 📖 and voice each
+delivered), answered with an apology (a failure text of handlers/texts.py), or unanswered; a part delivered
+more than once counts as a part sent twice. The exit code is 0 when issue 14's targets are met, 1 when they
+are not, 2 when the run itself could not be made (the bot never started, for instance).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import contextlib
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, deque
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from handlers import texts
+from handlers.config import BotSettings
+
+from .fake_telegram import DEFAULT_TOKEN, FAULT_KINDS, Call, FakeTelegram, RandomFaults
+
+ROOT = Path(__file__).resolve().parent.parent
+PHOTO_DIRS = (ROOT / "tools" / "data", ROOT / "tests" / "data" / "everyday")
+FIRST_CHAT = 5001
+
+# Issue 14's targets.
+MAX_UNANSWERED = 0
+MAX_PARTS_TWICE = 0
+MIN_FULL_RATIO = 0.95
+MAX_BEYOND_QUEUE_S = 120.0
+
+PARTS = ("caption", "story", "voice")
+
+
+def _prefix(template: str) -> str:
+    """The fixed start of a text template (up to its first placeholder)."""
+    return template.split("{", 1)[0]
+
+
+# Failure answers: a request that got one of these (and not its three parts) was answered with an apology.
+APOLOGIES: dict[str, str] = {
+    "RESUME_APOLOGY": texts.RESUME_APOLOGY,
+    "PIPELINE_FAILED": texts.PIPELINE_FAILED,
+    "DOWNLOAD_FAILED": texts.DOWNLOAD_FAILED,
+    "BUSY": texts.BUSY,
+    "USER_LIMIT": texts.USER_LIMIT,
+    "SHUTTING_DOWN": texts.SHUTTING_DOWN,
+    "STAGE_FAILED.story": texts.STAGE_FAILED["story"],
+    "STAGE_FAILED.speech": texts.STAGE_FAILED["speech"],
+    "ERROR": _prefix(texts.ERROR),
+    **{f"INVALID_IMAGE.{k}": _prefix(v) for k, v in texts.INVALID_IMAGE.items()},
+}
+QUEUED_STATUS = _prefix(texts.STATUS_QUEUED)
+WORK_STATUSES = (texts.STATUS_DOWNLOADING, texts.STATUS_LOOKING, texts.STATUS_WRITING, texts.STATUS_RECORDING)
+STATUS_TEXTS = (QUEUED_STATUS, *WORK_STATUSES)
+
+
+# --- classifying what the bot sent -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One request a user sent: a photo (`name` is its file) or /aleatorio, at `time` (time.monotonic())."""
+
+    chat_id: int
+    kind: str  # "photo" | "aleatorio"
+    time: float
+    name: str = ""
+
+
+@dataclass
+class Outcome:
+    """What one request got, from the bot messages of its chat after it and before the chat's next request."""
+
+    sent: Sent
+    parts: Counter[str] = field(default_factory=Counter)  # caption, story, voice (and landscape for /aleatorio)
+    apologies: list[str] = field(default_factory=list)  # APOLOGIES keys, in order
+    resumed: bool = False  # the bot said it restarted and goes on (texts.RESUMED)
+    first_work: float | None = None  # first status showing work on it (downloading, looking...)
+    first: dict[str, float] = field(default_factory=dict)  # when each part, and the first apology, arrived
+
+    @property
+    def verdict(self) -> str:
+        if all(self.parts[p] for p in PARTS):
+            return "full"
+        return "apology" if self.apologies else "unanswered"
+
+    @property
+    def parts_twice(self) -> int:
+        """Parts delivered more than once for this request (each extra delivery counts)."""
+        return sum(max(0, n - 1) for n in self.parts.values())
+
+    @property
+    def answered_at(self) -> float | None:
+        """When the user had the whole answer: its three parts, or its apology (and the parts before it)."""
+        verdict = self.verdict
+        if verdict == "unanswered":
+            return None
+        keys = PARTS if verdict == "full" else [k for k in (*PARTS, "apology") if k in self.first]
+        return max(self.first[k] for k in keys)
+
+    @property
+    def wait_s(self) -> float | None:
+        answered = self.answered_at
+        return None if answered is None else answered - self.sent.time
+
+    @property
+    def beyond_queue_s(self) -> float | None:
+        """The wait after the bot first showed work on it (its queue time excluded); the whole wait if never."""
+        answered = self.answered_at
+        if answered is None:
+            return None
+        start = self.first_work if self.first_work is not None and self.first_work <= answered else self.sent.time
+        return answered - start
+
+    def to_json(self) -> dict[str, Any]:
+        wait, beyond = self.wait_s, self.beyond_queue_s
+        return {
+            "chat_id": self.sent.chat_id,
+            "kind": self.sent.kind,
+            "photo": self.sent.name,
+            "verdict": self.verdict,
+            "parts": dict(self.parts),
+            "apologies": self.apologies,
+            "resumed": self.resumed,
+            "wait_s": None if wait is None else round(wait, 2),
+            "beyond_queue_s": None if beyond is None else round(beyond, 2),
+        }
+
+
+def part_of(call: Call) -> str | None:
+    """Which part of an answer a successful call delivered: caption, story, voice, landscape, or None."""
+    if not call.ok:
+        return None
+    if call.method == "sendVoice":
+        return "voice"
+    if call.method == "sendPhoto":
+        return "landscape"  # /aleatorio's photo, before its story
+    if call.method == "sendMessage":
+        text = str(call.params.get("text") or "")
+        if text.startswith("📷"):
+            return "caption"
+        if text.startswith("📖"):
+            return "story"
+    return None
+
+
+def apology_of(call: Call) -> str | None:
+    """The APOLOGIES key of a failure text the bot sent successfully, or None."""
+    if not call.ok or call.method != "sendMessage":
+        return None
+    text = str(call.params.get("text") or "")
+    return next((name for name, start in APOLOGIES.items() if text.startswith(start)), None)
+
+
+def status_of(call: Call) -> str | None:
+    """The status text a successful sendMessage or editMessageText showed, or None."""
+    if not call.ok or call.method not in ("sendMessage", "editMessageText"):
+        return None
+    text = str(call.params.get("text") or "")
+    return text if text.startswith(STATUS_TEXTS) else None
+
+
+def classify(sent: Sequence[Sent], calls: Iterable[Call]) -> list[Outcome]:
+    """Attribute every successful bot message to the latest request of its chat before it; one Outcome each.
+
+    The runner's chats send a request only once the previous one was answered (a voice or an apology), so this
+    is exact; only a part sent again after its request's voice or apology would count for the next request.
+    """
+    outcomes = [Outcome(s) for s in sent]
+    by_chat: dict[int | str, list[Outcome]] = {}
+    for outcome in sorted(outcomes, key=lambda o: o.sent.time):
+        by_chat.setdefault(outcome.sent.chat_id, []).append(outcome)
+    starts = {chat: [o.sent.time for o in items] for chat, items in by_chat.items()}
+    for call in sorted(calls, key=lambda c: c.time):
+        chat = call.chat_id
+        if chat not in by_chat:
+            continue
+        index = bisect.bisect_right(starts[chat], call.time) - 1
+        if index < 0:
+            continue
+        outcome = by_chat[chat][index]
+        if (part := part_of(call)) is not None:
+            outcome.parts[part] += 1
+            outcome.first.setdefault(part, call.time)
+        elif (apology := apology_of(call)) is not None:
+            outcome.apologies.append(apology)
+            outcome.first.setdefault("apology", call.time)
+        elif status_of(call) in WORK_STATUSES:
+            outcome.first_work = call.time if outcome.first_work is None else outcome.first_work
+        elif call.ok and call.method == "sendMessage" and call.params.get("text") == texts.RESUMED:
+            outcome.resumed = True
+    return outcomes
+
+
+def settled(outcome: Outcome) -> bool:
+    """The user heard back: the voice arrived, or an apology."""
+    return bool(outcome.parts["voice"] or outcome.apologies)
+
+
+# --- the report ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ChaosReport:
+    preset: str
+    seed: int
+    profile: str = "bot"
+    photos_planned: int = 0
+    kills_planned: int = 0
+    photos_sent: int = 0
+    aleatorio_sent: int = 0
+    answered_fully: int = 0
+    answered_with_apology: int = 0
+    unanswered: int = 0
+    parts_twice: int = 0
+    photos_with_parts_twice: int = 0
+    restarts: int = 0  # SIGKILLs of the bot, each followed by a restart
+    worker_kills: int = 0
+    redis_restarts: int = 0
+    unexpected_exits: int = 0  # the bot ended on its own (restarted too)
+    chats_abandoned: int = 0  # users who gave up waiting (patience) and went on from a new chat
+    longest_wait_s: float | None = None  # send -> last part (or apology)
+    longest_beyond_queue_s: float | None = None  # the same, from the first status that showed work on it
+    faults_injected: dict[str, int] = field(default_factory=dict)
+    faults_by_method: dict[str, int] = field(default_factory=dict)
+    apologies: dict[str, int] = field(default_factory=dict)
+    resumed_notes: int = 0
+    stale_status_messages: int = 0  # status messages ("📥 Recebendo a foto…") left in chats at the end
+    errors_logged: int = 0  # ERROR lines in the bot's logs
+    fill_disk: str | None = None
+    wall_s: float = 0.0
+    targets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # the run itself fell short (fewer photos or kills...)
+    photos: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def full_ratio(self) -> float:
+        return self.answered_fully / self.photos_sent if self.photos_sent else 0.0
+
+    @property
+    def targets_met(self) -> bool:
+        return all(t["met"] for t in self.targets.values())
+
+    @property
+    def ok(self) -> bool:
+        return self.targets_met and not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "full_ratio": round(self.full_ratio, 4), "targets_met": self.targets_met}
+
+
+def summarize(report: ChaosReport, outcomes: Sequence[Outcome]) -> None:
+    """Fill the report's figures and targets from the outcomes."""
+    verdicts = Counter(o.verdict for o in outcomes)
+    report.photos_sent = len(outcomes)
+    report.aleatorio_sent = sum(o.sent.kind == "aleatorio" for o in outcomes)
+    report.answered_fully = verdicts["full"]
+    report.answered_with_apology = verdicts["apology"]
+    report.unanswered = verdicts["unanswered"]
+    report.parts_twice = sum(o.parts_twice for o in outcomes)
+    report.photos_with_parts_twice = sum(o.parts_twice > 0 for o in outcomes)
+    waits = [w for o in outcomes if (w := o.wait_s) is not None]
+    beyond = [b for o in outcomes if (b := o.beyond_queue_s) is not None]
+    report.longest_wait_s = round(max(waits), 1) if waits else None
+    report.longest_beyond_queue_s = round(max(beyond), 1) if beyond else None
+    report.apologies = dict(Counter(a for o in outcomes for a in o.apologies))
+    report.resumed_notes = sum(o.resumed for o in outcomes)
+    report.photos = [o.to_json() for o in outcomes]
+    longest = report.longest_beyond_queue_s
+    report.targets = {
+        "unanswered": {"value": report.unanswered, "target": f"= {MAX_UNANSWERED}"},
+        "parts_twice": {"value": report.parts_twice, "target": f"= {MAX_PARTS_TWICE}"},
+        "answered_fully": {"value": round(100 * report.full_ratio, 1), "target": f">= {MIN_FULL_RATIO:.0%}"},
+        "longest_beyond_queue_s": {"value": longest, "target": f"<= {MAX_BEYOND_QUEUE_S:.0f} s"},
+    }
+    report.targets["unanswered"]["met"] = report.unanswered <= MAX_UNANSWERED
+    report.targets["parts_twice"]["met"] = report.parts_twice <= MAX_PARTS_TWICE
+    report.targets["answered_fully"]["met"] = report.photos_sent > 0 and report.full_ratio >= MIN_FULL_RATIO
+    report.targets["longest_beyond_queue_s"]["met"] = longest is None or longest <= MAX_BEYOND_QUEUE_S
+    if report.photos_sent < report.photos_planned:
+        report.problems.append(f"only {report.photos_sent} of {report.photos_planned} photos were sent")
+    if report.restarts < report.kills_planned:
+        report.problems.append(f"only {report.restarts} of {report.kills_planned} SIGKILLs were made")
+
+
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f} s"
+
+
+def render(report: ChaosReport, out: TextIO) -> None:
+    """The report as a table on `out`."""
+    n = report.photos_sent or 1
+    mark = {True: "✓", False: "✗"}
+    t = report.targets
+    faults = " · ".join(f"{k.replace('_', ' ')} {v}" for k, v in report.faults_injected.items())
+    kills = f"{report.restarts}"
+    if report.profile == "scale":
+        kills += f" (+ {report.worker_kills} worker SIGKILLs, {report.redis_restarts} Redis restarts)"
+    rows = [
+        ("photos sent", f"{report.photos_sent} ({report.aleatorio_sent} /aleatorio)", "", ""),
+        ("answered fully", f"{report.answered_fully} ({100 * report.answered_fully / n:.1f} %)",
+         t["answered_fully"]["target"], mark[t["answered_fully"]["met"]]),
+        ("answered with an apology", f"{report.answered_with_apology}", "", ""),
+        ("unanswered", f"{report.unanswered}", t["unanswered"]["target"], mark[t["unanswered"]["met"]]),
+        ("parts sent twice", f"{report.parts_twice} (in {report.photos_with_parts_twice} photos)",
+         t["parts_twice"]["target"], mark[t["parts_twice"]["met"]]),
+        ("restarts (SIGKILL)", kills, "", ""),
+        ("unexpected bot exits", f"{report.unexpected_exits}", "", ""),
+        ("users who gave up waiting", f"{report.chats_abandoned}", "", ""),
+        ("longest send → last part", _seconds(report.longest_wait_s), "", ""),
+        ("longest beyond queue", _seconds(report.longest_beyond_queue_s),
+         t["longest_beyond_queue_s"]["target"], mark[t["longest_beyond_queue_s"]["met"]]),
+        ("faults injected", faults or "none", "", ""),
+        ("apologies", ", ".join(f"{k} {v}" for k, v in sorted(report.apologies.items())) or "none", "", ""),
+        ("'restarted, going on' notes", f"{report.resumed_notes}", "", ""),
+        ("status messages left", f"{report.stale_status_messages}", "", ""),
+        ("errors logged by the bot", f"{report.errors_logged}", "", ""),
+        ("wall time", f"{report.wall_s:.0f} s", "", ""),
+    ]  # fmt: skip
+    width = [max(len(r[i]) for r in rows) for i in range(3)]
+    print(f"Chaos run — preset {report.preset}, profile {report.profile}, seed {report.seed}", file=out)
+    for name, value, target, met in rows:
+        line = f"  {name:<{width[0]}}  {value:<{width[1]}}  {target:<{width[2]}}  {met}"
+        print(line.rstrip(), file=out)
+    for problem in report.problems:
+        print(f"  ! {problem}", file=out)
+    verdict = "targets met" if report.ok else "targets NOT met" if not report.problems else "run incomplete"
+    print(f"Result: {verdict}", file=out)
+
+
+# --- the run -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ChaosConfig:
+    preset: str = "default"
+    photos: int = 50
+    chats: int = 20
+    kills: int = 5
+    aleatorio_share: float = 0.1
+    mean_gap_s: float = 3.0  # between two requests of the stream (exponential)
+    uptime_s: tuple[float, float] = (12.0, 40.0)  # the bot runs this long (uniform) between two kills
+    downtime_s: tuple[float, float] = (0.0, 3.0)  # dead this long before the restart
+    patience_s: float = 60.0  # a user gives up on an unanswered request after this long (and uses a new chat)
+    quiet_s: float = 20.0  # at the end: stop once nothing happened this long with the bot alive
+    settle_max_s: float = 300.0  # ... or after this long, at most
+    start_timeout_s: float = 180.0  # a (re)started bot must poll within this long
+    rate_429: float = 0.02
+    rate_500: float = 0.01
+    rate_drop: float = 0.01
+    rate_download_drop: float = 0.02
+    startup_faults: bool = False  # faults on getMe / setMyCommands / deleteWebhook too
+    fill_disk: str | None = None  # "limit" | "tmpfs"
+    scale: bool = False
+    worker_kills: int = 2
+    redis_restarts: int = 1
+    seed: int = 14
+    keep: bool = False
+
+    @classmethod
+    def small(cls) -> ChaosConfig:
+        return cls(
+            preset="small", photos=8, chats=6, kills=2, mean_gap_s=3.0, uptime_s=(10.0, 20.0),
+            patience_s=40.0, quiet_s=12.0, settle_max_s=90.0, worker_kills=1, redis_restarts=1,
+        )  # fmt: skip
+
+    def faults(self) -> RandomFaults:
+        faults = RandomFaults(
+            rate_429=self.rate_429,
+            rate_500=self.rate_500,
+            rate_drop=self.rate_drop,
+            rate_download_drop=self.rate_download_drop,
+            seed=self.seed,
+        )
+        if self.startup_faults:
+            faults.method_factors = {"getupdates": 0.25}
+        return faults
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def photo_files() -> list[Path]:
+    found = sorted(p for folder in PHOTO_DIRS if folder.is_dir() for p in folder.glob("*.jpg"))
+    if not found:
+        raise SystemExit(f"no photos in {', '.join(str(d) for d in PHOTO_DIRS)}")
+    return found
+
+
+def clean_environment(**extra: str) -> dict[str, str]:
+    """This environment without any variable the settings read (a developer's shell cannot change the run)."""
+    names = {name.lower() for name in BotSettings.model_fields} | {"conta_worker_backends"}
+    env = {k: v for k, v in os.environ.items() if k.lower() not in names}
+    env.update(extra)
+    return env
+
+
+class Managed:
+    """A subprocess of the run in its own session (so a kill takes its children too), logging to a file."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], cwd: Path, logs: Path) -> None:
+        self.name, self.argv, self.env, self.cwd, self.logs = name, argv, env, cwd, logs
+        self.process: asyncio.subprocess.Process | None = None
+        self.starts = 0
+        self.started_at = 0.0
+        self.expected_exit = False
+        self.exits: list[int] = []  # exit codes of ends we did not cause
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.returncode is None
+
+    async def start(self) -> None:
+        self.starts += 1
+        log_path = self.logs / f"{self.name}-{self.starts}.log"
+        with log_path.open("wb") as log_file:
+            self.process = await asyncio.create_subprocess_exec(
+                *self.argv, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL, stdout=log_file,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        self.started_at = time.monotonic()
+        self.expected_exit = False
+
+    def _signal_group(self, sig: signal.Signals) -> None:
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, sig)
+
+    async def kill(self) -> None:
+        """SIGKILL the process and everything it started; wait for it."""
+        if self.process is None:
+            return
+        self.expected_exit = True
+        self._signal_group(signal.SIGKILL)
+        await self.process.wait()
+
+    async def stop(self, timeout_s: float = 40.0) -> None:
+        """SIGTERM (a graceful stop), then SIGKILL what is left after `timeout_s`."""
+        if self.process is None:
+            return
+        self.expected_exit = True
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.terminate()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.process.wait(), timeout_s)
+        self._signal_group(signal.SIGKILL)
+        await self.process.wait()
+
+    def noticed_exit(self) -> int | None:
+        """The exit code if the process ended on its own since the last check, else None."""
+        if self.process is None or self.process.returncode is None or self.expected_exit:
+            return None
+        self.expected_exit = True  # reported once
+        self.exits.append(self.process.returncode)
+        return self.process.returncode
+
+
+class ChaosRun:
+    """One chaos run; `run()` returns the report."""
+
+    def __init__(self, config: ChaosConfig, folder: Path, out: TextIO = sys.stderr) -> None:
+        self.config = config
+        self.folder = folder
+        self.out = out
+        self.rng = random.Random(config.seed)
+        self.data_dir = folder / "data"
+        self.work_dir = folder / "work"  # the processes' working directory: no .env here
+        self.logs = folder / "logs"
+        for path in (self.data_dir, self.work_dir, self.logs):
+            path.mkdir(parents=True, exist_ok=True)
+        self.report = ChaosReport(
+            preset=config.preset, seed=config.seed, profile="scale" if config.scale else "bot",
+            photos_planned=config.photos, kills_planned=config.kills, fill_disk=config.fill_disk,
+        )  # fmt: skip
+        self.tg: FakeTelegram | None = None
+        self.bot: Managed | None = None
+        self.worker: Managed | None = None
+        self.redis: Managed | None = None
+        self.redis_port = 0
+        self.sent: list[Sent] = []
+        self.last_of_chat: dict[int, Sent] = {}
+        self.chat_of_user: dict[int, int] = {}
+        self.next_chat = 0
+        self.sending_done = False
+        self.ready_at = 0.0
+        self.mounted: Path | None = None
+        self.failed: str | None = None
+        self.bot_lock = asyncio.Lock()  # one (re)start at a time: the kills' and the watcher's
+
+    def say(self, text: str) -> None:
+        elapsed = time.monotonic() - self.t0 if hasattr(self, "t0") else 0.0
+        print(f"[chaos {elapsed:6.1f}s] {text}", file=self.out, flush=True)
+
+    # --- set-up ------------------------------------------------------------------------------------------
+
+    def bot_env(self, api_root: str, media_port: int, metrics_port: int) -> dict[str, str]:
+        extra = {
+            "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN,
+            "TELEGRAM_API_URL": api_root,
+            "DATA_DIR": str(self.data_dir),
+            "MEDIA_PORT": str(media_port),
+            "METRICS_PORT": str(metrics_port),
+            "LOG_JSON": "1",
+            "LOG_LEVEL": "INFO",
+            "MALLOC_ARENA_MAX": "2",
+            "PYTHONUNBUFFERED": "1",
+        }
+        if self.config.fill_disk:
+            extra["MEDIA_MAX_TOTAL_MB"] = "1"
+        if self.config.scale:
+            extra.update(
+                QUEUE_URL=f"redis://127.0.0.1:{self.redis_port}/0",
+                QUEUE_NAME="chaos:queue",
+                MEDIA_PUBLIC_URL=f"http://127.0.0.1:{media_port}",
+                RUNNING_JOBS="2",
+                WORKER_JOBS="2",
+            )
+        return clean_environment(**extra)
+
+    def fill_media_disk(self) -> None:
+        """--fill-disk tmpfs: the media folder on a 2 MB tmpfs with only ~200 KB left (root only)."""
+        media = self.data_dir / "media"
+        media.mkdir(parents=True, exist_ok=True)
+        result = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(media)], capture_output=True, text=True, check=False
+        )
+        if result.returncode != 0:
+            self.say(f"cannot mount a tmpfs ({result.stderr.strip() or 'not root?'}): MEDIA_MAX_TOTAL_MB=1 only")
+            self.config.fill_disk = self.report.fill_disk = "limit"
+            return
+        self.mounted = media
+        (media / "filler").write_bytes(b"\0" * (2 * 1024 * 1024 - 200 * 1024))
+        self.say("media folder on a 2 MB tmpfs, ~200 KB left")
+
+    async def start_redis(self) -> None:
+        assert self.redis is not None
+        await self.redis.start()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                reader, writer = await asyncio.open_connection("127.0.0.1", self.redis_port)
+                writer.write(b"PING\r\n")
+                answer = await asyncio.wait_for(reader.read(16), 2)
+                writer.close()
+                if answer.startswith(b"+PONG"):
+                    return
+            await asyncio.sleep(0.1)
+        raise RuntimeError("redis-server did not start")
+
+    # --- the bot's life ----------------------------------------------------------------------------------
+
+    async def start_bot(self) -> None:
+        """(Re)start the bot and wait until it polls the fake Bot API (bounded)."""
+        assert self.bot is not None and self.tg is not None
+        await self.bot.start()
+        started = self.bot.started_at
+        deadline = started + self.config.start_timeout_s
+        while time.monotonic() < deadline:
+            if any(c.time >= started for c in reversed(self.tg.calls("getUpdates"))):
+                self.ready_at = time.monotonic()
+                self.say(f"bot start #{self.bot.starts} ready after {self.ready_at - started:.1f} s")
+                return
+            if not self.bot.alive:
+                code = self.bot.noticed_exit()
+                self.report.unexpected_exits += 1
+                self.say(f"bot start #{self.bot.starts} ended with exit code {code}; restarting")
+                if self.report.unexpected_exits > 10:
+                    raise RuntimeError("the bot keeps ending on its own (see its logs)")
+                await asyncio.sleep(1)
+                await self.bot.start()
+                started = self.bot.started_at
+                deadline = started + self.config.start_timeout_s
+                continue
+            await asyncio.sleep(0.2)
+        raise RuntimeError(f"the bot did not poll within {self.config.start_timeout_s:.0f} s of its start")
+
+    async def watch(self) -> None:
+        """Restart any managed process that ended on its own (counted)."""
+        while True:
+            await asyncio.sleep(0.5)
+            if self.bot is not None and not self.bot_lock.locked() and self.bot.noticed_exit() is not None:
+                self.report.unexpected_exits += 1
+                self.say(f"the bot ended on its own (exit code {self.bot.exits[-1]}); restarting")
+                async with self.bot_lock:
+                    await self.start_bot()
+            if self.worker is not None and self.worker.noticed_exit() is not None:
+                self.say(f"the worker ended on its own (exit code {self.worker.exits[-1]}); restarting")
+                await self.worker.start()
+
+    def in_flight(self) -> bool:
+        """Some request has not been answered yet."""
+        return any(not settled(o) for o in self.outcomes_of(self.last_of_chat.values()))
+
+    async def chaos(self) -> None:
+        """The planned kills (and in --scale, worker kills and Redis restarts), at random moments."""
+        events = ["bot"] * self.config.kills
+        if self.config.scale:
+            events += ["worker"] * self.config.worker_kills + ["redis"] * self.config.redis_restarts
+            self.rng.shuffle(events)
+            events.sort(key=lambda e: e == "redis")  # Redis last: its restart loses the most
+        for event in events:
+            await asyncio.sleep(self.rng.uniform(*self.config.uptime_s))
+            waited = 0.0
+            while not self.in_flight() and waited < 15 and not self.sending_done:  # a kill with work in flight
+                await asyncio.sleep(0.5)
+                waited += 0.5
+            if event == "bot":
+                assert self.bot is not None
+                async with self.bot_lock:
+                    await self.bot.kill()
+                    self.report.restarts += 1
+                    self.say(f"SIGKILL bot ({self.report.restarts}/{self.config.kills})")
+                    await asyncio.sleep(self.rng.uniform(*self.config.downtime_s))
+                    await self.start_bot()
+            elif event == "worker":
+                assert self.worker is not None
+                await self.worker.kill()
+                self.report.worker_kills += 1
+                self.say("SIGKILL worker")
+                await asyncio.sleep(self.rng.uniform(*self.config.downtime_s))
+                await self.worker.start()
+            else:
+                assert self.redis is not None
+                await self.redis.kill()
+                self.report.redis_restarts += 1
+                self.say("Redis killed (its queue is lost); restarting it")
+                await asyncio.sleep(self.rng.uniform(*self.config.downtime_s))
+                await self.start_redis()
+
+    # --- the users ---------------------------------------------------------------------------------------
+
+    def plan(self) -> list[tuple[int, str, Path | None]]:
+        """(user, kind, photo) in sending order; every user sends at least one request."""
+        photos = photo_files()
+        users = [FIRST_CHAT + i for i in range(min(self.config.chats, self.config.photos))]
+        owners = users + [self.rng.choice(users) for _ in range(self.config.photos - len(users))]
+        self.rng.shuffle(owners)
+        plan: list[tuple[int, str, Path | None]] = []
+        for user in owners:
+            if self.rng.random() < self.config.aleatorio_share:
+                plan.append((user, "aleatorio", None))
+            else:
+                plan.append((user, "photo", self.rng.choice(photos)))
+        return plan
+
+    def outcomes_of(self, sent: Iterable[Sent]) -> list[Outcome]:
+        assert self.tg is not None
+        return classify(list(sent), self.tg.calls())
+
+    def chat_for(self, user: int, now: float, answered: dict[int, bool]) -> int | None:
+        """The chat `user` sends the next request from, or None while its previous request is unanswered.
+
+        After `patience_s` without an answer the user gives up on that chat and goes on from a new one (a new
+        private chat id): a chat never has two requests waiting, so late answers still count for the right one.
+        """
+        chat = self.chat_of_user.setdefault(user, user)
+        last = self.last_of_chat.get(chat)
+        if last is None or answered.get(chat, False):
+            return chat
+        if now - last.time < self.config.patience_s:
+            return None
+        self.report.chats_abandoned += 1
+        self.next_chat += 1
+        self.chat_of_user[user] = self.next_chat
+        return self.next_chat
+
+    async def users(self) -> None:
+        """The stream: a request every `mean_gap_s` on average, from a chat whose previous one is answered."""
+        assert self.tg is not None
+        waiting = deque(self.plan())
+        self.next_chat = FIRST_CHAT + 10_000
+        while waiting:
+            await asyncio.sleep(self.rng.expovariate(1 / self.config.mean_gap_s))
+            while True:
+                now = time.monotonic()
+                answered = {o.sent.chat_id: settled(o) for o in self.outcomes_of(self.last_of_chat.values())}
+                ready = next(
+                    ((item, chat) for item in waiting if (chat := self.chat_for(item[0], now, answered)) is not None),
+                    None,
+                )
+                if ready is not None:
+                    break
+                await asyncio.sleep(0.5)
+            item, chat = ready
+            waiting.remove(item)
+            _, kind, photo = item
+            if kind == "aleatorio":
+                self.tg.text(chat, chat, "/aleatorio")
+            else:
+                assert photo is not None
+                self.tg.private_photo(chat, chat, photo.read_bytes())
+            sent = Sent(chat, kind, time.monotonic(), photo.name if photo else "")
+            self.sent.append(sent)
+            self.last_of_chat[chat] = sent
+        self.sending_done = True
+        self.say(f"all {len(self.sent)} requests sent")
+
+    async def settle(self) -> None:
+        """With the bot alive: until every request is answered or nothing happened for `quiet_s` (bounded)."""
+        assert self.tg is not None
+        deadline = time.monotonic() + self.config.settle_max_s
+        while time.monotonic() < deadline:
+            now = time.monotonic()
+            activity = max((c.time for c in self.tg.calls() if c.method != "getUpdates"), default=0.0)
+            alive = self.bot is not None and self.bot.alive
+            if alive and all(settled(o) for o in self.outcomes_of(self.sent)):
+                await asyncio.sleep(3)  # late duplicates would show up here
+                return
+            if alive and now - max(activity, self.ready_at) >= self.config.quiet_s:
+                return
+            await asyncio.sleep(0.5)
+        self.say(f"still unsettled after {self.config.settle_max_s:.0f} s; stopping")
+
+    # --- the whole run -----------------------------------------------------------------------------------
+
+    async def run(self) -> ChaosReport:
+        self.t0 = time.monotonic()
+        if self.config.fill_disk == "tmpfs":
+            self.fill_media_disk()
+        if self.config.fill_disk and not self.config.scale:
+            self.say("note: in-process, the media server stores nothing; a full media disk matters with --scale")
+        calls: list[Call] = []
+        try:
+            async with FakeTelegram(DEFAULT_TOKEN, port=free_port(), random_faults=self.config.faults()) as tg:
+                self.tg = tg
+                try:
+                    await self.start_system(tg)
+                    await self.stream_and_kill()
+                finally:
+                    calls = tg.calls()
+                    self.snapshot(tg)
+                    await self.stop_system()
+        except RuntimeError as exc:
+            self.failed = str(exc)
+            self.report.problems.append(f"run failed: {exc}")
+        finally:
+            self.unmount()
+        summarize(self.report, classify(self.sent, calls))
+        self.report.errors_logged = count_errors(self.logs)
+        self.report.wall_s = round(time.monotonic() - self.t0, 1)
+        return self.report
+
+    async def start_system(self, tg: FakeTelegram) -> None:
+        """Redis and a worker (--scale), then the bot, polling the fake Bot API."""
+        python = sys.executable
+        if self.config.scale:
+            server = shutil.which("redis-server") or "/usr/bin/redis-server"
+            self.redis_port = free_port()
+            options = ["--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+            self.redis = Managed("redis", [server, *options], os.environ.copy(), self.work_dir, self.logs)
+            await self.start_redis()
+        env = self.bot_env(tg.root, free_port(), free_port())
+        self.bot = Managed("bot", [python, str(ROOT / "bot.py")], env, self.work_dir, self.logs)
+        if self.config.scale:
+            self.worker = Managed("worker", [python, str(ROOT / "worker.py")], env, self.work_dir, self.logs)
+            await self.worker.start()
+        self.say(f"starting the bot (fake Bot API at {tg.root}, DATA_DIR {self.data_dir})")
+        async with self.bot_lock:
+            await self.start_bot()
+
+    async def stream_and_kill(self) -> None:
+        """The users and the chaos side by side, then the settling; a watcher restarts what ends on its own."""
+        watcher = asyncio.create_task(self.watch())
+        tasks = [asyncio.create_task(self.users()), asyncio.create_task(self.chaos())]
+        try:
+            await asyncio.gather(*tasks)
+            self.say("sending and kills done; waiting for the bot to settle")
+            await self.settle()
+        finally:
+            for task in (*tasks, watcher):
+                task.cancel()
+            results = await asyncio.gather(*tasks, watcher, return_exceptions=True)
+            for result in results:
+                if isinstance(result, RuntimeError):
+                    raise result
+
+    def snapshot(self, tg: FakeTelegram) -> None:
+        """What the fake saw, before the bot is stopped (a graceful stop would add its own messages)."""
+        chats = {s.chat_id for s in self.sent}
+        texts_now = (str(m.get("text", "")) for chat in chats for m in tg.sent_messages(chat))
+        self.report.stale_status_messages = sum(t.startswith(STATUS_TEXTS) for t in texts_now)
+        self.report.faults_injected = {k: tg.faults_injected[k] for k in FAULT_KINDS}
+        self.report.faults_by_method = {f"{k} {m}": n for (k, m), n in sorted(tg.faults_by_method.items())}
+
+    async def stop_system(self) -> None:
+        for managed in (self.bot, self.worker, self.redis):
+            if managed is not None:
+                await managed.stop(timeout_s=30 if managed is self.bot else 5)
+
+    def unmount(self) -> None:
+        if self.mounted is not None:
+            subprocess.run(["umount", "-l", str(self.mounted)], check=False, capture_output=True)
+            self.mounted = None
+
+
+def count_errors(logs: Path) -> int:
+    """ERROR (and CRITICAL) lines in the JSON logs of every bot start."""
+    count = 0
+    for path in sorted(logs.glob("bot-*.log")):
+        for line in path.read_text(errors="replace").splitlines():
+            with contextlib.suppress(ValueError):
+                if json.loads(line).get("level") in ("ERROR", "CRITICAL"):
+                    count += 1
+    return count
+
+
+def parse_args(argv: list[str] | None) -> tuple[ChaosConfig, argparse.Namespace]:
+    parser = argparse.ArgumentParser(prog="python -m tools.chaos", description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="the CI preset: 8 photos, 6 chats, 2 SIGKILLs")
+    parser.add_argument("--photos", type=int, help="requests to send (default 50; --small 8)")
+    parser.add_argument("--chats", type=int, help="users sending them (default 20; --small 6)")
+    parser.add_argument("--kills", type=int, help="SIGKILLs of the bot (default 5; --small 2)")
+    parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--rate-429", type=float, help="share of calls answered 429 retry_after=1 (default 0.02)")
+    parser.add_argument("--rate-500", type=float, help="share of calls answered 500 (default 0.01)")
+    parser.add_argument("--rate-drop", type=float, help="share of connections dropped unanswered (default 0.01)")
+    parser.add_argument("--rate-download-drop", type=float, help="share of file downloads dropped (default 0.02)")
+    parser.add_argument("--no-faults", action="store_true", help="no 429/500/drops: kills only")
+    parser.add_argument("--startup-faults", action="store_true", help="faults on getMe/setMyCommands/deleteWebhook too")
+    parser.add_argument(
+        "--fill-disk",
+        choices=("limit", "tmpfs"),
+        help="a full media store: MEDIA_MAX_TOTAL_MB=1 ('limit'), plus (root) a 2 MB tmpfs with ~200 KB free",
+    )
+    parser.add_argument("--scale", action="store_true", help="bot + worker.py through redis-server")
+    parser.add_argument(
+        "--patience", type=float, help="seconds a user waits for an answer, then goes on from a new chat"
+    )
+    parser.add_argument("--json", type=Path, help="also write the report (and every photo's outcome) here")
+    parser.add_argument("--keep", action="store_true", help="keep the run's folder (logs, DATA_DIR)")
+    args = parser.parse_args(argv)
+    config = ChaosConfig.small() if args.small else ChaosConfig()
+    config.seed = args.seed
+    for name in ("photos", "chats", "kills", "rate_429", "rate_500", "rate_drop", "rate_download_drop"):
+        if (value := getattr(args, name)) is not None:
+            setattr(config, name, value)
+    if args.patience is not None:
+        config.patience_s = args.patience
+    if args.no_faults:
+        config.rate_429 = config.rate_500 = config.rate_drop = config.rate_download_drop = 0.0
+    config.startup_faults = args.startup_faults
+    config.fill_disk = args.fill_disk
+    config.scale = args.scale
+    config.keep = args.keep
+    if config.photos < 1 or config.chats < 1 or config.kills < 0:
+        parser.error("--photos and --chats must be at least 1, --kills at least 0")
+    if config.scale and not (shutil.which("redis-server") or Path("/usr/bin/redis-server").exists()):
+        parser.error("--scale needs redis-server (scripts/setup-system.sh installs it)")
+    return config, args
+
+
+def main(argv: list[str] | None = None) -> int:
+    config, args = parse_args(argv)
+    folder = Path(tempfile.mkdtemp(prefix="chaos-"))
+    try:
+        run = ChaosRun(config, folder)
+        report = asyncio.run(run.run())
+    finally:
+        if config.keep:
+            print(f"run folder kept: {folder}", file=sys.stderr)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+    render(report, sys.stdout)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
+    if run.failed:
+        return 2
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.exit(main())
+    sys.exit(130)

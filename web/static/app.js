@@ -1,0 +1,298 @@
+// Conta-Histórias: upload a photo (or ask for a random one), then follow its story's Server-Sent Events and show
+// each part the moment it exists. Plain JavaScript, no build step; every text the user reads is Portuguese.
+// performance.mark() names the moments the tests and the README measure: upload-start, upload-done,
+// caption-shown, story-shown, voice-playable.
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const maxBytes = Number(document.body.dataset.maxBytes) || 20 * 1024 * 1024;
+  const maxMb = String(Math.round((maxBytes / 1048576) * 10) / 10).replace(".", ",");
+  const PROGRESS = { decode: 22, caption: 30, caption_ready: 50, story: 55, story_ready: 80, speech: 85, voice: 100 };
+  const TEXT = {
+    tooLarge: `Essa imagem é grande demais para mim (máximo ${maxMb} MB). 📦 Escolha uma foto menor.`,
+    notImage: "Isso não parece ser uma imagem. 🙈 Escolha uma foto em JPEG, PNG ou WebP.",
+    sending: "📤 Enviando a foto…",
+    random: "🎲 Buscando uma paisagem…",
+    network: "Não consegui falar com o servidor. 📡 Verifique a conexão e tente de novo.",
+    lost: "A conexão com o servidor caiu antes do fim da história. 📡 Tente de novo.",
+    done: "✅ Pronto! Aperte o play para ouvir a história.",
+    doneNoVoice: "✅ Pronto.",
+    showEn: "🇬🇧 Ler em inglês",
+    showPt: "🇧🇷 Ler em português",
+    titlePt: "A história",
+    titleEn: "The story",
+  };
+
+  let generation = 0; // each new photo starts a new generation; events of older ones are ignored
+  let source = null; // the EventSource of the current story
+  let objectUrl = null; // the local preview of an uploaded photo
+  let story = null; // { pt, en, showing }
+
+  $("max-mb").textContent = maxMb;
+
+  function show(el, visible = true) {
+    el.hidden = !visible;
+  }
+
+  function status(text) {
+    $("status").textContent = text;
+  }
+
+  function progress(value) {
+    $("progress").value = Math.max($("progress").value, value);
+  }
+
+  function fail(message) {
+    const error = $("error");
+    error.textContent = message;
+    show(error);
+    show($("progress"), false);
+    status("");
+    busy(false);
+  }
+
+  function busy(on) {
+    $("random").disabled = on;
+  }
+
+  // A fresh result area for a new photo; returns its generation.
+  function reset() {
+    generation += 1;
+    if (source) source.close();
+    source = null;
+    story = null;
+    performance.clearMarks();
+    for (const id of ["error", "figure", "caption-pt", "caption-en", "credit", "story", "voice"]) show($(id), false);
+    $("story-text").replaceChildren();
+    $("credit").replaceChildren();
+    const audio = $("audio");
+    audio.removeAttribute("src");
+    audio.load();
+    $("progress").value = 0;
+    show($("progress"));
+    show($("resultado"));
+    busy(true);
+    return generation;
+  }
+
+  function preview(url, alt) {
+    const image = $("image");
+    image.src = url;
+    image.alt = alt;
+    show($("figure"));
+  }
+
+  function setCredit(credit) {
+    const box = $("credit");
+    box.replaceChildren();
+    if (!credit) return;
+    for (const part of credit.parts || [{ text: credit.line }]) {
+      if (part.url && /^https?:\/\//.test(part.url)) {
+        const a = document.createElement("a");
+        a.href = part.url;
+        a.rel = "noopener noreferrer";
+        a.target = "_blank";
+        a.textContent = part.text;
+        box.append(a);
+      } else {
+        box.append(document.createTextNode(part.text));
+      }
+    }
+    show(box);
+  }
+
+  function renderStory() {
+    const english = story.showing === "en";
+    const text = english ? story.en : story.pt;
+    const box = $("story-text");
+    box.lang = english ? "en" : "pt-BR";
+    box.replaceChildren(
+      ...text
+        .split(/\n\s*\n/)
+        .filter((p) => p.trim())
+        .map((p) => {
+          const para = document.createElement("p");
+          para.textContent = p.trim();
+          return para;
+        }),
+    );
+    $("story-title").textContent = english ? TEXT.titleEn : TEXT.titlePt;
+    $("story-title").lang = english ? "en" : "pt-BR";
+    const toggle = $("toggle");
+    toggle.textContent = english ? TEXT.showPt : TEXT.showEn;
+    toggle.setAttribute("aria-pressed", String(english));
+  }
+
+  function voiceLanguage() {
+    const checked = document.querySelector('input[name="voice"]:checked');
+    return checked ? checked.value : "pt";
+  }
+
+  // The story's events, each shown as soon as it arrives.
+  function follow(started, gen) {
+    if (started.message) status(started.message);
+    const events = new EventSource(started.events);
+    source = events;
+    let finished = false;
+    const on = (name, handle) =>
+      events.addEventListener(name, (e) => {
+        if (gen !== generation) return;
+        handle(e.data ? JSON.parse(e.data) : {});
+      });
+
+    on("queued", (d) => status(d.message));
+    on("stage", (d) => {
+      status(d.message);
+      progress(PROGRESS[d.stage] || 0);
+    });
+    on("caption", (d) => {
+      $("caption-pt").textContent = d.caption_pt;
+      $("caption-en").textContent = d.caption_en;
+      $("image").alt = `Foto: ${d.caption_pt}`;
+      show($("caption-pt"));
+      show($("caption-en"));
+      progress(PROGRESS.caption_ready);
+      performance.mark("caption-shown");
+    });
+    on("story", (d) => {
+      story = { pt: d.story_pt, en: d.story_en, showing: "pt" };
+      renderStory();
+      show($("story"));
+      progress(PROGRESS.story_ready);
+      performance.mark("story-shown");
+    });
+    on("voice", (d) => {
+      const audio = $("audio");
+      audio.src = d.url;
+      $("download").href = d.download_url;
+      $("download").setAttribute("download", `historia-${d.language}.ogg`);
+      show($("voice"));
+      progress(PROGRESS.voice);
+      audio.load();
+    });
+    on("stage_failed", (d) => {
+      const note = document.createElement("p");
+      note.className = "error";
+      note.textContent = d.message;
+      if (d.stage === "speech" || d.stage === "story") {
+        $("story-text").append(note);
+        show($("story"), true);
+      } else {
+        $("caption-en").after(note);
+      }
+    });
+    on("failed", (d) => {
+      finished = true;
+      events.close();
+      fail(d.message);
+    });
+    on("done", () => {
+      finished = true;
+      events.close();
+      show($("progress"), false);
+      status($("voice").hidden ? TEXT.doneNoVoice : TEXT.done);
+      busy(false);
+    });
+    events.onerror = () => {
+      // While connecting again the browser resumes from the last event (Last-Event-ID); closed means gone.
+      if (gen === generation && !finished && events.readyState === EventSource.CLOSED) fail(TEXT.lost);
+    };
+  }
+
+  function upload(file) {
+    if (!file) return;
+    const gen = reset();
+    performance.mark("upload-start");
+    if (file.size > maxBytes) return fail(TEXT.tooLarge);
+    if (file.type && !file.type.startsWith("image/")) return fail(TEXT.notImage);
+    if (objectUrl) URL.revokeObjectURL(objectUrl);
+    objectUrl = URL.createObjectURL(file);
+    preview(objectUrl, "Sua foto");
+    status(TEXT.sending);
+    const form = new FormData();
+    form.append("voice", voiceLanguage());
+    form.append("photo", file, file.name || "foto.jpg");
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", "/api/stories");
+    xhr.responseType = "json";
+    xhr.upload.onprogress = (e) => {
+      if (gen !== generation || !e.lengthComputable) return;
+      const percent = Math.round((100 * e.loaded) / e.total);
+      status(`${TEXT.sending} ${percent}%`);
+      progress(percent / 5);
+    };
+    xhr.onload = () => {
+      if (gen !== generation) return;
+      performance.mark("upload-done");
+      started(xhr.status, xhr.response, gen);
+    };
+    xhr.onerror = () => gen === generation && fail(TEXT.network);
+    xhr.send(form);
+    $("resultado").focus({ preventScroll: true });
+  }
+
+  function started(httpStatus, body, gen) {
+    if (httpStatus !== 202 || !body || !body.events) {
+      fail((body && body.message) || TEXT.network);
+      return;
+    }
+    progress(20);
+    follow(body, gen);
+  }
+
+  async function random() {
+    const gen = reset();
+    performance.mark("upload-start");
+    status(TEXT.random);
+    let response;
+    let body;
+    try {
+      response = await fetch(`/api/stories/random?voice=${voiceLanguage()}`, { method: "POST" });
+      body = await response.json();
+    } catch {
+      if (gen === generation) fail(TEXT.network);
+      return;
+    }
+    if (gen !== generation) return;
+    performance.mark("upload-done");
+    if (response.status === 202) {
+      preview(body.photo, body.credit && body.credit.title ? `Foto: ${body.credit.title}` : "Foto aleatória");
+      setCredit(body.credit);
+    }
+    started(response.status, body, gen);
+  }
+
+  $("photo").addEventListener("change", (e) => {
+    upload(e.target.files[0]);
+    e.target.value = ""; // choosing the same photo again starts again
+  });
+  $("random").addEventListener("click", random);
+  $("toggle").addEventListener("click", () => {
+    if (!story) return;
+    story.showing = story.showing === "pt" ? "en" : "pt";
+    renderStory();
+  });
+  $("audio").addEventListener("canplay", () => {
+    if ($("audio").getAttribute("src")) performance.mark("voice-playable");
+  });
+  $("form").addEventListener("submit", (e) => e.preventDefault());
+
+  // Drag and drop: onto the box or anywhere on the page (a photo dropped elsewhere must not open as a page).
+  const drop = $("drop");
+  const hasFiles = (e) => e.dataTransfer && Array.from(e.dataTransfer.types || []).includes("Files");
+  document.addEventListener("dragover", (e) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    drop.classList.add("over");
+  });
+  document.addEventListener("dragleave", (e) => {
+    if (e.target === document.documentElement || e.target === drop) drop.classList.remove("over");
+  });
+  document.addEventListener("drop", (e) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    drop.classList.remove("over");
+    upload(e.dataTransfer.files[0]);
+  });
+})();

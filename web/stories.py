@@ -1,0 +1,143 @@
+"""The web page's stories: what each one has produced so far, who may read it, and for how long.
+
+A story is known only by its id, 192 random bits (`secrets.token_urlsafe`): holding the id is the only way to
+read its events, its photo and its voice, and only until it expires (WEB_STORY_TTL_S). Ids are looked up in
+memory and never joined into a path, so there is nothing to traverse and nothing to list. Photos and voices
+live in memory, within WEB_MAX_STORED_MB: a new story first evicts the oldest finished ones, and is refused
+(politely) when running and waiting stories alone fill it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.work_queue import Ticket
+from pipeline.config import Language
+from pipeline.events import Voice
+
+ID_BYTES = 24  # 192 random bits
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32}$")
+
+
+class StoreFull(Exception):
+    """The stories in flight already hold as many bytes as the store may keep."""
+
+
+@dataclass(eq=False)
+class Story:
+    """One photo's journey: the events sent so far (replayed to every follower) and the state they add up to."""
+
+    id: str
+    photo: bytes
+    photo_type: str
+    voice_language: Language
+    expires_at: float
+    credit: dict[str, Any] | None = None  # the random photo's credit (app.photos.Credit), for the page
+    request_id: str = field(default_factory=lambda: secrets.token_hex(4))
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)
+    voice: Voice | None = None
+    ticket: Ticket | None = None
+    started: bool = False
+    finished: bool = False
+    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    @property
+    def size(self) -> int:
+        return len(self.photo) + (len(self.voice.ogg) if self.voice else 0)
+
+    async def add(self, name: str, data: dict[str, Any]) -> None:
+        """Record an event for every follower, present and future, and wake those who wait."""
+        self.events.append((name, data))
+        await self.wake()
+
+    async def fail(self, reason: str, message: str) -> None:
+        """The story ends without (all of) its parts: a `failed` event says why, in Portuguese."""
+        await self.add("failed", {"reason": reason, "message": message})
+        await self.finish()
+
+    async def finish(self) -> None:
+        self.finished = True
+        await self.wake()
+
+    async def wake(self) -> None:
+        """Wake whoever waits on this story (a new event, its end, or the server closing)."""
+        async with self.changed:
+            self.changed.notify_all()
+
+    async def wait(self, seen: int, timeout_s: float, stop: Callable[[], bool] = lambda: False) -> None:
+        """Return when there are more than `seen` events, the story is finished, `stop()` (woken by `wake`), or
+        after `timeout_s`."""
+        async with self.changed:
+            try:
+                async with asyncio.timeout(timeout_s):
+                    await self.changed.wait_for(lambda: len(self.events) > seen or self.finished or stop())
+            except TimeoutError:
+                pass
+
+
+class StoryStore:
+    """Stories by id, each until it expires, within a bound on the bytes they hold."""
+
+    def __init__(self, *, ttl_s: float, max_bytes: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_s = ttl_s
+        self.max_bytes = max_bytes
+        self._clock = clock
+        self._stories: OrderedDict[str, Story] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._stories)
+
+    def __iter__(self) -> Iterator[Story]:
+        return iter(list(self._stories.values()))
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(story.size for story in self._stories.values())
+
+    def create(self, photo: bytes, photo_type: str, voice_language: Language, credit: dict[str, Any] | None) -> Story:
+        """A new story under a fresh id; raises StoreFull when even evicting finished stories leaves no room."""
+        self.cleanup_expired()
+        finished = [story.id for story in self._stories.values() if story.finished]
+        while finished and self.total_bytes + len(photo) > self.max_bytes:
+            self._stories.pop(finished.pop(0), None)
+        if self.total_bytes + len(photo) > self.max_bytes:
+            raise StoreFull(f"{self.total_bytes} bytes held")
+        story = Story(
+            id=secrets.token_urlsafe(ID_BYTES),
+            photo=photo,
+            photo_type=photo_type,
+            voice_language=voice_language,
+            expires_at=self._clock() + self.ttl_s,
+            credit=credit,
+        )
+        self._stories[story.id] = story
+        return story
+
+    def get(self, story_id: str) -> Story | None:
+        """The story, or None when the id is malformed, unknown or expired."""
+        story = self._stories.get(story_id) if ID_PATTERN.match(story_id) else None
+        if story is None or story.expires_at <= self._clock():
+            return None
+        return story
+
+    def expires_in(self, story: Story) -> float:
+        return max(0.0, story.expires_at - self._clock())
+
+    def discard(self, story_id: str) -> None:
+        self._stories.pop(story_id, None)
+
+    def cleanup_expired(self) -> int:
+        """Forget expired stories (their followers are told by their own wait loop); returns how many."""
+        now = self._clock()
+        expired = [story_id for story_id, story in self._stories.items() if story.expires_at <= now]
+        for story_id in expired:
+            del self._stories[story_id]
+        return len(expired)
