@@ -20,8 +20,8 @@ import signal
 import sys
 from pathlib import Path
 
-from telegram import Update
 from sqlalchemy.exc import SQLAlchemyError
+from telegram import Update
 from telegram.ext import AIORateLimiter, Application, PersistenceInput, PicklePersistence
 from telegram.request import HTTPXRequest
 

@@ -27,6 +27,7 @@ from pipeline.config import PipelineSettings
 
 from .settings import AppSettings
 from .startup import SETUP_HINT, package_for, port_free, reason, redis_ping, where
+from .store import Store
 
 Status = Literal["ok", "warn", "fail"]
 ICONS: dict[Status, str] = {"ok": "✅", "warn": "⚠️ ", "fail": "❌"}
@@ -232,6 +233,20 @@ async def check_unsplash(settings: AppSettings) -> Check:
     return ok(f"chave do Unsplash aceita ({remaining} pedidos restantes nesta hora)")
 
 
+async def check_store(settings: AppSettings) -> Check:
+    """The request store opens and its schema is (or can be brought) up to date."""
+    store = Store(settings.store_url())
+    where_ = "DATABASE_URL" if settings.database_url else f"{settings.data_dir}/conta_historias.db"
+    try:
+        await store.open()
+        waiting = len(await store.unfinished())
+    except Exception as exc:
+        return fail(f"o banco de pedidos ({where_}) não abre ({reason(exc)})", "confira DATA_DIR ou DATABASE_URL")
+    finally:
+        await store.close()
+    return ok(f"banco de pedidos em {where_} ({waiting} pedido(s) a retomar)")
+
+
 def check_disk(settings: AppSettings) -> Check:
     folder = settings.data_dir.resolve()
     while not folder.exists():
@@ -257,6 +272,7 @@ def app_checks(settings: AppSettings, out: TextIO, *, models: bool = True) -> li
         lambda: check_redis(settings),
         lambda: check_unsplash(settings),
         lambda: check_disk(settings),
+        lambda: check_store(settings),
     ]
     if models:
         checks.append(lambda: check_models(settings, out))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from telegram import Message, Update
 
 from . import texts
-from .context import Context, chat_of, get_services, message_of
+from .context import Context, get_services, message_of
 from .formatting import invalid_image_text
 from .story import new_request, tell_story
 

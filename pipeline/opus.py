@@ -1,21 +1,24 @@
 """OGG/Opus through the distribution's libopus, called directly (cffi), with our own Ogg pages.
 
-Why not libsndfile: it encodes at libopus's default complexity (10) and offers no setting for it; speech at
-32 kbit/s loses nothing measurable at complexity 5, which takes a fifth of the time (bench: `make bench`,
-tests/test_speech.py compares both against the uncompressed signal). The Ogg framing is RFC 7845: an
-identification header page, a comment header page, then audio pages of up to a second of 20 ms packets; the
-last granule position trims the encoder's padding, so players show the exact duration.
+Why not libsndfile: it encodes at libopus's default complexity (10) and has no setting for it. Below
+complexity 7 libopus skips its speech/music analysis and, unless told the signal is speech, codes everything in
+CELT mode: 5.5x faster, but clearly worse for a voice (PESQ-WB 3.92 against 4.44 at complexity 10 on a 50 s
+RHVoice story). Told it is speech, complexity 5 keeps the hybrid SILK+CELT mode that complexity 10 picks for
+speech, at half the CPU time, and scores 4.39 (docs/NOTES-2026-12-01.md; tests/test_speech.py checks the
+decoded signal against the uncompressed one). The Ogg framing is RFC 7845: an identification header page, a
+comment header page, then audio pages of up to a second of 20 ms packets; the last granule position trims the
+encoder's padding, so players show the exact duration.
 """
 
 from __future__ import annotations
 
-import ctypes.util
 import functools
 import struct
 import zlib
+from collections.abc import Iterator
 from typing import Any
 
-import cffi
+import cffi  # type: ignore[import-untyped]  # cffi ships no types
 import numpy as np
 
 SAMPLE_RATES = (8000, 12000, 16000, 24000, 48000)  # what libopus takes
@@ -29,6 +32,8 @@ _APPLICATION_AUDIO = 2049
 _SET_BITRATE = 4002
 _SET_COMPLEXITY = 4010
 _GET_LOOKAHEAD = 4027
+_SET_SIGNAL = 4024
+_SIGNAL_VOICE = 3001
 
 _ffi = cffi.FFI()
 _ffi.cdef(
@@ -51,17 +56,14 @@ class OpusError(RuntimeError):
 @functools.cache
 def libopus() -> Any | None:
     """The distribution's libopus (None if it is not installed)."""
-    name = ctypes.util.find_library("opus")
-    if name is None:
-        return None
     try:
-        return _ffi.dlopen(name)
+        return _ffi.dlopen("libopus.so.0")
     except OSError:
         return None
 
 
 def encode(samples: np.ndarray, sample_rate: int, bitrate: int, complexity: int = COMPLEXITY) -> bytes:
-    """float32 mono samples at one of `SAMPLE_RATES` → OGG/Opus bytes at `bitrate` (VBR, as libsndfile)."""
+    """float32 mono speech at one of `SAMPLE_RATES` → OGG/Opus bytes at `bitrate` (VBR, as libsndfile)."""
     lib = libopus()
     if lib is None:
         raise OpusError("libopus is not installed")
@@ -76,7 +78,7 @@ def _packets(lib: Any, samples: np.ndarray, rate: int, bitrate: int, complexity:
     if error[0] != 0:
         raise OpusError(_ffi.string(lib.opus_strerror(error[0])).decode())
     try:
-        for request, value in ((_SET_BITRATE, bitrate), (_SET_COMPLEXITY, complexity)):
+        for request, value in ((_SET_BITRATE, bitrate), (_SET_COMPLEXITY, complexity), (_SET_SIGNAL, _SIGNAL_VOICE)):
             _check(lib, lib.opus_encoder_ctl(encoder, request, _ffi.cast("int32_t", value)))
         lookahead = _ffi.new("int32_t *")
         _check(lib, lib.opus_encoder_ctl(encoder, _GET_LOOKAHEAD, lookahead))
@@ -107,17 +109,33 @@ def _ogg(packets: list[bytes], pre_skip: int, input_rate: int, length: int) -> b
     head = b"OpusHead" + struct.pack("<BBHIhB", 1, 1, pre_skip, input_rate, 0, 0)
     tags = b"OpusTags" + struct.pack("<I", len(VENDOR)) + VENDOR + struct.pack("<I", 0)
     pages = [_page(serial, 0, [head], 0, 0x02), _page(serial, 1, [tags], 0, 0)]
-    per_packet = round(48000 * FRAME_S)
-    for number, first in enumerate(range(0, len(packets), PACKETS_PER_PAGE), start=2):
-        chunk = packets[first : first + PACKETS_PER_PAGE]
-        last = first + len(chunk) == len(packets)
-        granule = pre_skip + length if last else (first + len(chunk)) * per_packet
-        pages.append(_page(serial, number, chunk, granule, 0x04 if last else 0))
+    per_packet, done = round(48000 * FRAME_S), 0
+    groups = list(_groups(packets))
+    for number, group in enumerate(groups, start=2):
+        done += len(group)
+        last = number == len(groups) + 1
+        granule = pre_skip + length if last else done * per_packet
+        pages.append(_page(serial, number, group, granule, 0x04 if last else 0))
     return b"".join(pages)
 
 
+def _groups(packets: list[bytes]) -> Iterator[list[bytes]]:
+    """The packets, page by page: up to `PACKETS_PER_PAGE`, within a page's 255 lacing values."""
+    group: list[bytes] = []
+    lacing = 0
+    for packet in packets:
+        needed = len(packet) // 255 + 1
+        if group and (len(group) == PACKETS_PER_PAGE or lacing + needed > 255):
+            yield group
+            group, lacing = [], 0
+        group.append(packet)
+        lacing += needed
+    if group:
+        yield group
+
+
 def _page(serial: int, number: int, packets: list[bytes], granule: int, flags: int) -> bytes:
-    """One Ogg page holding whole packets (each under 255 * 255 bytes, as Opus packets are)."""
+    """One Ogg page holding whole packets."""
     lacing = bytearray()
     for packet in packets:
         lacing += b"\xff" * (len(packet) // 255) + bytes([len(packet) % 255])

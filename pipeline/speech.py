@@ -7,21 +7,19 @@ transformers VITS (the original system's model family, e.g. facebook/mms-tts-por
 Every backend shares the same path: narration.prepare_narration cleans the text and cuts it into chunks
 of whole sentences (capped at settings.voice_max_seconds); the backend renders audio pieces; `assemble`
 joins them with short pauses and fades (no clicks), trims and shortens long silences and normalises the
-peak; `encode_opus` writes OGG/Opus with libsndfile (via soundfile) — no ffmpeg — at a speech bitrate
-that keeps even the longest message under 1 MB (Telegram plays a voice sent by URL only up to 1 MB).
+peak; `encode_opus` writes OGG/Opus with the system's libopus (`pipeline/opus.py`; libsndfile as a fallback)
+— no ffmpeg — at a speech bitrate that keeps even the longest message under 1 MB (Telegram plays a voice
+sent by URL only up to 1 MB).
 Everything runs through run_cpu, off the event loop.
 """
 
 from __future__ import annotations
 
-import functools
 import io
 import json
 import logging
-import os
 import shutil
 import subprocess
-import sysconfig
 import tempfile
 import threading
 from collections.abc import Callable
@@ -33,6 +31,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from pipeline import opus
 from pipeline.backend import Backend
 from pipeline.config import Language, PipelineSettings
 from pipeline.errors import StageError
@@ -43,7 +42,6 @@ from pipeline.threads import run_cpu
 
 log = logging.getLogger(__name__)
 
-OPUS_SAMPLE_RATES = (8000, 12000, 16000, 24000, 48000)
 DEFAULT_BITRATE = 32_000
 PAUSE_S = 0.25  # between chunks/sentences rendered separately: a natural breath, not a gap
 FADE_S = 0.01  # at every piece edge, so joins never click
@@ -112,58 +110,10 @@ def assemble(pieces: list[np.ndarray], sample_rate: int) -> np.ndarray:
     return samples * np.float32(PEAK / peak)
 
 
-_OGG_OPUS = sf._formats["OGG"] | sf._subtypes["OPUS"]
-
-
-@functools.cache
-def system_sndfile() -> Any | None:
-    """The distribution's libsndfile, if it writes OGG/Opus (None otherwise).
-
-    Why: it links the distribution's libopus, built with SIMD, which encodes speech ~3x faster than the
-    copy bundled in the soundfile wheel (43 s of speech at 32 kbit/s: 0.57 s vs 1.6 s of CPU on this
-    project's machines) — a third of the whole voice stage. soundfile always loads its bundled copy, so
-    this one is opened through soundfile's own C declarations, by full path: both copies are named
-    libsndfile.so.1, and opening that name would return the bundled one already loaded.
-    """
-    multiarch = sysconfig.get_config_var("MULTIARCH") or ""
-    for folder in (f"/usr/lib/{multiarch}", "/usr/lib64", "/usr/lib"):
-        path = Path(folder) / "libsndfile.so.1"
-        if not path.is_file():
-            continue
-        try:
-            lib = sf._ffi.dlopen(str(path))
-        except OSError:
-            continue
-        info = sf._ffi.new("SF_INFO*", {"samplerate": 48000, "channels": 1, "format": _OGG_OPUS})
-        if lib.sf_format_check(info):
-            return lib
-    return None
-
-
-def _write_with_system_sndfile(lib: Any, samples: np.ndarray, sample_rate: int, level: float) -> bytes:
-    ffi = sf._ffi
-    fd = os.memfd_create("voice.ogg")
-    try:
-        info = ffi.new("SF_INFO*", {"samplerate": sample_rate, "channels": 1, "format": _OGG_OPUS})
-        handle = lib.sf_open_fd(fd, lib.SFM_WRITE, info, 0)
-        if handle == ffi.NULL:
-            raise sf.LibsndfileError(lib.sf_error(ffi.NULL), "cannot open an OGG/Opus writer")
-        try:
-            setting = ffi.new("double*", level)
-            lib.sf_command(handle, lib.SFC_SET_COMPRESSION_LEVEL, setting, ffi.sizeof(setting))
-            written = lib.sf_writef_float(handle, ffi.from_buffer("float[]", samples), len(samples))
-        finally:
-            lib.sf_close(handle)
-        if written != len(samples):
-            raise sf.LibsndfileError(lib.sf_error(ffi.NULL), "short write")
-        os.lseek(fd, 0, os.SEEK_SET)
-        with os.fdopen(fd, "rb", closefd=False) as encoded:
-            return encoded.read()
-    finally:
-        os.close(fd)
-
-
-def _write_with_soundfile(samples: np.ndarray, sample_rate: int, level: float) -> bytes:
+def _write_with_soundfile(samples: np.ndarray, sample_rate: int, bitrate: int) -> bytes:
+    """OGG/Opus by the libsndfile in the soundfile wheel: for systems without libopus (slower, complexity 10)."""
+    # libsndfile maps compression level l to a bitrate of 6 kbit/s + (1 - l) * 250 kbit/s per channel.
+    level = min(1.0, max(0.0, 1.0 - (bitrate - 6000) / 250_000))
     buffer = io.BytesIO()
     with sf.SoundFile(
         buffer, "w", samplerate=sample_rate, channels=1, format="OGG", subtype="OPUS", compression_level=level
@@ -177,17 +127,14 @@ def encode_opus(samples: np.ndarray, sample_rate: int, bitrate: int = DEFAULT_BI
     samples = np.asarray(samples, dtype=np.float32).reshape(-1)
     if not samples.size:
         raise ValueError("no audio to encode")
-    if sample_rate not in OPUS_SAMPLE_RATES:
-        target = next((r for r in OPUS_SAMPLE_RATES if r >= sample_rate), OPUS_SAMPLE_RATES[-1])
+    if sample_rate not in opus.SAMPLE_RATES:
+        target = next((r for r in opus.SAMPLE_RATES if r >= sample_rate), opus.SAMPLE_RATES[-1])
         samples = soxr.resample(samples, sample_rate, target, quality="HQ")
         sample_rate = target
     samples = np.ascontiguousarray(np.clip(samples, -1.0, 1.0), dtype=np.float32)
-    # libsndfile maps compression level l to a bitrate of 6 kbit/s + (1 - l) * 250 kbit/s per channel.
-    level = min(1.0, max(0.0, 1.0 - (bitrate - 6000) / 250_000))
-    lib = system_sndfile()
-    if lib is not None:
-        return _write_with_system_sndfile(lib, samples, sample_rate, level)
-    return _write_with_soundfile(samples, sample_rate, level)
+    if opus.libopus() is not None:
+        return opus.encode(samples, sample_rate, bitrate)
+    return _write_with_soundfile(samples, sample_rate, bitrate)
 
 
 # --- Backends --------------------------------------------------------------------------------------

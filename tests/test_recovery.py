@@ -72,9 +72,9 @@ async def bot_process(
         await process.wait()
 
 
-async def wait_for_line(process: asyncio.subprocess.Process, expected: str, timeout: float = 60) -> None:
+async def wait_for_line(process: asyncio.subprocess.Process, expected: str) -> None:
     assert process.stdout is not None
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(60):
         while (line := await process.stdout.readline()) and line.decode().strip() != expected:
             pass
     assert line, f"the bot exited before printing {expected!r}"
@@ -88,7 +88,7 @@ async def test_sigkill_during_each_stage_then_exactly_one_full_answer(tmp_path: 
             tg.private_photo(CHAT, USER, jpeg_bytes())
             await wait_for_line(first, f"hanging at {stage}")
             first.kill()
-        stale_status = texts_sent_to(tg, CHAT) and tg.calls("sendMessage", CHAT)[0].result["message_id"]
+        stale_status: int = tg.calls("sendMessage", CHAT)[0].result["message_id"]  # "📥 Recebendo a foto…"
         async with bot_process(tg, tmp_path):
             await tg.wait_for_call("sendVoice", chat_id=CHAT, timeout=60)
             await asyncio.sleep(1.0)  # a part sent twice would arrive now
@@ -110,26 +110,23 @@ async def test_a_request_too_old_to_resume_gets_one_apology(tmp_path: Path) -> N
         assert parts_sent(tg, CHAT) == {"caption": 1, "story": 0, "voice": 0, "resumed": 0}
 
 
-async def wait_until_all_answered(store: Store, timeout: float = 5) -> None:
+async def wait_until_all_answered(store: Store) -> None:
     """The store has no open request left (the last write follows the last message by a moment)."""
-    async with asyncio.timeout(timeout):
-        while await store.unfinished():
+    async with asyncio.timeout(5):
+        while await store.unfinished():  # noqa: ASYNC110 — a database row, not an event we could await
             await asyncio.sleep(0.05)
 
 
-async def stored_request(data_dir: Path, **fields: object) -> StoryRequest:
-    """A request as a dead process left it in the store."""
+async def store_gone_photo_request(data_dir: Path) -> None:
+    """What a dead process left in the store: a request for a photo Telegram no longer has."""
     store = Store(BotSettings(_env_file=None, data_dir=data_dir).store_url())
     await store.open()
-    request = StoryRequest(**{"id": "dead0001", "chat_id": CHAT, "user_id": USER, "reply_to": None,
-                              "voice_language": "pt", **fields})  # fmt: skip
-    await store.accept(request)
+    await store.accept(StoryRequest("dead0001", CHAT, USER, None, "pt", file_id="FAKE-gone"))
     await store.close()
-    return request
 
 
 async def test_a_photo_telegram_no_longer_has_gets_one_apology(tmp_path: Path) -> None:
-    await stored_request(tmp_path, file_id="FAKE-gone")
+    await store_gone_photo_request(tmp_path)
     async with running_bot(tmp_path) as bot:
         await bot.tg.wait_for(lambda: texts.RESUME_APOLOGY in texts_sent(bot, CHAT), timeout=20)
         await wait_until_all_answered(bot.services.store)
@@ -168,7 +165,7 @@ async def test_an_update_received_but_never_handled_is_handled_after_a_restart(t
             await dead.get_updates(offset=received[-1].update_id + 1, timeout=0)
         assert [json.loads(body)["update_id"] for body in await store.unhandled_updates()] == [received[0].update_id]
         await store.close()
-        assert tg.pending_updates() == 0  # Telegram will not deliver it again
+        assert tg.pending_updates == 0  # Telegram will not deliver it again
         async with running_bot(tmp_path, tg=tg) as bot:
             await tg.wait_for_call("sendVoice", chat_id=CHAT, timeout=20)
             assert await bot.services.store.unhandled_updates() == []
@@ -186,3 +183,19 @@ async def test_answered_requests_are_purged_and_a_chat_can_be_forgotten(tmp_path
     assert left == [CHAT + 1]
     assert await store.purge_finished(older_than_s=-1) == 1
     await store.close()
+
+
+async def test_the_migrations_build_the_schema_the_code_uses(tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from app.store import metadata
+
+    store = Store(BotSettings(_env_file=None, data_dir=tmp_path).store_url())
+    await store.open()
+    async with store.engine.connect() as connection:
+        differences = await connection.run_sync(
+            lambda sync: compare_metadata(MigrationContext.configure(sync), metadata)
+        )
+    await store.close()
+    assert differences == []

@@ -100,19 +100,6 @@ async def test_unexpected_error_gets_apology_with_request_id_and_logged(tmp_path
         await wait_voice(bot, CHAT)
 
 
-async def test_shutdown_cancels_waiting_jobs_with_a_message(tmp_path: Path) -> None:
-    backends = fake_backends()
-    backends.story_writer.behaviour = Behaviour(delay=3)
-    async with running_bot(tmp_path, backends, running_jobs=1, shutdown_deadline_s=0.2) as bot:
-        for i in range(3):
-            bot.tg.private_photo(CHAT + i, USER + i, jpeg_bytes())
-        await bot.tg.wait_for(lambda: len([c for c in bot.tg.calls("sendMessage") if "📷" in c.params["text"]]) >= 1)
-        await bot.services.queue.close(0.2)
-        await bot.tg.wait_for(
-            lambda: sum(texts.SHUTTING_DOWN in texts_sent(bot, CHAT + i) for i in range(3)) == 3, timeout=10
-        )
-
-
 async def test_persistence_writes_atomically(tmp_path: Path, monkeypatch) -> None:
     path = tmp_path / "state.pickle"
     persistence = AtomicPicklePersistence(path, update_interval=3600)

@@ -457,7 +457,8 @@ class Managed:
         self.expected_exit = False
 
     def _signal_group(self, sig: signal.Signals) -> None:
-        if self.process is not None:
+        """Signal the process's group, only while the process is not reaped (its id cannot have been reused)."""
+        if self.process is not None and self.process.returncode is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.process.pid, sig)
 
@@ -479,7 +480,7 @@ class Managed:
                 self.process.terminate()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.process.wait(), timeout_s)
-        self._signal_group(signal.SIGKILL)
+        self._signal_group(signal.SIGKILL)  # still running after the deadline
         await self.process.wait()
 
     def noticed_exit(self) -> int | None:
@@ -522,10 +523,10 @@ class ChaosRun:
         self.mounted: Path | None = None
         self.failed: str | None = None
         self.bot_lock = asyncio.Lock()  # one (re)start at a time: the kills' and the watcher's
+        self.t0 = time.monotonic()
 
     def say(self, text: str) -> None:
-        elapsed = time.monotonic() - self.t0 if hasattr(self, "t0") else 0.0
-        print(f"[chaos {elapsed:6.1f}s] {text}", file=self.out, flush=True)
+        print(f"[chaos {time.monotonic() - self.t0:6.1f}s] {text}", file=self.out, flush=True)
 
     # --- set-up ------------------------------------------------------------------------------------------
 

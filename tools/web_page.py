@@ -206,7 +206,8 @@ def measure(runs: int, fake: bool, screenshot: Path | None) -> dict[str, Any]:
     photos = sorted(EVERYDAY.glob("*.jpg"))
     chosen = [photos[(index * 7) % len(photos)] for index in range(runs)]
     caption_s, page_voice_s, direct_voice_s = [], [], []
-    with PageServer(make_pipeline, web_per_ip_per_minute=1000) as server:
+    # A fixed story seed: the same photo gets the same story (and voice length) on both paths.
+    with PageServer(make_pipeline, web_per_ip_per_minute=1000, story_seed=7) as server:
         driver = chromium()
         try:
             load_uncached(driver, server.url)
@@ -216,7 +217,7 @@ def measure(runs: int, fake: bool, screenshot: Path | None) -> dict[str, Any]:
                 direct = server.run(pipeline_photo_to_voice(server.pipeline, photo.read_bytes()))
                 driver.get(server.url)
                 choose_file(driver, photo)
-                wait_until_finished(driver)
+                wait_until_finished(driver, timeout_s=180)
                 m = marks(driver)
                 caption_s.append((m["caption-shown"] - m["upload-done"]) / 1000)
                 page_voice_s.append((m["voice-playable"] - m["upload-start"]) / 1000)
@@ -224,7 +225,7 @@ def measure(runs: int, fake: bool, screenshot: Path | None) -> dict[str, Any]:
             if screenshot is not None:
                 driver.get(server.url)
                 choose_file(driver, EVERYDAY / "lighthouse.jpg")
-                wait_until_finished(driver)
+                wait_until_finished(driver, timeout_s=180)
                 take_screenshot(driver, screenshot)
         finally:
             driver.quit()

@@ -454,6 +454,9 @@ class WebPage:
         """The queued job: stream the pipeline and record each event for the page."""
         story.started = True
         extra = {"request_id": story.request_id}
+        if self.stories.get(story.id) is None:  # expired while it waited: nobody can read it any more
+            await story.finish()
+            return
         log.info("web story started", extra=extra)
         try:
             async for event in self.pipeline.stream(story.photo, voice_language=story.voice_language):
