@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import os
+import socket
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -72,6 +73,12 @@ async def bot_process(
         await process.wait()
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 async def wait_for_line(process: asyncio.subprocess.Process, expected: str) -> None:
     assert process.stdout is not None
     async with asyncio.timeout(60):
@@ -81,15 +88,18 @@ async def wait_for_line(process: asyncio.subprocess.Process, expected: str) -> N
 
 
 @pytest.mark.slow  # two bot processes per stage, a few seconds each
-@pytest.mark.parametrize("stage", STAGES)
-async def test_sigkill_during_each_stage_then_exactly_one_full_answer(tmp_path: Path, stage: str) -> None:
+@pytest.mark.parametrize(
+    ("stage", "mode"), [(stage, "polling") for stage in STAGES] + [("story", "webhook"), ("sending", "webhook")]
+)
+async def test_sigkill_during_each_stage_then_exactly_one_full_answer(tmp_path: Path, stage: str, mode: str) -> None:
+    webhook = ("--webhook", str(free_port())) if mode == "webhook" else ()
     async with FakeTelegram(DEFAULT_TOKEN) as tg:
-        async with bot_process(tg, tmp_path, "--hang", stage) as first:
+        async with bot_process(tg, tmp_path, "--hang", stage, *webhook) as first:
             tg.private_photo(CHAT, USER, jpeg_bytes())
             await wait_for_line(first, f"hanging at {stage}")
             first.kill()
         stale_status: int = tg.calls("sendMessage", CHAT)[0].result["message_id"]  # "📥 Recebendo a foto…"
-        async with bot_process(tg, tmp_path):
+        async with bot_process(tg, tmp_path, *webhook):
             await tg.wait_for_call("sendVoice", chat_id=CHAT, timeout=60)
             await asyncio.sleep(1.0)  # a part sent twice would arrive now
         assert parts_sent(tg, CHAT) == {"caption": 1, "story": 1, "voice": 1, "resumed": 1}

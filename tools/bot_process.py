@@ -1,7 +1,7 @@
 """The real bot (handlers, queue, store, recovery) in a process of its own, with the light fake backends, so a
 test can kill it with SIGKILL at a chosen moment and start it again (tests/test_recovery.py).
 
-    python -m tools.bot_process --api http://127.0.0.1:PORT --data DIR [--hang STAGE]
+    python -m tools.bot_process --api http://127.0.0.1:PORT --data DIR [--hang STAGE] [--webhook PORT]
 
 With --hang, the first request stops for good at STAGE (download, caption, story, speech or sending: the
 voice upload) and the process prints "hanging at STAGE" on stdout: the moment to kill it.
@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api", required=True, help="the (fake) Bot API root")
     parser.add_argument("--data", type=Path, required=True, help="DATA_DIR, kept across restarts")
     parser.add_argument("--hang", choices=STAGES)
+    parser.add_argument("--webhook", type=int, metavar="PORT", help="webhook mode, listening on 127.0.0.1:PORT")
     args = parser.parse_args(argv)
     configure_logging(level="INFO", json=True, secrets=[DEFAULT_TOKEN])
     settings = BotSettings(
@@ -73,8 +74,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.hang:
         install_hang(args.hang, backends)
     services = build_services(settings, pipeline=Pipeline(settings, backends))
-    application = build_application(settings, services)
-    application.run_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=1)
+    application = build_application(settings, services, webhook=args.webhook is not None)
+    if args.webhook is None:
+        application.run_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=1)
+    else:
+        application.run_webhook(
+            listen="127.0.0.1",
+            port=args.webhook,
+            url_path="telegram",
+            webhook_url=f"http://127.0.0.1:{args.webhook}/telegram",
+            allowed_updates=Update.ALL_TYPES,
+        )
     return 0
 
 
