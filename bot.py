@@ -15,14 +15,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import signal
 import sys
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, PersistenceInput, PicklePersistence
+from telegram.ext import AIORateLimiter, Application
 from telegram.request import HTTPXRequest
 
 import handlers
@@ -54,23 +53,6 @@ Enquanto isso, a página web faz o mesmo no navegador (`python bot.py --demo`: a
 """
 
 
-class AtomicPicklePersistence(PicklePersistence):
-    """PicklePersistence that writes a temporary file and renames it: a crash never leaves half a file."""
-
-    def _dump_singlefile(self) -> None:
-        final = self.filepath
-        partial = final.with_name(final.name + ".tmp")
-        self.filepath = partial
-        try:
-            super()._dump_singlefile()
-            os.replace(partial, final)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
-        finally:
-            self.filepath = final
-
-
 def build_services(
     settings: BotSettings, pipeline: StoryPipeline | None = None, photos: PhotoSource | None = None
 ) -> Services:
@@ -100,7 +82,7 @@ def build_services(
 def build_application(
     settings: BotSettings, services: Services, *, handle_signals: bool = True, webhook: bool = False
 ) -> Application:
-    """The PTB application: Bot API root from settings, rate limiting, persistence, handlers, lifecycle."""
+    """The PTB application: Bot API root from settings, rate limiting, the store, handlers, lifecycle."""
     token = settings.bot_token()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     api = settings.telegram_api_url
@@ -154,13 +136,6 @@ def build_application(
         .bot(bot)
         .context_types(CONTEXT_TYPES)
         .concurrent_updates(True)
-        .persistence(
-            AtomicPicklePersistence(
-                settings.data_dir / "bot_state.pickle",
-                store_data=PersistenceInput(bot_data=False, user_data=False, callback_data=False),
-                update_interval=30,
-            )
-        )
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
         .build()

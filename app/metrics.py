@@ -25,7 +25,7 @@ from app.settings import AppSettings
 from app.work_queue import WorkQueue
 from pipeline.config import Language
 from pipeline.errors import FetchError, InvalidImageError, PipelineError, StageError
-from pipeline.events import CaptionReady, Event, Finished, StageFailed, StoryPipeline, StoryReady
+from pipeline.events import CaptionReady, Event, Finished, StageFailed, StoryOptions, StoryPipeline, StoryReady
 from pipeline.images import ImageSource
 from pipeline.remote import RemotePipeline
 
@@ -104,12 +104,14 @@ class ObservedPipeline:
         voice_language: Language | None = None,
         caption: CaptionReady | None = None,
         story: StoryReady | None = None,
+        options: StoryOptions | None = None,
     ) -> AsyncIterator[Event]:
         m = self.metrics
         started = time.perf_counter()
         m.stories_started.inc()
+        stream = self.inner.stream(source, voice_language=voice_language, caption=caption, story=story, options=options)
         try:
-            async for event in self.inner.stream(source, voice_language=voice_language, caption=caption, story=story):
+            async for event in stream:
                 match event:
                     case StageFailed(stage, _):
                         m.stage_failures.labels(stage.value).inc()

@@ -28,6 +28,7 @@ class AppSettings(PipelineSettings):
     )
     resume_max_age_h: float = Field(24.0, description="after a restart, older unfinished requests get an apology")
     finished_requests_kept_s: float = Field(3600.0, description="how long answered requests stay in the store")
+    stories_kept_days: float = Field(30.0, description="how long /historias keeps a story (and its voice)")
 
     metrics_host: str = Field("127.0.0.1", description="where /healthz, /readyz and /metrics listen")
     metrics_port: int = Field(9090, description="0 picks a free port")

@@ -1,26 +1,25 @@
-"""The request store: what the bot must not forget when its process dies.
+"""The store: what the bot keeps about chats, and what it must not forget when its process dies.
 
-Two tables (schema in `app/migrations`, applied by Alembic at start):
+Tables (schema in `app/migrations`, applied by Alembic at start):
 - `updates`: Telegram updates received but not yet handled. The bot writes them here *before* it confirms
   them to Telegram (the next getUpdates offset), so a crash in between never loses one.
-- `story_requests`: every story request the bot accepted, with what was already sent (caption, story,
-  voice) and what was already made (the caption and its facts, the story), until its answer is out. A
-  restarted bot resumes the unfinished ones; finished ones are kept briefly (to recognise a redelivered
-  update), then purged.
+- `story_requests`: every story request the bot accepted, with what was made (the caption and its facts,
+  the story) and sent (caption, story, voice), until its answer is out. A restarted bot resumes the
+  unfinished ones; answered ones are kept briefly (to recognise a redelivered update), then purged.
+- `stories`: the stories told, for /historias and "Outra história", kept STORIES_KEPT_DAYS.
+- `chat_settings`: each chat's narration language, kind and length of story.
 
-SQLite under DATA_DIR by default (one file, WAL journal: a killed process loses nothing committed); any
-SQLAlchemy async URL in DATABASE_URL for deployments with several bot replicas.
+`forget_chat` erases a chat from every table (/esquecer). SQLite under DATA_DIR by default (one file, WAL
+journal: a killed process loses nothing committed); PostgreSQL (or any SQLAlchemy async URL) in DATABASE_URL
+for deployments with several bot replicas, on the same code path.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -29,28 +28,34 @@ from sqlalchemy import (
     Column,
     Connection,
     Float,
+    Index,
     MetaData,
     String,
     Table,
     Text,
     delete,
     event,
+    exists,
     insert,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from pipeline.config import Language
-from pipeline.events import CaptionReady, StoryReady
-from pipeline.facts import PhotoFacts
+from pipeline.events import StoryOptions, StoryReady
 
-log = logging.getLogger(__name__)
+from .records import (
+    ChatSettings,
+    SavedStory,
+    StoryRequest,
+    caption_json,
+    caption_of,
+    story_json,
+    story_of,
+)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-Part = Literal["caption", "story", "voice"]
-State = Literal["open", "finished"]
 
 metadata = MetaData()
 
@@ -74,61 +79,46 @@ requests_table = Table(
     Column("voice_language", String(8), nullable=False),
     Column("status_message_id", BigInteger),
     Column("state", String(16), nullable=False, index=True),
-    Column("parts_sent", Text, nullable=False, default=""),  # "caption,story,voice"
+    Column("parts_sent", Text, nullable=False),  # "caption,story,voice"
     Column("caption", Text),  # JSON: caption_en, caption_pt, facts
     Column("story", Text),  # JSON: story_en, story_pt
     Column("created_at", Float, nullable=False, index=True),
     Column("updated_at", Float, nullable=False),
+    Column("story_kind", String(16)),
+    Column("story_length", String(16)),
 )
 
+stories_table = Table(
+    "stories",
+    metadata,
+    Column("id", String(32), primary_key=True),  # the request's id
+    Column("chat_id", BigInteger, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("story_kind", String(16), nullable=False),
+    Column("story_length", String(16), nullable=False),
+    Column("caption", Text, nullable=False),  # JSON, as in story_requests: what "Outra história" starts from
+    Column("story_en", Text, nullable=False),
+    Column("story_pt", Text, nullable=False),
+    Column("voice_language", String(8), nullable=False),
+    Column("voice_file_id", Text),  # the voice on Telegram: replayed without a new synthesis
+    Index("ix_stories_chat_created", "chat_id", "created_at"),
+)
 
-@dataclass(frozen=True)
-class StoryRequest:
-    """One accepted story request, as stored: where to answer, the photo, and how far the answer got."""
+chat_settings_table = Table(
+    "chat_settings",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("voice_language", String(8)),
+    Column("story_kind", String(16)),
+    Column("story_length", String(16)),
+    Column("updated_at", Float, nullable=False),
+)
 
-    id: str
-    chat_id: int
-    user_id: int | None
-    reply_to: int | None
-    voice_language: Language
-    file_id: str | None = None
-    update_id: int | None = None
-    status_message_id: int | None = None
-    state: State = "open"
-    parts_sent: frozenset[Part] = frozenset()
-    caption: CaptionReady | None = None
-    story: StoryReady | None = None
-    created_at: float = field(default_factory=time.time)
-
-    def sent(self, part: Part) -> bool:
-        return part in self.parts_sent
-
-
-def _caption_json(caption: CaptionReady | None) -> str | None:
-    if caption is None:
-        return None
-    facts = caption.facts.to_dict() if caption.facts else None
-    return json.dumps({"caption_en": caption.caption_en, "caption_pt": caption.caption_pt, "facts": facts})
-
-
-def _caption_of(text: str | None) -> CaptionReady | None:
-    if text is None:
-        return None
-    data = json.loads(text)
-    facts = PhotoFacts.from_dict(data["facts"]) if data.get("facts") else None
-    return CaptionReady(data["caption_en"], data["caption_pt"], facts)
+# Every table with rows about a chat. (`updates` holds an update only until it is handled: milliseconds.)
+CHAT_TABLES = (requests_table, stories_table, chat_settings_table)
 
 
-def _story_json(story: StoryReady | None) -> str | None:
-    return None if story is None else json.dumps({"story_en": story.story_en, "story_pt": story.story_pt})
-
-
-def _story_of(text: str | None) -> StoryReady | None:
-    return None if text is None else StoryReady(**json.loads(text))
-
-
-def _row(request: StoryRequest) -> dict[str, Any]:
-    """The table row of a request."""
+def _request_row(request: StoryRequest) -> dict[str, Any]:
     return {
         "id": request.id,
         "update_id": request.update_id,
@@ -140,15 +130,16 @@ def _row(request: StoryRequest) -> dict[str, Any]:
         "status_message_id": request.status_message_id,
         "state": request.state,
         "parts_sent": ",".join(sorted(request.parts_sent)),
-        "caption": _caption_json(request.caption),
-        "story": _story_json(request.story),
+        "caption": caption_json(request.caption),
+        "story": story_json(request.story),
         "created_at": request.created_at,
         "updated_at": time.time(),
+        "story_kind": request.options.kind,
+        "story_length": request.options.length,
     }
 
 
 def _request(row: Any) -> StoryRequest:
-    """A request from its table row."""
     parts: frozenset[Any] = frozenset(part for part in row.parts_sent.split(",") if part)
     return StoryRequest(
         id=row.id,
@@ -158,12 +149,34 @@ def _request(row: Any) -> StoryRequest:
         reply_to=row.reply_to,
         file_id=row.file_id,
         voice_language=row.voice_language,
+        options=_options(row.story_kind, row.story_length),
         status_message_id=row.status_message_id,
         state=row.state,
         parts_sent=parts,
-        caption=_caption_of(row.caption),
-        story=_story_of(row.story),
+        caption=caption_of(row.caption),
+        story=story_of(row.story),
         created_at=row.created_at,
+    )
+
+
+def _options(kind: Any, length: Any) -> StoryOptions:
+    """Options from their columns; a missing value is the default."""
+    default = StoryOptions()
+    return StoryOptions(kind=kind or default.kind, length=length or default.length)
+
+
+def _story(row: Any) -> SavedStory:
+    caption = caption_of(row.caption)
+    assert caption is not None, "the column is NOT NULL"
+    return SavedStory(
+        id=row.id,
+        chat_id=row.chat_id,
+        created_at=row.created_at,
+        options=_options(row.story_kind, row.story_length),
+        caption=caption,
+        story=StoryReady(row.story_en, row.story_pt),
+        voice_language=row.voice_language,
+        voice_file_id=row.voice_file_id,
     )
 
 
@@ -211,15 +224,9 @@ class Store:
         if not rows:
             return
         async with self.engine.begin() as connection:
-            known = set(
-                (
-                    await connection.execute(
-                        select(updates_table.c.update_id).where(
-                            updates_table.c.update_id.in_([row["update_id"] for row in rows])
-                        )
-                    )
-                ).scalars()
-            )
+            ids = [row["update_id"] for row in rows]
+            query = select(updates_table.c.update_id).where(updates_table.c.update_id.in_(ids))
+            known = set((await connection.execute(query)).scalars())
             fresh = [row for row in rows if row["update_id"] not in known]
             if fresh:
                 await connection.execute(insert(updates_table), fresh)
@@ -244,7 +251,7 @@ class Store:
         """
         try:
             async with self.engine.begin() as connection:
-                await connection.execute(insert(requests_table), [_row(request)])
+                await connection.execute(insert(requests_table), [_request_row(request)])
                 if request.update_id is not None:
                     await connection.execute(
                         delete(updates_table).where(updates_table.c.update_id == request.update_id)
@@ -254,15 +261,10 @@ class Store:
         return True
 
     async def save(self, request: StoryRequest) -> None:
-        """Write the request's current state."""
-        row = _row(request)
+        """Write the request's current state (a request erased by /esquecer stays erased)."""
         async with self.engine.begin() as connection:
-            await connection.execute(update(requests_table).where(requests_table.c.id == request.id).values(row))
-
-    async def get(self, request_id: str) -> StoryRequest | None:
-        async with self.engine.connect() as connection:
-            row = (await connection.execute(select(requests_table).where(requests_table.c.id == request_id))).first()
-            return None if row is None else _request(row)
+            query = update(requests_table).where(requests_table.c.id == request.id)
+            await connection.execute(query.values(_request_row(request)))
 
     async def unfinished(self) -> list[StoryRequest]:
         """Requests whose answer is not all out yet, in the order they were received."""
@@ -270,22 +272,104 @@ class Store:
         async with self.engine.connect() as connection:
             return [_request(row) for row in await connection.execute(query)]
 
-    async def purge_finished(self, older_than_s: float) -> int:
-        """Delete finished requests last touched more than `older_than_s` ago; returns how many."""
-        cutoff = time.time() - older_than_s
-        query = delete(requests_table).where(requests_table.c.state == "finished", requests_table.c.updated_at < cutoff)
+    async def purge(self, *, requests_older_than_s: float, stories_older_than_s: float) -> int:
+        """Delete answered requests and stories past their time; returns how many rows went."""
+        now = time.time()
         async with self.engine.begin() as connection:
-            return (await connection.execute(query)).rowcount or 0
+            old_requests = delete(requests_table).where(
+                requests_table.c.state == "finished", requests_table.c.updated_at < now - requests_older_than_s
+            )
+            old_stories = delete(stories_table).where(stories_table.c.created_at < now - stories_older_than_s)
+            erased = 0
+            for query in (old_requests, old_stories):
+                erased += (await connection.execute(query)).rowcount or 0
+            return erased
+
+    # --- stories told -------------------------------------------------------------------------------------
+
+    async def add_story(self, story: SavedStory) -> None:
+        """Keep a story for /historias, unless its request was erased meanwhile (/esquecer)."""
+        async with self.engine.begin() as connection:
+            if not await _has_request(connection, story.id):
+                return
+            await connection.execute(
+                insert(stories_table),
+                [
+                    {
+                        "id": story.id,
+                        "chat_id": story.chat_id,
+                        "created_at": story.created_at,
+                        "story_kind": story.options.kind,
+                        "story_length": story.options.length,
+                        "caption": caption_json(story.caption),
+                        "story_en": story.story.story_en,
+                        "story_pt": story.story.story_pt,
+                        "voice_language": story.voice_language,
+                        "voice_file_id": story.voice_file_id,
+                    }
+                ],
+            )
+
+    async def set_voice(self, story_id: str, file_id: str) -> None:
+        """The story's voice as Telegram keeps it, for replays."""
+        async with self.engine.begin() as connection:
+            query = update(stories_table).where(stories_table.c.id == story_id).values(voice_file_id=file_id)
+            await connection.execute(query)
+
+    async def story(self, chat_id: int, story_id: str) -> SavedStory | None:
+        """One of this chat's stories (another chat's id finds nothing)."""
+        query = select(stories_table).where(stories_table.c.id == story_id, stories_table.c.chat_id == chat_id)
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+            return None if row is None else _story(row)
+
+    async def recent_stories(self, chat_id: int, limit: int = 10) -> list[SavedStory]:
+        """The chat's last stories, newest first."""
+        query = (
+            select(stories_table)
+            .where(stories_table.c.chat_id == chat_id)
+            .order_by(stories_table.c.created_at.desc())
+            .limit(limit)
+        )
+        async with self.engine.connect() as connection:
+            return [_story(row) for row in await connection.execute(query)]
+
+    # --- chat settings ------------------------------------------------------------------------------------
+
+    async def chat_settings(self, chat_id: int) -> ChatSettings:
+        """The chat's choices (all defaults for a chat that made none)."""
+        query = select(chat_settings_table).where(chat_settings_table.c.chat_id == chat_id)
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+        if row is None:
+            return ChatSettings(chat_id)
+        return ChatSettings(chat_id, row.voice_language, _options(row.story_kind, row.story_length))
+
+    async def save_chat_settings(self, settings: ChatSettings) -> None:
+        row = {
+            "chat_id": settings.chat_id,
+            "voice_language": settings.voice_language,
+            "story_kind": settings.options.kind,
+            "story_length": settings.options.length,
+            "updated_at": time.time(),
+        }
+        async with self.engine.begin() as connection:
+            where = chat_settings_table.c.chat_id == settings.chat_id
+            if (await connection.execute(update(chat_settings_table).where(where).values(row))).rowcount == 0:
+                await connection.execute(insert(chat_settings_table), [row])
+
+    # --- privacy --------------------------------------------------------------------------------------------
 
     async def forget_chat(self, chat_id: int) -> None:
-        """Erase every request of a chat (the privacy command)."""
+        """Erase everything kept about a chat, from every table (/esquecer)."""
         async with self.engine.begin() as connection:
-            await connection.execute(delete(requests_table).where(requests_table.c.chat_id == chat_id))
+            for table in CHAT_TABLES:
+                await connection.execute(delete(table).where(table.c.chat_id == chat_id))
 
 
-def mark_sent(request: StoryRequest, part: Part) -> StoryRequest:
-    """The request with one more part sent."""
-    return replace(request, parts_sent=request.parts_sent | {part})
+async def _has_request(connection: AsyncConnection, request_id: str) -> bool:
+    query = select(exists().where(requests_table.c.id == request_id))
+    return bool((await connection.execute(query)).scalar())
 
 
-__all__ = ["Part", "Store", "StoryRequest", "mark_sent", "metadata"]
+__all__ = ["Store", "metadata"]

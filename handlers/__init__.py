@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import BotCommand
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from . import commands, intake, texts
+from . import choices, commands, history, intake, privacy, texts
 from .error_handler import on_error
 
 HISTORIA_CAPTION = filters.CaptionRegex(r"^/historia(@\w+)?(\s|$)")
@@ -23,10 +23,17 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("ajuda", commands.help_command))
     application.add_handler(CommandHandler("help", commands.help_command))
     application.add_handler(CommandHandler("sobre", commands.about))
-    application.add_handler(CommandHandler("voz", commands.voice))
+    application.add_handler(CommandHandler("estilo", choices.story_kind))
+    application.add_handler(CommandHandler("tamanho", choices.story_length))
+    application.add_handler(CommandHandler("voz", choices.voice))
+    application.add_handler(CommandHandler("historias", history.history))
+    application.add_handler(CommandHandler("privacidade", privacy.privacy))
+    application.add_handler(CommandHandler("esquecer", privacy.forget))
     application.add_handler(CommandHandler("aleatorio", commands.random_photo))
     application.add_handler(CommandHandler("historia", intake.historia))
-    application.add_handler(CallbackQueryHandler(commands.story_language_button, pattern=r"^story:(pt|en):"))
+    application.add_handler(CallbackQueryHandler(choices.choice_button, pattern=choices.CHOICE_CALLBACK))
+    application.add_handler(CallbackQueryHandler(history.story_button, pattern=history.STORY_CALLBACK))
+    application.add_handler(CallbackQueryHandler(privacy.forget_button, pattern=privacy.FORGET_CALLBACK))
 
     story_media = (filters.PHOTO | IMAGE_DOCUMENT) & filters.UpdateType.MESSAGE
     application.add_handler(MessageHandler(story_media & (PRIVATE | HISTORIA_CAPTION), intake.photo))

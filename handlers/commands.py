@@ -1,4 +1,4 @@
-"""Command handlers: /start, /ajuda, /sobre, /voz, /aleatorio, and the story language button."""
+"""Command handlers: /start, /ajuda, /sobre and /aleatorio."""
 
 from __future__ import annotations
 
@@ -7,15 +7,12 @@ import logging
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
 
 from app.photos import Credit, license_label, load_gallery
-from pipeline.config import Language
 
 from . import texts
-from .context import Context, callback_query_of, chat_data, chat_of, get_services, message_of
-from .formatting import story_button, story_text
-from .story import new_request, reply_parameters, tell_story, voice_language
+from .context import Context, chat_of, get_services, message_of
+from .story import new_request, reply_parameters, tell_story
 
 log = logging.getLogger(__name__)
 
@@ -42,25 +39,6 @@ async def about(update: Update, context: Context) -> None:
     )
 
 
-async def voice(update: Update, context: Context) -> None:
-    """/voz pt|en — the narration language of this chat, kept across restarts by persistence."""
-    choice = language_choice(context.args)
-    if choice is None:
-        current = texts.LANGUAGE_NAMES[voice_language(context)]
-        await message_of(update).reply_html(texts.VOICE_USAGE.format(current=current))
-        return
-    chat_data(context).voice = choice
-    await message_of(update).reply_html(texts.VOICE_SET.format(language=texts.LANGUAGE_NAMES[choice]))
-
-
-def language_choice(args: list[str] | None) -> Language | None:
-    """/voz's argument as a narration language ("pt", "en", or a word that starts with one), or None."""
-    match (args[0].lower() if args else "")[:2]:
-        case "pt" | "en" as choice:
-            return choice
-    return None
-
-
 async def random_photo(update: Update, context: Context) -> None:
     """/aleatorio — send a landscape with its credit, then tell its story like any other photo."""
     services = get_services(context)
@@ -80,7 +58,7 @@ async def random_photo(update: Update, context: Context) -> None:
     await services.photos.mark_shown(photo)
     # The photo now lives on Telegram too: after a restart, the story is resumed from there.
     file_id = max(sent.photo, key=lambda size: size.width * size.height).file_id if sent.photo else None
-    await tell_story(context, new_request(context, update, file_id), photo.data)
+    await tell_story(context, await new_request(context, update, file_id), photo.data)
 
 
 def credit_html(credit: Credit) -> str:
@@ -90,23 +68,3 @@ def credit_html(credit: Credit) -> str:
         return f'<a href="{html.escape(url, quote=True)}">{html.escape(text)}</a>' if url else html.escape(text)
 
     return credit.line_pt(link)
-
-
-async def story_language_button(update: Update, context: Context) -> None:
-    """Switch a story message between Portuguese and English (callback data 'story:<lang>:<key>')."""
-    query = callback_query_of(update)
-    _, show, key = (query.data or "::").split(":", 2)
-    stories = chat_data(context).stories
-    story = stories.get(key)
-    if story is None or show not in story:
-        await query.answer(texts.STORY_EXPIRED, show_alert=False)
-        return
-    await query.answer()
-    other = "pt" if show == "en" else "en"
-    try:
-        await query.edit_message_text(
-            story_text(show, story[show]), parse_mode=ParseMode.HTML, reply_markup=story_button(other, key)
-        )
-    except BadRequest as exc:  # double tap: the text is already the requested one
-        if "not modified" not in str(exc).lower():
-            raise

@@ -1,11 +1,12 @@
-"""The typed context every handler gets, after python-telegram-bot's `contexttypesbot.py` example: what the bot
-keeps per chat (persisted), and what it built at start-up (not persisted).
+"""The typed context every handler gets, after python-telegram-bot's `contexttypesbot.py` example: the
+services the bot built at start-up. What the bot keeps about a chat lives in the store (app/store.py), not in
+PTB's per-chat dictionaries.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from telegram import CallbackQuery, Chat, Message, Update
@@ -15,7 +16,6 @@ from app.media_server import MediaServer
 from app.photos import PhotoSource
 from app.store import Store
 from app.work_queue import WorkQueue
-from pipeline.config import Language
 from pipeline.events import StoryPipeline
 
 from .config import BotSettings
@@ -24,14 +24,6 @@ if TYPE_CHECKING:
     from app.metrics import Monitor
 
 T = TypeVar("T")
-
-
-@dataclass
-class ChatData:
-    """Per chat, kept across restarts by the persistence."""
-
-    voice: Language | None = None  # /voz: this chat's narration language; None = the default setting
-    stories: dict[str, dict[str, str]] = field(default_factory=dict)  # recent stories, for the language button
 
 
 @dataclass
@@ -55,8 +47,8 @@ class BotData:
         self.monitor: Monitor | None = None
 
 
-Context = CallbackContext[ExtBot[None], dict[Any, Any], ChatData, BotData]
-CONTEXT_TYPES = ContextTypes(context=CallbackContext, chat_data=ChatData, bot_data=BotData)
+Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]
+CONTEXT_TYPES = ContextTypes(context=CallbackContext, bot_data=BotData)
 
 
 def required(value: T | None, what: str) -> T:
@@ -69,11 +61,6 @@ def required(value: T | None, what: str) -> T:
 def get_services(context: Context) -> Services:
     """The services, once the bot has started (handlers only run after that)."""
     return required(context.bot_data.services, "services (the bot has not started)")
-
-
-def chat_data(context: Context) -> ChatData:
-    """This chat's data (every handler here answers an update from a chat, so there is one)."""
-    return required(context.chat_data, "chat data")
 
 
 def message_of(update: Update) -> Message:

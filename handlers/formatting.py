@@ -31,10 +31,17 @@ def story_text(language: str, story: str) -> str:
     return escaped_within(title, story, MESSAGE_LIMIT)
 
 
-def story_button(show: str, key: str) -> InlineKeyboardMarkup:
-    """The button that shows the other language of a story."""
+def story_buttons(show: str, story_id: str) -> InlineKeyboardMarkup:
+    """Under a story: show it in the other language, or ask for another story of the same photo."""
     label = texts.BUTTON_SHOW_EN if show == "en" else texts.BUTTON_SHOW_PT
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"story:{show}:{key}")]])
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(label, callback_data=f"story:{show}:{story_id}"),
+                InlineKeyboardButton(texts.BUTTON_ANOTHER, callback_data=f"again:{story_id}"),
+            ]
+        ]
+    )
 
 
 def invalid_image_text(reason: str, max_bytes: int) -> str:

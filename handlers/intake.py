@@ -48,7 +48,7 @@ async def story_from_message(update: Update, context: Context, source: Message) 
     if file_id is None:
         await message.reply_html(texts.HISTORIA_NOT_A_PHOTO)
         return
-    await tell_story(context, new_request(context, update, file_id))
+    await tell_story(context, await new_request(context, update, file_id))
 
 
 async def photo(update: Update, context: Context) -> None:

@@ -92,7 +92,7 @@ async def recover(application: Application) -> None:
     log.info("recovering", extra={"updates": len(kept), "requests": len(unfinished)})
     max_age_s = services.settings.resume_max_age_h * 3600
     for request in unfinished:
-        run = StoryRun(application.bot, services, application.chat_data[request.chat_id], request)
+        run = StoryRun(application.bot, services, request)
         if time.time() - request.created_at > max_age_s:
             in_background(application, apologise(run))
             continue
@@ -146,16 +146,20 @@ async def clear_stale_status(run: StoryRun) -> None:
         await run.save(status_message_id=None)
 
 
-async def purge_finished(context: Context) -> None:
-    """Periodically: forget answered requests after FINISHED_REQUESTS_KEPT_S."""
+async def purge(context: Context) -> None:
+    """Periodically: erase answered requests after FINISHED_REQUESTS_KEPT_S, stories after STORIES_KEPT_DAYS."""
     services = context.bot_data.services
     if services is not None:
-        await services.store.purge_finished(services.settings.finished_requests_kept_s)
+        settings = services.settings
+        await services.store.purge(
+            requests_older_than_s=settings.finished_requests_kept_s,
+            stories_older_than_s=settings.stories_kept_days * 86400,
+        )
 
 
 def schedule_purge(application: Application) -> None:
     assert application.job_queue is not None, "build_application checks the job queue"
-    application.job_queue.run_repeating(purge_finished, interval=PURGE_INTERVAL_S, first=PURGE_INTERVAL_S)
+    application.job_queue.run_repeating(purge, interval=PURGE_INTERVAL_S, first=PURGE_INTERVAL_S)
 
 
 __all__ = ["DurableBot", "recover", "register", "schedule_purge"]

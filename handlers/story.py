@@ -24,22 +24,20 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import NetworkError, TimedOut
 
 from app.errors import KeyLimitReached, QueueClosed, QueueFull
-from app.store import Part, StoryRequest, mark_sent
+from app.records import Part, SavedStory, StoryRequest, mark_sent
 from app.work_queue import Ticket
-from pipeline.config import Language
 from pipeline.errors import FetchError, InvalidImageError, StageError
 from pipeline.events import CaptionReady, Event, Stage, StageFailed, StageStarted, StoryReady, VoiceReady
 
 from . import texts
-from .context import ChatData, Context, Services, chat_data, chat_of, get_services, message_of
+from .context import Context, Services, chat_of, get_services
 from .errors import StoryFailed
-from .formatting import caption_text, invalid_image_text, story_button, story_text
+from .formatting import caption_text, invalid_image_text, story_buttons, story_text
 from .status import ChatActions, StatusMessage
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-MAX_STORED_STORIES = 30  # per chat, for the "read in English" button
 TELEGRAM_ATTEMPTS = 3
 QUEUE_POLL_S = 2.0
 
@@ -47,8 +45,8 @@ QUEUE_POLL_S = 2.0
 class StoryRun:
     """A stored request on its way: its status message, its two phases, and each part sent once."""
 
-    def __init__(self, bot: Bot, services: Services, chat: ChatData, request: StoryRequest) -> None:
-        self.bot, self.services, self.chat, self.request = bot, services, chat, request
+    def __init__(self, bot: Bot, services: Services, request: StoryRequest) -> None:
+        self.bot, self.services, self.request = bot, services, request
         self.status = StatusMessage(bot, request.chat_id, request.reply_to)
         self.described: asyncio.Future[CaptionReady | None] = asyncio.get_running_loop().create_future()
         self.log_extra = {"request_id": request.id, "chat_id": request.chat_id}
@@ -120,7 +118,11 @@ class StoryRun:
         async with ChatActions(self.bot, self.request.chat_id) as actions:
             try:
                 stream = self.services.pipeline.stream(
-                    None, voice_language=self.request.voice_language, caption=caption, story=self.request.story
+                    None,
+                    voice_language=self.request.voice_language,
+                    caption=caption,
+                    story=self.request.story,
+                    options=self.request.options,
                 )
                 async for event in stream:
                     await self.deliver(event, actions)
@@ -134,16 +136,17 @@ class StoryRun:
         match event:
             case StageStarted(Stage.STORY):
                 await self.show_status(texts.STATUS_WRITING)
-            case StoryReady(story_en, story_pt):
+            case StoryReady(_, story_pt):
                 if self.request.story is None:
                     await self.save(story=event)
-                key = remember_story(self.chat, self.request.id, story_pt, story_en)
-                await self.send_part("story", lambda: self.reply(story_text("pt", story_pt), story_button("en", key)))
+                    await self.services.store.add_story(self.saved_story(event))
+                buttons = story_buttons("en", self.request.id)
+                await self.send_part("story", lambda: self.reply(story_text("pt", story_pt), buttons))
             case StageStarted(Stage.SPEECH):
                 await self.show_status(texts.STATUS_RECORDING)
                 await actions.switch(ChatAction.RECORD_VOICE)
             case VoiceReady(voice):
-                await self.send_part(
+                sent = await self.send_part(
                     "voice",
                     lambda: self.bot.send_voice(
                         self.request.chat_id,
@@ -153,6 +156,8 @@ class StoryRun:
                         reply_parameters=self.reply_parameters(),
                     ),
                 )
+                if sent is not None and sent.voice is not None:
+                    await self.services.store.set_voice(self.request.id, sent.voice.file_id)
             case StageFailed(stage, _) if stage.value in texts.STAGE_FAILED:
                 await self.reply(texts.STAGE_FAILED[stage.value])
 
@@ -192,13 +197,14 @@ class StoryRun:
         except (NetworkError, TimeoutError) as exc:
             raise FetchError(f"telegram download failed: {type(exc).__name__}") from exc
 
-    async def send_part(self, part: Part, send: Callable[[], Awaitable[Any]]) -> None:
+    async def send_part(self, part: Part, send: Callable[[], Awaitable[Message]]) -> Message | None:
         """Send a part unless it was sent before a restart; note it as sent right after."""
         if self.request.sent(part):
-            return
-        await with_retries(send)
+            return None
+        message = await with_retries(send)
         self.request = mark_sent(self.request, part)
         await self.services.store.save(self.request)
+        return message
 
     async def reply(self, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
         """Send a short HTML message for this request (a reply in groups)."""
@@ -215,6 +221,13 @@ class StoryRun:
         return reply_parameters(self.request.reply_to)
 
     # --- the stored record ----------------------------------------------------------------------------
+
+    def saved_story(self, story: StoryReady) -> SavedStory:
+        """The story as /historias keeps it."""
+        caption = self.request.caption
+        assert caption is not None, "a story is written from its caption"
+        r = self.request
+        return SavedStory(r.id, r.chat_id, r.options, caption, story, r.voice_language)
 
     async def save(self, **changes: Any) -> None:
         self.request = replace(self.request, **changes)
@@ -259,31 +272,26 @@ def is_transient(exc: NetworkError) -> bool:
     return isinstance(exc, TimedOut) or type(exc) is NetworkError
 
 
-def remember_story(chat: ChatData, key: str, story_pt: str, story_en: str) -> str:
-    """Keep the last stories of a chat so the language button can switch between them."""
-    chat.stories[key] = {"pt": story_pt, "en": story_en}
-    while len(chat.stories) > MAX_STORED_STORIES:
-        chat.stories.pop(next(iter(chat.stories)))
-    return key
-
-
-def new_request(context: Context, update: Update, file_id: str | None) -> StoryRequest:
-    """A request for the photo `file_id`, answering this update's message (as a reply in groups)."""
+async def new_request(
+    context: Context, update: Update, file_id: str | None, caption: CaptionReady | None = None
+) -> StoryRequest:
+    """A request for the photo `file_id` (or a known caption), with the chat's choices, answering this update."""
+    services = get_services(context)
     chat = chat_of(update)
+    choices = await services.store.chat_settings(chat.id)
+    message = update.effective_message
     return StoryRequest(
         id=secrets.token_hex(6),
         update_id=update.update_id,
         chat_id=chat.id,
         user_id=update.effective_user.id if update.effective_user else None,
-        reply_to=None if chat.type == chat.PRIVATE else message_of(update).message_id,
+        reply_to=None if chat.type == chat.PRIVATE or message is None else message.message_id,
         file_id=file_id,
-        voice_language=voice_language(context),
+        voice_language=choices.voice_language or services.settings.voice_language,
+        options=choices.options,
+        caption=caption,
+        parts_sent=frozenset() if caption is None else frozenset({"caption"}),
     )
-
-
-def voice_language(context: Context) -> Language:
-    """This chat's narration language (/voz), or the default one."""
-    return chat_data(context).voice or get_services(context).settings.voice_language
 
 
 async def tell_story(context: Context, request: StoryRequest, photo: bytes | None = None) -> None:
@@ -292,7 +300,7 @@ async def tell_story(context: Context, request: StoryRequest, photo: bytes | Non
     if not await services.store.accept(request):
         log.info("update already has its request", extra={"update_id": request.update_id})
         return
-    run = StoryRun(context.bot, services, chat_data(context), request)
+    run = StoryRun(context.bot, services, request)
     ticket = await run.admit()
     if ticket is not None:
         await run.follow(ticket, photo)

@@ -10,7 +10,12 @@ COMMANDS = {
     "start": "Começar e ver como funciona",
     "aleatorio": "Uma paisagem aleatória com história",
     "historia": "Contar a história de uma foto (nos grupos: responda à foto)",
-    "voz": "Idioma da narração: /voz pt ou /voz en",
+    "estilo": "Tipo de história: para dormir, aventura, poema…",
+    "tamanho": "Tamanho da história: curta, média ou longa",
+    "voz": "Idioma da narração: português ou inglês",
+    "historias": "Suas últimas histórias, para ler e ouvir de novo",
+    "privacidade": "O que eu guardo e por quanto tempo",
+    "esquecer": "Apagar tudo o que guardo desta conversa",
     "ajuda": "Como usar o bot",
     "sobre": "Créditos: modelos, vozes e fotos",
 }
@@ -29,7 +34,13 @@ HELP = (
     "<b>Como usar</b>\n"
     "• Envie uma foto (ou uma imagem como arquivo: JPEG, PNG ou WebP).\n"
     "• /aleatorio — uma paisagem aleatória, com a história dela.\n"
-    "• /voz pt ou /voz en — narração em português ou em inglês (vale para esta conversa).\n"
+    "• /estilo — o tipo de história: clássica, para dormir, aventura, fábula, mistério, engraçada ou poema.\n"
+    "• /tamanho — curta, média ou longa.\n"
+    "• /voz — narração em português ou em inglês.\n"
+    "• /historias — as últimas histórias desta conversa, para ler e ouvir de novo.\n"
+    "• Embaixo de cada história: 🔄 <i>Outra história</i> conta uma nova sobre a mesma foto.\n"
+    "• /privacidade e /esquecer — o que eu guardo, e como apagar.\n"
+    "(Escolhas valem para esta conversa; nos grupos, só os administradores mudam.)\n"
     "• /sobre — créditos dos modelos, das vozes e das fotos.\n\n"
     "<b>Em grupos</b>\n"
     "Responda a uma foto com /historia, ou envie a foto com a legenda /historia.\n\n"
@@ -47,8 +58,35 @@ ABOUT = (
 )
 
 VOICE_SET = "🎙️ Pronto! A narração agora será em <b>{language}</b>."
-VOICE_USAGE = "Use /voz pt (português) ou /voz en (inglês). Agora está em <b>{current}</b>."
+VOICE_CHOOSE = "🎙️ Em que idioma eu narro as histórias? Agora: <b>{current}</b>."
 LANGUAGE_NAMES = {"pt": "português", "en": "inglês"}
+LANGUAGE_BUTTONS = {"pt": "🇧🇷 Português", "en": "🇬🇧 Inglês"}
+
+KIND_CHOOSE = "📚 Que tipo de história você quer? Agora: <b>{current}</b>."
+KIND_SET = "📚 Pronto! As próximas histórias serão: <b>{choice}</b>."
+KIND_NAMES = {
+    "classic": "Clássica",
+    "bedtime": "Para dormir",
+    "adventure": "Aventura",
+    "fable": "Fábula",
+    "mystery": "Mistério",
+    "funny": "Engraçada",
+    "poem": "Poema",
+}
+KIND_BUTTONS = {
+    "classic": "📖 Clássica",
+    "bedtime": "🌙 Para dormir",
+    "adventure": "🧭 Aventura",
+    "fable": "🦊 Fábula",
+    "mystery": "🔍 Mistério",
+    "funny": "😂 Engraçada",
+    "poem": "🪶 Poema",
+}
+LENGTH_CHOOSE = "📏 De que tamanho? Agora: <b>{current}</b>."
+LENGTH_SET = "📏 Pronto! As próximas histórias serão <b>{choice}</b>."
+LENGTH_NAMES = {"short": "curtas", "medium": "médias", "long": "longas"}
+LENGTH_BUTTONS = {"short": "Curta (~60 palavras)", "medium": "Média (~120)", "long": "Longa (~200)"}
+ADMINS_ONLY = "Neste grupo, só os administradores mudam isso. 🙂"
 
 HISTORIA_USAGE_PRIVATE = "Envie uma foto e eu conto a história dela. 📷"
 HISTORIA_USAGE_GROUP = "Para eu contar uma história, responda a uma foto com /historia. 📷"
@@ -90,6 +128,39 @@ STORY_TITLE_EN = "📖 <b>The story</b>\n\n"
 BUTTON_SHOW_EN = "🇬🇧 Ler em inglês"
 BUTTON_SHOW_PT = "🇧🇷 Ler em português"
 STORY_EXPIRED = "Essa história já não está guardada comigo. 🗂️"
+BUTTON_ANOTHER = "🔄 Outra história"
+ANOTHER_COMING = "Vou escrever outra história para essa foto! ✍️"
+
+HISTORY_EMPTY = "Ainda não contei nenhuma história nesta conversa. Mande uma foto! 📷"
+HISTORY_TITLE = "📚 <b>As últimas histórias desta conversa</b>\n"
+HISTORY_LINE = "{number}. {date} · {kind} — <i>{beginning}</i>"
+HISTORY_READ = "📖 {number}"
+HISTORY_PLAY = "🔊 {number}"
+NO_VOICE_KEPT = "Essa história ficou sem narração guardada. 🔇"
+TIMEZONE = "America/Sao_Paulo"
+
+PRIVACY = (
+    "🔒 <b>O que eu guardo sobre esta conversa</b>\n"
+    "• Suas escolhas (/estilo, /tamanho, /voz), até você pedir para apagar.\n"
+    "• As histórias contadas aqui — o texto, a legenda e a referência do áudio no Telegram — por "
+    "{story_days} dias, para o /historias. Depois eu apago sozinho.\n"
+    "• Cada pedido em andamento — quem pediu, a mensagem a responder e a referência da foto no Telegram — "
+    "até a resposta sair, e mais {request_hours} para não responder duas vezes. Assim, se eu reiniciar no "
+    "meio de uma história, continuo de onde parei.\n\n"
+    "<b>As fotos eu não guardo:</b> baixo, olho e descarto assim que a legenda fica pronta.\n"
+    "<b>Onde:</b> {where}, no servidor de quem mantém este bot. Os registros técnicos (logs) têm só "
+    "números de conversa e de pedido, nunca textos ou fotos.\n\n"
+    "Para apagar tudo desta conversa agora: /esquecer."
+)
+PRIVACY_WHERE = {"sqlite": "num arquivo de banco de dados (SQLite)", "other": "num banco de dados (PostgreSQL)"}
+FORGET_CONFIRM = (
+    "🗑️ Apagar tudo o que eu guardo sobre esta conversa — histórias, escolhas e pedidos em andamento? "
+    "Não dá para desfazer."
+)
+FORGET_YES = "🗑️ Sim, apagar tudo"
+FORGET_NO = "Cancelar"
+FORGOTTEN = "🗑️ Pronto: apaguei tudo o que eu guardava sobre esta conversa."
+NOT_FORGOTTEN = "Tudo bem, não apaguei nada. 🙂"
 VOICE_CAPTION = {"pt": "🎙️ Narração em português", "en": "🎙️ Narração em inglês"}
 
 STAGE_FAILED = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from .config import Language
 from .errors import PipelineError
@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from .images import ImageSource
 
 __all__ = [
+    "StoryKind",
+    "StoryLength",
+    "StoryOptions",
     "CaptionReady",
     "Event",
     "Finished",
@@ -41,6 +44,18 @@ class Stage(StrEnum):
     STORY = "story"
     TRANSLATE_STORY = "translate_story"
     SPEECH = "speech"
+
+
+StoryKind = Literal["classic", "bedtime", "adventure", "fable", "mystery", "funny", "poem"]  # classic: the default
+StoryLength = Literal["short", "medium", "long"]  # about 60, 120 and 200 words
+
+
+@dataclass(frozen=True)
+class StoryOptions:
+    """How a chat wants its stories: the kind and the length."""
+
+    kind: StoryKind = "classic"
+    length: StoryLength = "medium"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ set -euo pipefail
 PACKAGES=(espeak-ng libsndfile1 redis-server hunspell hunspell-pt-br)
 # chromium + chromium-driver: the web page's real-browser test (Selenium, headless); the emoji font for its screenshot.
 PACKAGES+=(chromium chromium-driver fonts-noto-color-emoji)
+# postgresql: the store's tests run on a real PostgreSQL too (tools/postgres.py starts one on loopback).
+PACKAGES+=(postgresql)
 NONFREE_PACKAGES=(rhvoice rhvoice-brazilian-portuguese)
 
 if ! command -v apt-get >/dev/null 2>&1; then

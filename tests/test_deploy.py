@@ -258,14 +258,16 @@ def compose() -> dict[str, Any]:
 
 def test_compose_runs_the_bot_alone_or_with_workers(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"bot", "redis", "worker"}
+    assert set(services) == {"bot", "redis", "worker", "postgres"}
     assert "profiles" not in services["bot"]
-    assert services["redis"]["profiles"] == services["worker"]["profiles"] == ["scale"]
+    assert services["redis"]["profiles"] == services["worker"]["profiles"] == services["postgres"]["profiles"]
+    assert services["worker"]["profiles"] == ["scale"]
     assert services["worker"]["deploy"]["replicas"] >= 2
     for name, service in services.items():
         for dependency in service.get("depends_on", {}):
             assert dependency in services, f"{name} depends on unknown {dependency}"
     assert services["bot"]["depends_on"]["redis"]["required"] is False  # the bot alone has no Redis
+    assert services["bot"]["depends_on"]["postgres"]["required"] is False  # ...nor PostgreSQL (SQLite then)
     assert services["bot"]["command"] == ["python", "bot.py"]
     assert services["worker"]["command"] == ["python", "worker.py"]
 

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from app.store import Store, StoryRequest
+from app.records import StoryRequest
+from app.store import Store
 from handlers import texts
 from handlers.config import BotSettings
 from handlers.recovery import DurableBot
@@ -181,17 +182,14 @@ async def test_an_update_received_but_never_handled_is_handled_after_a_restart(t
             assert await bot.services.store.unhandled_updates() == []
 
 
-async def test_answered_requests_are_purged_and_a_chat_can_be_forgotten(tmp_path: Path) -> None:
+async def test_answered_requests_are_purged(tmp_path: Path) -> None:
     store = Store(BotSettings(_env_file=None, data_dir=tmp_path).store_url())
     await store.open()
-    for i, chat in enumerate((CHAT, CHAT, CHAT + 1)):
-        await store.accept(StoryRequest(f"r{i}", chat, USER, None, "pt", state="finished", created_at=time.time()))
-    assert await store.purge_finished(older_than_s=3600) == 0
-    await store.forget_chat(CHAT)
-    async with store.engine.connect() as connection:
-        left = (await connection.execute(text("select chat_id from story_requests"))).scalars().all()
-    assert left == [CHAT + 1]
-    assert await store.purge_finished(older_than_s=-1) == 1
+    await store.accept(StoryRequest("old", CHAT, USER, None, "pt", state="finished"))
+    await store.accept(StoryRequest("open", CHAT, USER, None, "pt"))
+    assert await store.purge(requests_older_than_s=3600, stories_older_than_s=3600) == 0
+    assert await store.purge(requests_older_than_s=-1, stories_older_than_s=3600) == 1
+    assert [request.id for request in await store.unfinished()] == ["open"]
     await store.close()
 
 

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import logging
 from pathlib import Path
 
 import pytest
-from telegram.ext import ExtBot as Bot
 
 from app.logs import configure_logging
-from bot import AtomicPicklePersistence
 from handlers import texts
-from handlers.context import ChatData
 from tools.bot_harness import jpeg_bytes, running_bot
 from tools.fake_backends import Behaviour, fake_backends
 from tools.fake_telegram import DEFAULT_TOKEN
@@ -98,29 +94,6 @@ async def test_unexpected_error_gets_apology_with_request_id_and_logged(tmp_path
         assert any(getattr(r, "request_id", None) == request_id for r in caplog.records if r.levelno >= logging.ERROR)
         bot.tg.private_photo(CHAT, USER, jpeg_bytes())  # and the next request works
         await wait_voice(bot, CHAT)
-
-
-async def test_persistence_writes_atomically(tmp_path: Path, monkeypatch) -> None:
-    path = tmp_path / "state.pickle"
-    persistence = AtomicPicklePersistence(path, update_interval=3600)
-    persistence.set_bot(Bot(DEFAULT_TOKEN))
-    await persistence.update_chat_data(1, ChatData(voice="en"))
-    await persistence.flush()
-    assert not list(tmp_path.glob("*.tmp"))
-    good = path.read_bytes()
-
-    def crash(*args, **kwargs) -> None:
-        raise OSError("disk full mid-write")
-
-    monkeypatch.setattr("telegram.ext._picklepersistence._BotPickler.dump", crash)
-    with contextlib.suppress(OSError):
-        await persistence.update_chat_data(1, ChatData(voice="pt"))  # PicklePersistence writes right away
-    assert path.read_bytes() == good  # the old state survives a failed write
-    assert not list(tmp_path.glob("*.tmp"))
-    monkeypatch.undo()
-    reloaded = AtomicPicklePersistence(path)
-    reloaded.set_bot(Bot(DEFAULT_TOKEN))
-    assert (await reloaded.get_chat_data())[1] == ChatData(voice="en")
 
 
 async def test_secrets_never_reach_the_logs(tmp_path: Path) -> None:

@@ -533,6 +533,7 @@ class FakeTelegram:
         self._callback_ids: dict[str, bool] = {}  # id -> answered
         self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._webhook: _Webhook | None = None
+        self._owners: dict[int | str, int] = {}  # group chat id -> its owner's user id
         self._faults: dict[str, list[_Fault]] = {}
         self._delays: dict[str, list[float]] = {}
         self._drop_downloads = 0
@@ -568,6 +569,7 @@ class FakeTelegram:
                 "sendDocument": self._send_document,
                 "answerCallbackQuery": self._answer_callback_query,
                 "getFile": self._get_file,
+                "getChatMember": self._get_chat_member,
                 "setMessageReaction": self._set_message_reaction,
                 "close": self._true,
                 "logOut": self._true,
@@ -1089,6 +1091,19 @@ class FakeTelegram:
     async def _fallback(self, params: Params, uploads: dict[str, _Upload]) -> bool:
         """Methods the fake does not model: recorded, answered ``True``."""
         return True
+
+    def set_owner(self, chat_id: int, user_id: int) -> None:
+        """Make `user_id` the owner of group `chat_id` (getChatMember answers "creator"); others are members."""
+        self._owners[chat_id] = user_id
+
+    async def _get_chat_member(self, params: Params, uploads: dict[str, _Upload]) -> dict[str, Any]:
+        chat_id, user_id = params.get("chat_id"), params.get("user_id")
+        if chat_id is None or user_id is None:
+            raise _bad_request("chat_id and user_id are required")
+        user = self.user(int(user_id))
+        if self._owners.get(_chat_key(chat_id)) == int(user_id):
+            return {"status": "creator", "user": user, "is_anonymous": False}
+        return {"status": "member", "user": user}
 
     async def _get_me(self, params: Params, uploads: dict[str, _Upload]) -> dict[str, Any]:
         return copy.deepcopy(self.bot_user)
