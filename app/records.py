@@ -31,6 +31,7 @@ class StoryRequest:
     file_id: str | None = None  # the photo on Telegram's side; None when the caption is known ("outra história")
     update_id: int | None = None
     status_message_id: int | None = None
+    story_message_id: int | None = None  # the story's message while it is being written
     state: State = "open"
     parts_sent: frozenset[Part] = frozenset()
     caption: CaptionReady | None = None

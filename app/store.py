@@ -86,6 +86,7 @@ requests_table = Table(
     Column("updated_at", Float, nullable=False),
     Column("story_kind", String(16)),
     Column("story_length", String(16)),
+    Column("story_message_id", BigInteger),  # the story message while it is being written
 )
 
 stories_table = Table(
@@ -136,6 +137,7 @@ def _request_row(request: StoryRequest) -> dict[str, Any]:
         "updated_at": time.time(),
         "story_kind": request.options.kind,
         "story_length": request.options.length,
+        "story_message_id": request.story_message_id,
     }
 
 
@@ -151,6 +153,7 @@ def _request(row: Any) -> StoryRequest:
         voice_language=row.voice_language,
         options=_options(row.story_kind, row.story_length),
         status_message_id=row.status_message_id,
+        story_message_id=row.story_message_id,
         state=row.state,
         parts_sent=parts,
         caption=caption_of(row.caption),

@@ -136,14 +136,16 @@ async def apologise(run: StoryRun) -> None:
 
 
 async def clear_stale_status(run: StoryRun) -> None:
-    """Delete the status message the dead process left behind (it would say 'Recebendo…' forever)."""
-    message_id = run.request.status_message_id
-    if message_id is not None:
-        try:
-            await run.bot.delete_message(run.request.chat_id, message_id)
-        except TelegramError:  # already gone, or too old to delete: nothing to clean
-            log.info("stale status not deleted", extra=run.log_extra)
-        await run.save(status_message_id=None)
+    """Delete what the dead process left behind: its status ('Recebendo…' forever), a story half written."""
+    request = run.request
+    draft = None if request.sent("story") else request.story_message_id
+    for message_id in (request.status_message_id, draft):
+        if message_id is not None:
+            try:
+                await run.bot.delete_message(request.chat_id, message_id)
+            except TelegramError:  # already gone, or too old to delete: nothing to clean
+                log.info("stale message not deleted", extra=run.log_extra)
+    await run.save(status_message_id=None, story_message_id=None)
 
 
 async def purge(context: Context) -> None:

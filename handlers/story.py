@@ -21,16 +21,26 @@ from typing import Any, TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import NetworkError, TimedOut
+from telegram.error import BadRequest, NetworkError, TimedOut
 
 from app.errors import KeyLimitReached, QueueClosed, QueueFull
 from app.records import Part, SavedStory, StoryRequest, mark_sent
 from app.work_queue import Ticket
 from pipeline.errors import FetchError, InvalidImageError, StageError
-from pipeline.events import CaptionReady, Event, Stage, StageFailed, StageStarted, StoryReady, VoiceReady
+from pipeline.events import (
+    CaptionReady,
+    Event,
+    Stage,
+    StageFailed,
+    StageStarted,
+    StoryReady,
+    StorySentence,
+    VoiceReady,
+)
 
 from . import texts
 from .context import Context, Services, chat_of, get_services
+from .draft import StoryDraft
 from .errors import StoryFailed
 from .formatting import caption_text, invalid_image_text, story_buttons, story_text
 from .status import ChatActions, StatusMessage
@@ -48,6 +58,7 @@ class StoryRun:
     def __init__(self, bot: Bot, services: Services, request: StoryRequest) -> None:
         self.bot, self.services, self.request = bot, services, request
         self.status = StatusMessage(bot, request.chat_id, request.reply_to)
+        self.draft = StoryDraft(self.reply, group=request.reply_to is not None)
         self.described: asyncio.Future[CaptionReady | None] = asyncio.get_running_loop().create_future()
         self.log_extra = {"request_id": request.id, "chat_id": request.chat_id}
 
@@ -136,12 +147,15 @@ class StoryRun:
         match event:
             case StageStarted(Stage.STORY):
                 await self.show_status(texts.STATUS_WRITING)
+            case StorySentence(_, sentence_pt) if not self.request.sent("story"):
+                await self.draft.add(sentence_pt)
+                if self.draft.message is not None and self.request.story_message_id is None:
+                    await self.save(story_message_id=self.draft.message.message_id)
             case StoryReady(_, story_pt):
                 if self.request.story is None:
                     await self.save(story=event)
                     await self.services.store.add_story(self.saved_story(event))
-                buttons = story_buttons("en", self.request.id)
-                await self.send_part("story", lambda: self.reply(story_text("pt", story_pt), buttons))
+                await self.send_part("story", lambda: self.show_story(story_pt))
             case StageStarted(Stage.SPEECH):
                 await self.show_status(texts.STATUS_RECORDING)
                 await actions.switch(ChatAction.RECORD_VOICE)
@@ -205,6 +219,15 @@ class StoryRun:
         self.request = mark_sent(self.request, part)
         await self.services.store.save(self.request)
         return message
+
+    async def show_story(self, story_pt: str) -> Message:
+        """The whole story with its buttons: the draft message finished, or a new message if there was none."""
+        buttons = story_buttons("en", self.request.id)
+        try:
+            finished = await self.draft.finish(story_pt, buttons)
+        except BadRequest:  # the draft was deleted meanwhile
+            finished = None
+        return finished or await self.reply(story_text("pt", story_pt), buttons)
 
     async def reply(self, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
         """Send a short HTML message for this request (a reply in groups)."""

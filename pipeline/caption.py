@@ -28,7 +28,7 @@ from .errors import StageError
 from .faces import FaceDetector
 from .facts import PhotoFacts
 from .images import ImageSource, decode_image, read_source
-from .threads import run_cpu
+from .threads import release_memory_soon, run_cpu
 
 if TYPE_CHECKING:
     import torch
@@ -79,8 +79,11 @@ class _LocalModelCaptioner(ABC):
 
     def _caption_now(self, image: Image.Image) -> PhotoFacts:
         self.load()
-        with self._lock:
-            return self._caption_sync(image)
+        try:
+            with self._lock:
+                return self._caption_sync(image)
+        finally:
+            release_memory_soon()  # the activations of a large photo
 
     @abstractmethod
     def _load_model(self) -> None: ...

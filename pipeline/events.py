@@ -32,6 +32,7 @@ __all__ = [
     "StageStarted",
     "StoryPipeline",
     "StoryReady",
+    "StorySentence",
     "Voice",
     "VoiceReady",
 ]
@@ -79,6 +80,14 @@ class CaptionReady:
 
 
 @dataclass(frozen=True)
+class StorySentence:
+    """One more sentence of the story being written, with its translation (before StoryReady, if streamed)."""
+
+    sentence_en: str
+    sentence_pt: str
+
+
+@dataclass(frozen=True)
 class StoryReady:
     story_en: str
     story_pt: str
@@ -102,7 +111,7 @@ class Finished:
     timings: dict[str, float]
 
 
-Event = StageStarted | CaptionReady | StoryReady | VoiceReady | StageFailed | Finished
+Event = StageStarted | CaptionReady | StorySentence | StoryReady | VoiceReady | StageFailed | Finished
 
 
 @dataclass

@@ -38,7 +38,7 @@ from pipeline.errors import StageError
 from pipeline.events import Voice
 from pipeline.logonce import WarnOnce
 from pipeline.narration import prepare_narration
-from pipeline.threads import run_cpu
+from pipeline.threads import release_memory_soon, run_cpu
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +180,7 @@ class _Synthesizer:
         if not samples.size:
             raise StageError("speech", f"{self.name} produced only silence")
         ogg = encode_opus(samples, sample_rate, self.bitrate)
+        release_memory_soon()  # the pieces and the samples
         return Voice(ogg=ogg, seconds=len(samples) / sample_rate, language=self.language, backend=self.name)
 
 
@@ -292,6 +293,9 @@ class EspeakSynthesizer(_ProcessSynthesizer):
 
 
 LENGTH_SCALE = 1.2
+MAX_PHONEMES = 100  # longer sentences are read clause by clause (`clauses`): about 6 s of audio, ~100 MB
+CLAUSE_ENDS = frozenset(",;:")
+CLAUSE_PAUSE_S = 0.35  # between clauses: with their own edges, the 0.35-0.5 s Piper pauses at a comma
 """Piper Joe reads stories at ~212 words a minute; at 1.2 it is ~192, closer to a storyteller's pace."""
 
 
@@ -342,19 +346,46 @@ class PiperSynthesizer(_Synthesizer):
         self._config = SynthesisConfig(length_scale=self.length_scale)
         self._render([_WARM_UP_TEXT[self.language]])
 
-    def _sentence_audio(self, phoneme_ids: list[int]) -> np.ndarray:
-        return self._voice.phoneme_ids_to_audio(phoneme_ids, self._config)
+    def _sentence_audio(self, phonemes: list[str]) -> np.ndarray:
+        """One sentence, read clause by clause when it is long (`clauses`), with Piper's own comma pause."""
+        audio = [
+            self._voice.phoneme_ids_to_audio(self._voice.phonemes_to_ids(clause), self._config)
+            for clause in clauses(phonemes, MAX_PHONEMES)
+        ]
+        pause = np.zeros(int(CLAUSE_PAUSE_S * self._voice.config.sample_rate), dtype=np.float32)
+        joined = audio[:1]
+        for piece in audio[1:]:
+            joined += [pause, piece]
+        return np.concatenate(joined)
 
     def _render(self, chunks: list[str]) -> tuple[list[np.ndarray], int]:
         # One piece per sentence, without pauses (assemble adds them) and without Piper's per-sentence
         # loudness normalisation (assemble normalises the whole message once).
-        sentences = [
-            self._voice.phonemes_to_ids(phonemes)
-            for chunk in chunks
-            for phonemes in self._voice.phonemize(chunk)
-            if phonemes
-        ]
+        sentences = [phonemes for chunk in chunks for phonemes in self._voice.phonemize(chunk) if phonemes]
         return list(self._pool.map(self._sentence_audio, sentences)), self._voice.config.sample_rate
+
+
+def clauses(phonemes: list[str], limit: int) -> list[list[str]]:
+    """A sentence's phonemes in pieces of at most `limit` where commas allow, else whole; short ones as they are.
+
+    Why: Piper's memory grows with the length of what it reads at once (about 18 MB per second of audio, two
+    sentences at once): a 30-word sentence took 150 MB, the English voice made the bot's peak. Cut after a
+    comma, a clause keeps its comma intonation.
+    """
+    if len(phonemes) <= limit:
+        return [phonemes]
+    parts: list[list[str]] = [[]]
+    for phoneme in phonemes:
+        parts[-1].append(phoneme)
+        if phoneme in CLAUSE_ENDS:
+            parts.append([])
+    pieces: list[list[str]] = []
+    for part in parts:
+        if pieces and len(pieces[-1]) + len(part) <= limit:
+            pieces[-1] += part
+        elif part := part[1:] if part[:1] == [" "] else part:  # a clause read alone starts without the space
+            pieces.append(part)
+    return pieces
 
 
 class VitsSynthesizer(_Synthesizer):

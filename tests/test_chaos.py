@@ -78,6 +78,21 @@ def test_queue_time_is_not_counted_beyond_queue() -> None:
     assert outcome.wait_s == pytest.approx(66.0) and outcome.beyond_queue_s == pytest.approx(6.0)
 
 
+def test_time_back_in_line_after_a_restart_is_queue_time_but_the_downtime_is_not() -> None:
+    calls = [
+        message(10.5, texts.STATUS_QUEUED.format(position=2)),
+        call("editMessageText", 20.0, text=texts.STATUS_DOWNLOADING, message_id=1),  # then SIGKILL: shown while down
+        message(50.0, texts.RESUMED),
+        call("editMessageText", 50.5, text=texts.STATUS_QUEUED.format(position=4), message_id=1),  # back in line
+        *full_answer(80.0),
+    ]
+    (outcome,) = classify([Sent(CHAT, "photo", 10.0)], calls)
+    assert outcome.resumed and outcome.wait_s == pytest.approx(76.0)
+    assert outcome.queue_s(86.0) == pytest.approx(10.0 + 29.5)
+    assert outcome.beyond_queue_s == pytest.approx(30.5 + 6.0)
+    assert outcome.to_json()["queue_s"] == pytest.approx(39.5)
+
+
 @pytest.mark.parametrize(
     "apology",
     [

@@ -215,6 +215,20 @@ def test_complexity_5_speech_is_as_close_to_the_original_as_libopus_default_at_h
     assert cpu < 0.75 * cpu_10  # measured: 0.36 vs 0.63 s for 50 s of speech
 
 
+def test_long_sentences_are_read_clause_by_clause_and_short_ones_whole() -> None:
+    short = list("ðə fˈɑːks, ɹˈæn.")
+    assert speech.clauses(short, 100) == [short]
+    long = list("wˌɛn spɹˈɪŋ kˈeɪm, ðə fˈɑːks wɛnt bˈæk; bˌʌt ˈɛvɹi mˈɔːɹnɪŋ ɪt kˈeɪm, sˌoʊ ðeɪ wˈɑːtʃt.")
+    pieces = speech.clauses(long, 40)
+    assert ["".join(piece) for piece in pieces] == [
+        "wˌɛn spɹˈɪŋ kˈeɪm, ðə fˈɑːks wɛnt bˈæk;",
+        "bˌʌt ˈɛvɹi mˈɔːɹnɪŋ ɪt kˈeɪm,",
+        "sˌoʊ ðeɪ wˈɑːtʃt.",
+    ]
+    no_commas = list("ænd lˈiːnə nˈuː ðæt sˈʌmtaɪmz ɐ smˈɔːl ˈækt ʌv kˈaɪndnəs tʃˈeɪndʒᵻz ˈɛvɹɪθˌɪŋ.")
+    assert speech.clauses(no_commas, 20) == [no_commas]
+
+
 def test_encode_opus_rejects_empty_audio() -> None:
     with pytest.raises(ValueError, match="no audio"):
         encode_opus(np.zeros(0, dtype=np.float32), 24000)

@@ -17,6 +17,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
 
 from pipeline.core import Pipeline
 from tools.fake_backends import fake_backends
@@ -27,10 +28,12 @@ from tools.web_page import (
     browser_available,
     choose_file,
     chromium,
+    desktop,
     load_uncached,
     marks,
     measure,
     page_weight,
+    phone,
     visible_text,
     wait_for,
     wait_until_finished,
@@ -44,6 +47,10 @@ if not browser_available():
     pytest.skip("chromium and chromium-driver are not installed", allow_module_level=True)
 
 PHOTO = EVERYDAY / "kitten.jpg"
+
+
+def attr(element: WebElement, name: str) -> str:
+    return element.get_attribute(name) or ""
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +85,7 @@ def test_upload_shows_caption_story_and_a_playable_voice(page: WebDriver) -> Non
     assert visible_text(page, "story-text").startswith("[pt] Once upon a time")
     assert "Pronto" in visible_text(page, "status")
     image = page.find_element(By.ID, "image")
-    assert image.get_attribute("src").startswith("blob:") and image.get_attribute("alt").startswith("Foto: ")
+    assert attr(image, "src").startswith("blob:") and attr(image, "alt").startswith("Foto: ")
 
     toggle = page.find_element(By.ID, "toggle")
     assert toggle.text == "🇬🇧 Ler em inglês" and toggle.get_attribute("aria-pressed") == "false"
@@ -90,7 +97,7 @@ def test_upload_shows_caption_story_and_a_playable_voice(page: WebDriver) -> Non
     assert visible_text(page, "story-text").startswith("[pt]")
 
     download = page.find_element(By.ID, "download")
-    assert download.get_attribute("href").endswith("/voice?download=1")
+    assert attr(download, "href").endswith("/voice?download=1")
     assert download.get_attribute("download") == "historia-pt.ogg"
     played = page.execute_script(
         "const a = document.getElementById('audio'); await a.play();"
@@ -114,12 +121,12 @@ def test_random_button_shows_a_credited_photo_and_its_story(page: WebDriver) -> 
     page.find_element(By.ID, "random").click()
     wait_until_finished(page)
     image = page.find_element(By.ID, "image")
-    assert "/api/stories/" in image.get_attribute("src") and image.get_attribute("alt").startswith("Foto")
+    assert "/api/stories/" in attr(image, "src") and attr(image, "alt").startswith("Foto")
     assert page.execute_script("return document.getElementById('image').naturalWidth") > 0
     credit = page.find_element(By.ID, "credit")
     assert credit.is_displayed() and "foto de" in credit.text.lower()
     links = credit.find_elements(By.TAG_NAME, "a")
-    assert links and all(link.get_attribute("href").startswith("http") for link in links)
+    assert links and all(attr(link, "href").startswith("http") for link in links)
     assert all(link.get_attribute("rel") == "noopener noreferrer" for link in links)
     assert visible_text(page, "caption-pt") and visible_text(page, "story-text")
 
@@ -163,17 +170,20 @@ def test_keyboard_alone_reaches_the_controls(page: WebDriver) -> None:
 
 
 def test_phone_width_and_page_weight(page: WebDriver, server: PageServer) -> None:
-    page.set_window_size(360, 740)
-    load_uncached(page, server.url)
-    assert 5_000 < page_weight(page) < 100 * 1024
-    assert page.execute_script("return window.innerWidth") <= 360
-    choose_file(page, PHOTO)
-    wait_until_finished(page)
-    assert page.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
-    for element_id in ("random", "toggle", "download", "audio"):
-        box = page.find_element(By.ID, element_id).rect
-        assert box["x"] >= 0 and box["x"] + box["width"] <= 360, element_id
-    assert page.execute_script(AUDIO_PLAYABLE)
+    phone(page, 360, 740)
+    try:
+        load_uncached(page, server.url)
+        assert 5_000 < page_weight(page) < 100 * 1024
+        assert page.execute_script("return window.innerWidth") == 360
+        choose_file(page, PHOTO)
+        wait_until_finished(page)
+        assert page.execute_script("return document.documentElement.scrollWidth") <= 360  # nothing sideways
+        for element_id in ("random", "toggle", "download", "audio", "image"):
+            box = page.find_element(By.ID, element_id).rect
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 360, element_id
+        assert page.execute_script(AUDIO_PLAYABLE)
+    finally:
+        desktop(page)
 
 
 def test_real_models_meet_the_targets() -> None:

@@ -107,7 +107,7 @@ class Outcome:
     parts: Counter[str] = field(default_factory=Counter)  # caption, story, voice (and landscape for /aleatorio)
     apologies: list[str] = field(default_factory=list)  # APOLOGIES keys, in order
     resumed: bool = False  # the bot said it restarted and goes on (texts.RESUMED)
-    first_work: float | None = None  # first status showing work on it (downloading, looking...)
+    statuses: list[tuple[float, bool]] = field(default_factory=list)  # (time, shows work) of each status shown
     first: dict[str, float] = field(default_factory=dict)  # when each part, and the first apology, arrived
 
     @property
@@ -135,17 +135,27 @@ class Outcome:
         answered = self.answered_at
         return None if answered is None else answered - self.sent.time
 
+    def queue_s(self, until: float) -> float:
+        """Time in line up to `until`, as the user saw it: until the status shows work on the photo
+        ("📥 Recebendo a foto…" and the next stages), and again whenever it goes back to "⏳ Na fila" (a restart
+        that puts it back in line). A status left showing work while the bot is down is not time in line."""
+        in_line, since, total = True, self.sent.time, 0.0
+        for at, work in self.statuses:
+            if at >= until:
+                break
+            if in_line:
+                total += at - since
+            in_line, since = not work, at
+        return total + (until - since if in_line else 0.0)
+
     @property
     def beyond_queue_s(self) -> float | None:
-        """The wait after the bot first showed work on it (its queue time excluded); the whole wait if never."""
+        """The wait beyond the time in line (`queue_s`)."""
         answered = self.answered_at
-        if answered is None:
-            return None
-        start = self.first_work if self.first_work is not None and self.first_work <= answered else self.sent.time
-        return answered - start
+        return None if answered is None else answered - self.sent.time - self.queue_s(answered)
 
     def to_json(self) -> dict[str, Any]:
-        wait, beyond = self.wait_s, self.beyond_queue_s
+        wait, beyond, answered = self.wait_s, self.beyond_queue_s, self.answered_at
         return {
             "chat_id": self.sent.chat_id,
             "kind": self.sent.kind,
@@ -155,6 +165,7 @@ class Outcome:
             "apologies": self.apologies,
             "resumed": self.resumed,
             "wait_s": None if wait is None else round(wait, 2),
+            "queue_s": None if answered is None else round(self.queue_s(answered), 2),
             "beyond_queue_s": None if beyond is None else round(beyond, 2),
         }
 
@@ -217,8 +228,8 @@ def classify(sent: Sequence[Sent], calls: Iterable[Call]) -> list[Outcome]:
         elif (apology := apology_of(call)) is not None:
             outcome.apologies.append(apology)
             outcome.first.setdefault("apology", call.time)
-        elif status_of(call) in WORK_STATUSES:
-            outcome.first_work = call.time if outcome.first_work is None else outcome.first_work
+        elif (status := status_of(call)) is not None:
+            outcome.statuses.append((call.time, status in WORK_STATUSES))
         elif call.ok and call.method == "sendMessage" and call.params.get("text") == texts.RESUMED:
             outcome.resumed = True
     return outcomes
@@ -374,6 +385,7 @@ class ChaosConfig:
     uptime_s: tuple[float, float] = (12.0, 40.0)  # the bot runs this long (uniform) between two kills
     downtime_s: tuple[float, float] = (0.0, 3.0)  # dead this long before the restart
     patience_s: float = 60.0  # a user gives up on an unanswered request after this long (and uses a new chat)
+    max_outstanding: int = 6  # requests waiting for an answer (within patience) at once: load within capacity
     quiet_s: float = 20.0  # at the end: stop once nothing happened this long with the bot alive
     settle_max_s: float = 300.0  # ... or after this long, at most
     start_timeout_s: float = 180.0  # a (re)started bot must poll within this long
@@ -393,7 +405,7 @@ class ChaosConfig:
     def small(cls) -> ChaosConfig:
         return cls(
             preset="small", photos=8, chats=6, kills=2, mean_gap_s=3.0, uptime_s=(10.0, 20.0),
-            patience_s=40.0, quiet_s=12.0, settle_max_s=90.0, worker_kills=1, redis_restarts=1,
+            patience_s=40.0, max_outstanding=4, quiet_s=12.0, settle_max_s=90.0, worker_kills=1, redis_restarts=1,
         )  # fmt: skip
 
     def faults(self) -> RandomFaults:
@@ -702,7 +714,8 @@ class ChaosRun:
         return self.next_chat
 
     async def users(self) -> None:
-        """The stream: a request every `mean_gap_s` on average, from a chat whose previous one is answered."""
+        """The stream: a request every `mean_gap_s` on average, from a chat whose previous one is answered, while
+        fewer than `max_outstanding` wait for an answer (this measures crashes, not overload: tools.loadtest does)."""
         assert self.tg is not None
         waiting = deque(self.plan())
         self.next_chat = FIRST_CHAT + 10_000
@@ -710,12 +723,14 @@ class ChaosRun:
             await asyncio.sleep(self.rng.expovariate(1 / self.config.mean_gap_s))
             while True:
                 now = time.monotonic()
-                answered = {o.sent.chat_id: settled(o) for o in self.outcomes_of(self.last_of_chat.values())}
+                latest = self.outcomes_of(self.last_of_chat.values())
+                answered = {o.sent.chat_id: settled(o) for o in latest}
+                outstanding = sum(not settled(o) and now - o.sent.time < self.config.patience_s for o in latest)
                 ready = next(
                     ((item, chat) for item in waiting if (chat := self.chat_for(item[0], now, answered)) is not None),
                     None,
                 )
-                if ready is not None:
+                if ready is not None and outstanding < self.config.max_outstanding:
                     break
                 await asyncio.sleep(0.5)
             item, chat = ready

@@ -3,7 +3,9 @@
 Why a fake and not mocks: the bot's correctness depends on the wire protocol and on what Telegram
 *rejects* (empty or too long texts, malformed HTML, edits that change nothing, rate limits). This
 server speaks the same HTTP protocol python-telegram-bot 22 uses, keeps enough state (messages per
-chat, files, webhook) to answer like Telegram, and lets tests inject faults.
+chat, files, webhook) to answer like Telegram, and lets tests inject faults: one-off (`fail_next`,
+`delay_next`, `drop_next_file_download`) or seeded random 429s, 500s and dropped connections (`RandomFaults`,
+for tools/chaos.py).
 
 Wire format, verified in PTB 22.8 (``telegram/request/_httpxrequest.py`` and
 ``_requestparameter.py``): every call is a POST whose body is ``application/x-www-form-urlencoded``

@@ -125,6 +125,16 @@ def chromium(width: int = 1000, height: int = 900) -> WebDriver:
     return driver
 
 
+def phone(driver: WebDriver, width: int = 360, height: int = 740) -> None:
+    """Make the viewport a phone's (CSS pixels, touch), whatever the window's minimum size; `desktop` undoes it."""
+    metrics = {"width": width, "height": height, "deviceScaleFactor": 2, "mobile": True}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+
+
+def desktop(driver: WebDriver) -> None:
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
 def choose_file(driver: WebDriver, path: Path) -> None:
     """What the file picker (or the phone's camera) does: give the input a file; the page uploads it."""
     driver.find_element(By.ID, "photo").send_keys(str(path))
@@ -155,9 +165,7 @@ def wait_until_finished(driver: WebDriver, timeout_s: float = 60.0) -> None:
 
 def marks(driver: WebDriver) -> dict[str, float]:
     """The page's performance marks (milliseconds since it loaded), by name."""
-    entries = driver.execute_script(
-        "return performance.getEntriesByType('mark').map(m => [m.name, m.startTime]);"
-    )
+    entries = driver.execute_script("return performance.getEntriesByType('mark').map(m => [m.name, m.startTime]);")
     return {name: float(at) for name, at in entries}
 
 
@@ -234,18 +242,16 @@ def measure(runs: int, fake: bool, screenshot: Path | None) -> dict[str, Any]:
         values = values[1:]  # without the warm-up
         return {"median": round(statistics.median(values), 3), "max": round(max(values), 3)}
 
-    result = {
+    voice, pipeline_voice = summary(page_voice_s), summary(direct_voice_s)
+    return {
         "backends": "fake" if fake else "offline models",
         "photos": [photo.name for photo in chosen],
         "page_bytes": weight,
         "caption_visible_after_upload_s": summary(caption_s),
-        "voice_playable_after_choosing_s": summary(page_voice_s),
-        "pipeline_photo_to_voice_s": summary(direct_voice_s),
+        "voice_playable_after_choosing_s": voice,
+        "pipeline_photo_to_voice_s": pipeline_voice,
+        "voice_overhead_s": round(voice["median"] - pipeline_voice["median"], 3),
     }
-    result["voice_overhead_s"] = round(
-        result["voice_playable_after_choosing_s"]["median"] - result["pipeline_photo_to_voice_s"]["median"], 3
-    )
-    return result
 
 
 def take_screenshot(driver: WebDriver, path: Path) -> None:
@@ -253,7 +259,9 @@ def take_screenshot(driver: WebDriver, path: Path) -> None:
     driver.execute_script("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0);")
     size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
     clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
-    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip})
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(base64.b64decode(shot["data"]))
 

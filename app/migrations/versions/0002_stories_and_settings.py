@@ -1,4 +1,5 @@
-"""Stories told (for /historias), chat settings (from the old pickle file), and each request's story options.
+"""Stories told (for /historias), chat settings (from the old pickle file), each request's story options and
+the message its story is being written in.
 
 Revision ID: 0002
 Revises: 0001
@@ -20,6 +21,7 @@ def upgrade() -> None:
     with op.batch_alter_table("story_requests") as batch:
         batch.add_column(sa.Column("story_kind", sa.String(16)))
         batch.add_column(sa.Column("story_length", sa.String(16)))
+        batch.add_column(sa.Column("story_message_id", sa.BigInteger))
     op.create_table(
         "stories",
         sa.Column("id", sa.String(32), primary_key=True),
@@ -49,5 +51,6 @@ def downgrade() -> None:
     op.drop_index("ix_stories_chat_created", "stories")
     op.drop_table("stories")
     with op.batch_alter_table("story_requests") as batch:
+        batch.drop_column("story_message_id")
         batch.drop_column("story_length")
         batch.drop_column("story_kind")
