@@ -56,8 +56,8 @@ async def choice_button(update: Update, context: Context) -> None:
     if not await may_choose(update, context):
         await query.answer(texts.ADMINS_ONLY, show_alert=True)
         return
-    await query.answer()
     text = await apply_choice(update, context, what, value)
+    await query.answer()
     if text:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML)
 

@@ -20,6 +20,7 @@ from .caption import Captioner, build_captioner
 from .config import Language, PipelineSettings
 from .errors import PipelineError, StageError, StageTimeout
 from .events import (
+    StoryOptions,
     CaptionReady,
     Event,
     Finished,
@@ -130,6 +131,7 @@ class Pipeline:
         voice_language: Language | None = None,
         caption: CaptionReady | None = None,
         story: StoryReady | None = None,
+        options: StoryOptions | None = None,
     ) -> AsyncIterator[Event]:
         """Yield events in order: caption, story, voice (with StageStarted/StageFailed between), then Finished.
 

@@ -173,6 +173,7 @@ class StoryPipeline(Protocol):
         voice_language: Language | None = None,
         caption: CaptionReady | None = None,
         story: StoryReady | None = None,
+        options: StoryOptions | None = None,
     ) -> AsyncIterator[Event]:
         """The events of one photo; given a caption (from `describe`) the run starts at the story and needs
         no photo, given its story too it only speaks. A given part is yielded again, first."""

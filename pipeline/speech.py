@@ -383,7 +383,10 @@ def clauses(phonemes: list[str], limit: int) -> list[list[str]]:
     for part in parts:
         if pieces and len(pieces[-1]) + len(part) <= limit:
             pieces[-1] += part
-        elif part := part[1:] if part[:1] == [" "] else part:  # a clause read alone starts without the space
+            continue
+        if part[:1] == [" "]:
+            part = part[1:]  # a clause read alone starts without the space
+        if part:
             pieces.append(part)
     return pieces
 

@@ -53,7 +53,7 @@ def own_thread(name: str) -> ThreadPoolExecutor:
 def _malloc_trim() -> Callable[[int], int] | None:
     """glibc's malloc_trim (None on other C libraries)."""
     try:
-        return ctypes.CDLL("libc.so.6").malloc_trim  # type: ignore[no-any-return]
+        return ctypes.CDLL("libc.so.6").malloc_trim
     except (OSError, AttributeError):
         return None
 

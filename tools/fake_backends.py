@@ -17,7 +17,7 @@ from PIL import Image
 
 from pipeline.core import Backends
 from pipeline.errors import PipelineError
-from pipeline.events import Voice
+from pipeline.events import StoryOptions, Voice
 from pipeline.facts import PhotoFacts
 
 
@@ -61,12 +61,16 @@ class FakeCaptioner:
 class FakeStoryWriter:
     name: str = "fake-story"
     behaviour: Behaviour = field(default_factory=Behaviour)
+    facts_seen: list[PhotoFacts] = field(default_factory=list)
+    options_seen: list[StoryOptions | None] = field(default_factory=list)
 
     def load(self) -> None:
         pass
 
-    async def write(self, facts: PhotoFacts) -> str:
+    async def write(self, facts: PhotoFacts, options: StoryOptions | None = None) -> str:
         await self.behaviour.act()
+        self.facts_seen.append(facts)
+        self.options_seen.append(options)
         return f"Once upon a time there was {facts.caption}. Everyone loved it. The end."
 
 

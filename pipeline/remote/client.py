@@ -24,7 +24,7 @@ from redis.exceptions import RedisError
 
 from ..config import Language, PipelineSettings
 from ..errors import PipelineError, StageError, StageTimeout
-from ..events import CaptionReady, Event, Finished, Stage, StageFailed, StoryPipeline, StoryReady
+from ..events import CaptionReady, Event, Finished, Stage, StageFailed, StoryOptions, StoryPipeline, StoryReady
 from ..images import ImageSource, is_url, read_source
 from .wire import (
     DESCRIBE_JOB_NAME,
@@ -134,6 +134,7 @@ class RemotePipeline:
         voice_language: Language | None = None,
         caption: CaptionReady | None = None,
         story: StoryReady | None = None,
+        options: StoryOptions | None = None,
     ) -> AsyncIterator[Event]:
         """Like `Pipeline.stream`: the same events and errors, produced by a worker. A given caption (and story)
         travel in the job instead of the photo, and are yielded at once."""
