@@ -166,6 +166,8 @@ def assemble(
         "story_sent_s": bot_median("story_sent"),
         "voice_sent_s": bot_median("voice_sent"),
         "photos_per_minute": (bot_info or {}).get("concurrent", {}).get("photos_per_minute"),
+        "caption_sent_concurrent_p90_s": ((bot_info or {}).get("concurrent", {}).get("caption_sent") or {}).get("p90"),
+        "rss_both_voices_mb": cold[0].get("after_en_rss_mb") if cold else None,
         "peak_rss_mb": extras["peak_rss_mb"],
         "cold_start_s": round(median([c["ready_s"] for c in cold]), 2) if cold else None,
         "machine": machine_info(),

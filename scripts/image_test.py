@@ -29,6 +29,7 @@ from pathlib import Path
 import aiohttp
 
 from tools.fake_telegram import DEFAULT_TOKEN, FakeTelegram
+from tools.loopback import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT / "tests" / "data" / "lake_sunset.jpg"
@@ -41,12 +42,6 @@ TOTAL_S = 1200  # the whole test, whatever happens
 # What this run started, for the cleanup that runs even if the event loop dies (see main()).
 containers: list[str] = []
 processes: list[subprocess.Popen[bytes]] = []
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def session(leader: int) -> list[tuple[int, str]]:

@@ -8,14 +8,11 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import sys
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from app.records import StoryRequest
 from app.store import Store
@@ -26,6 +23,7 @@ from tools.bot_harness import jpeg_bytes, running_bot
 from tools.bot_process import STAGES
 from tools.fake_backends import Behaviour, fake_backends
 from tools.fake_telegram import DEFAULT_TOKEN, FakeTelegram
+from tools.loopback import free_port
 
 from .test_bot import CHAT, USER, texts_sent
 
@@ -72,12 +70,6 @@ async def bot_process(
         if process.returncode is None:
             process.kill()
         await process.wait()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def wait_for_line(process: asyncio.subprocess.Process, expected: str) -> None:

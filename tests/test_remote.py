@@ -64,6 +64,7 @@ from pipeline.remote.wire import (
 from tools.bot_harness import jpeg_bytes, running_bot
 from tools.fake_backends import Behaviour, fake_backends, tiny_ogg
 from tools.fake_telegram import FakeTelegram
+from tools.loopback import free_port
 from worker import build_worker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,12 +120,6 @@ def test_job_requests_survive_the_wire_and_carry_their_version() -> None:
 
 
 # --- A real redis-server ---------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from app import doctor, startup
 from app.errors import EXIT_CONFIG, StartupError
 from tools.bot_harness import jpeg_bytes
 from tools.fake_telegram import DEFAULT_TOKEN, FakeTelegram
+from tools.loopback import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 WRONG_TOKEN = DEFAULT_TOKEN[:-1] + ("X" if DEFAULT_TOKEN[-1] != "X" else "Y")  # one wrong character
@@ -29,12 +30,6 @@ FAKE_MODELS_BOT = (
     "import bot, app.startup\n"
     "sys.exit(app.startup.run_main(bot.main))\n"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextlib.contextmanager

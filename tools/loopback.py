@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from typing import Any, Self
 
 from aiohttp import web
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (for a server that must be told its port before it starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 async def serve_on_loopback(app: web.Application, port: int = 0, **runner_options: Any) -> tuple[web.AppRunner, str]:

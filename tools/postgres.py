@@ -14,12 +14,13 @@ import contextlib
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .loopback import free_port
 
 START_TIMEOUT_S = 30
 
@@ -48,12 +49,6 @@ class PostgresServer:
         subprocess.run(
             [*self.run_as, str(self.bin / program), *args], check=True, capture_output=True, timeout=START_TIMEOUT_S
         )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextlib.contextmanager
