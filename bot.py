@@ -38,6 +38,7 @@ from handlers import startup as telegram_startup
 from handlers.config import BotSettings
 from handlers.context import CONTEXT_TYPES, Context, Services
 from handlers.errors import InvalidTokenError
+from handlers.pickled_choices import import_pickled_choices
 from pipeline.events import StoryPipeline
 from pipeline.remote import build_pipeline
 from web import WebPage
@@ -97,6 +98,7 @@ def build_application(
             await services.store.open()
         except (OSError, SQLAlchemyError) as exc:
             raise startup.store_problem(exc) from exc
+        await import_pickled_choices(settings.data_dir, services.store)
         bot.keep_updates_in(services.store)
         try:
             await services.pipeline.warm_up()

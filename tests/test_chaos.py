@@ -3,6 +3,7 @@ and the `--small` preset end to end against the real bot (slow)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import json
@@ -253,6 +254,22 @@ async def test_a_dropped_connection_has_no_effect() -> None:
             assert [u.update_id for u in await bot.get_updates()] == [update["update_id"]]
             assert (await bot.send_message(CHAT, "oi")).message_id == 2  # the dropped one took no id
             assert await (await bot.get_file(photo_file)).download_as_bytearray() == b"0123456789"
+
+
+async def test_a_client_killed_mid_upload_is_no_call_and_no_error(caplog: pytest.LogCaptureFixture) -> None:
+    async with FakeTelegram() as tg:
+        host, port = tg.root.removeprefix("http://").split(":")
+        _, writer = await asyncio.open_connection(host, int(port))
+        writer.write(
+            f"POST /bot{tg.token}/sendVoice HTTP/1.1\r\nHost: {host}\r\n"
+            "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n--b\r\n".encode()
+        )
+        await writer.drain()
+        await asyncio.sleep(0.2)
+        writer.transport.abort()  # as a SIGKILL would: half a body, then nothing
+        await asyncio.sleep(0.2)
+        assert tg.calls() == []
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
 
 
 async def statuses(faults: RandomFaults, calls: int) -> list[int]:

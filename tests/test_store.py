@@ -111,3 +111,28 @@ async def test_purge_erases_old_stories_and_answered_requests(store: Store) -> N
     assert await store.purge(requests_older_than_s=-1, stories_older_than_s=30 * 86400) == 1
     assert [story.id for story in await store.recent_stories(CHAT)] == ["new"]
     assert [request.id for request in await store.unfinished()] == ["new"]
+
+
+async def test_voice_choices_from_the_old_pickle_file_are_imported_once(tmp_path: Path, monkeypatch) -> None:
+    import pickle
+
+    import handlers.context
+    from handlers.pickled_choices import import_pickled_choices
+
+    class ChatData:  # the shape python-telegram-bot pickled before the store existed
+        def __init__(self, voice: str | None) -> None:
+            self.voice, self.stories = voice, {"k": {"pt": "…", "en": "…"}}
+
+    ChatData.__module__, ChatData.__qualname__ = "handlers.context", "ChatData"
+    monkeypatch.setattr(handlers.context, "ChatData", ChatData, raising=False)
+    state = {"chat_data": {CHAT: ChatData("en"), OTHER_CHAT: ChatData(None)}, "user_data": {}, "bot_data": {}}
+    (tmp_path / "bot_state.pickle").write_bytes(pickle.dumps(state))
+    monkeypatch.delattr(handlers.context, "ChatData")
+    store = Store(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}")
+    await store.open()
+    assert await import_pickled_choices(tmp_path, store) == 1
+    assert (await store.chat_settings(CHAT)).voice_language == "en"
+    assert (await store.chat_settings(OTHER_CHAT)).voice_language is None
+    assert await import_pickled_choices(tmp_path, store) == 0  # renamed: imported once
+    assert (tmp_path / "bot_state.pickle.imported").exists()
+    await store.close()

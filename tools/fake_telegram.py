@@ -1007,7 +1007,10 @@ class FakeTelegram:
         try:
             if request.match_info["token"] != self.token:
                 raise ApiError(401, "Unauthorized")
-            params, uploads = await self._read_params(request)
+            try:
+                params, uploads = await self._read_params(request)
+            except ConnectionResetError:  # the client went away mid-request (e.g. a bot SIGKILLed while uploading)
+                return web.Response(status=HTTPStatus.NO_CONTENT)  # nobody to answer; the call never arrived
             if delays := self._delays.get(method.lower()):
                 await asyncio.sleep(delays.pop(0))
             if fault := self._take_fault(method):
