@@ -189,9 +189,9 @@ async def test_busy_bot_answers_politely(tmp_path: Path) -> None:
     gate = asyncio.Event()  # stories wait until the bot has turned someone away (no timing to guess)
     original = backends.story_writer.write
 
-    async def write(facts):
+    async def write(facts, *args, **kwargs):
         await gate.wait()
-        return await original(facts)
+        return await original(facts, *args, **kwargs)
 
     backends.story_writer.write = write  # type: ignore[method-assign]
     async with running_bot(tmp_path, backends, running_jobs=1, max_waiting=1) as bot:

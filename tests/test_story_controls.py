@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app.store import metadata
 from handlers import texts
 from tools.bot_harness import RunningBot, jpeg_bytes, running_bot
-from tools.fake_backends import FakeBackends
+from tools.fake_backends import FakeBackends, fake_backends
 
 from .test_bot import CHAT, GROUP, USER, texts_sent, wait_voice
 
@@ -155,3 +155,21 @@ async def test_privacy_says_what_is_kept_and_forget_erases_every_row(tmp_path: P
                 if "chat_id" in table.c:
                     query = select(func.count()).where(table.c.chat_id == CHAT)
                     assert (await connection.execute(query)).scalar() == 0, table.name
+
+
+async def test_the_story_message_grows_sentence_by_sentence_then_gets_its_buttons(tmp_path: Path) -> None:
+    backends = fake_backends()
+    backends.story_writer.streams, backends.story_writer.sentence_delay_s = True, 0.6
+    async with running_bot(tmp_path, backends) as bot:
+        bot.tg.private_photo(CHAT, USER, jpeg_bytes())
+        await wait_voice(bot, CHAT)
+        draft = next(c for c in bot.tg.calls("sendMessage", CHAT) if c.params["text"].startswith("📖"))
+        assert draft.params["text"].endswith("✍️") and "reply_markup" not in draft.params  # the first sentence
+        edits = [
+            c for c in bot.tg.calls("editMessageText", CHAT) if c.params.get("message_id") == draft.result["message_id"]
+        ]
+        assert len(edits) >= 2  # it grew, then was finished
+        assert all(b.time - a.time >= 0.9 for a, b in zip(edits, edits[1:-1], strict=False))  # ≤ 1 edit a second
+        final = edits[-1].params
+        assert not final["text"].endswith("✍️") and "The end" in final["text"] and final["reply_markup"]
+        assert sum(t.startswith("📖") for t in texts_sent(bot, CHAT)) == 1  # one story message, edited
