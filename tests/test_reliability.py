@@ -159,6 +159,6 @@ async def test_input_limits_each_get_their_own_message(tmp_path: Path) -> None:
             await bot.tg.wait_for_call("sendMessage", chat_id=chat, timeout=10)
         assert texts_sent(bot, CHAT)[0] == texts.INVALID_IMAGE["too_large"].format(max_mb="0,2")
         await bot.tg.wait_for(lambda: texts.INVALID_IMAGE["too_many_pixels"] in texts_sent(bot, CHAT + 1))
-        assert texts_sent(bot, CHAT + 2)[0].startswith("Use /voz pt")
+        assert texts_sent(bot, CHAT + 2)[0].startswith("🎙️ Em que idioma")  # a nonsense argument: the question
         bot.tg.private_photo(CHAT, USER, jpeg_bytes())  # still serving
         await wait_voice(bot, CHAT)
