@@ -119,13 +119,16 @@ def in_background(application: Application, work: Coroutine[Any, Any, None]) -> 
 
 
 async def resume(run: StoryRun, ticket: Ticket) -> None:
-    """Tell the user the bot restarted and goes on; clear the stale status message; go on."""
-    await clear_stale_status(run)
-    await with_retries(
-        lambda: run.bot.send_message(
-            run.request.chat_id, texts.RESUMED, reply_parameters=reply_parameters(run.request.reply_to)
+    """Clear what the dead process left, tell the user the bot restarted, and go on (even if telling failed)."""
+    try:
+        await clear_stale_status(run)
+        await with_retries(
+            lambda: run.bot.send_message(
+                run.request.chat_id, texts.RESUMED, reply_parameters=reply_parameters(run.request.reply_to)
+            )
         )
-    )
+    except TelegramError:
+        log.warning("restart notice not sent", extra=run.log_extra)
     await run.follow(ticket, resumed=True)
 
 

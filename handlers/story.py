@@ -80,9 +80,15 @@ class StoryRun:
     async def follow(self, ticket: Ticket, photo: bytes | None = None, *, resumed: bool = False) -> None:
         """Caption ahead of the queue, then keep the user informed until the story phase is done."""
         try:
-            self.described.set_result(await self.describe(photo, resumed=resumed))
-            if self.described.result() is None and self.services.queue.withdraw(ticket):
-                return  # no photo, no story: its place in line goes to the next one
+            caption = None
+            try:
+                caption = await self.describe(photo, resumed=resumed)
+            finally:  # the story phase waits for this, whatever happened
+                self.described.set_result(caption)
+                if caption is None:
+                    self.services.queue.withdraw(ticket)  # no caption, no story: its place goes to the next one
+            if caption is None:
+                return
             await self.show_place_in_line(ticket)
             await ticket.result
         except asyncio.CancelledError:
@@ -93,17 +99,14 @@ class StoryRun:
         except Exception as exc:
             await self.finish()
             raise StoryFailed(self.request.id, self.request.chat_id) from exc
-        finally:
-            if not self.described.done():
-                self.described.set_result(None)
 
     async def describe(self, photo: bytes | None, *, resumed: bool) -> CaptionReady | None:
         """Phase 1: the caption (made once, sent once); None when the photo could not be used (user told)."""
         try:
             if self.request.caption is None:
-                async with self.services.captions:
-                    await self.show_status(texts.STATUS_DOWNLOADING)
-                    data = photo if photo is not None else await self.download()
+                await self.show_status(texts.STATUS_DOWNLOADING)
+                data = photo if photo is not None else await self.download()
+                async with self.services.captions:  # the CPU part has its own small bound, not the download
                     await self.show_status(texts.STATUS_LOOKING)
                     await self.save(caption=await self.services.pipeline.describe(data))
         except InvalidImageError as exc:

@@ -19,6 +19,8 @@ from app.store import Store
 from handlers import texts
 from handlers.config import BotSettings
 from handlers.recovery import DurableBot
+from pipeline.events import CaptionReady
+from pipeline.facts import PhotoFacts
 from tools.bot_harness import jpeg_bytes, running_bot
 from tools.bot_process import STAGES
 from tools.fake_backends import Behaviour, fake_backends
@@ -199,3 +201,18 @@ async def test_the_migrations_build_the_schema_the_code_uses(tmp_path: Path) -> 
         )
     await store.close()
     assert differences == []
+
+
+async def test_a_failed_restart_notice_does_not_stop_the_story(tmp_path: Path) -> None:
+    caption = CaptionReady("a cat", "um gato", PhotoFacts("a cat", subject="a cat"))
+    store = Store(BotSettings(_env_file=None, data_dir=tmp_path).store_url())
+    await store.open()  # what a process killed after sending the caption left
+    await store.accept(
+        StoryRequest("dead0002", CHAT, USER, None, "pt", caption=caption, parts_sent=frozenset({"caption"}))
+    )
+    await store.close()
+    async with FakeTelegram(DEFAULT_TOKEN) as tg:
+        tg.fail_next("sendMessage", status=500, times=3)  # the notice, and both of its retries
+        async with running_bot(tmp_path, tg=tg):
+            await tg.wait_for_call("sendVoice", chat_id=CHAT, timeout=20)
+        assert parts_sent(tg, CHAT) == {"caption": 0, "story": 1, "voice": 1, "resumed": 0}
