@@ -75,7 +75,7 @@ async def measure(data_dir: Path, count: int, database_url: str | None) -> dict[
     overrides = {"database_url": database_url} if database_url else {}
     async with running_bot(data_dir, **overrides) as bot:  # type: ignore[arg-type]
         await fill(bot.services.store, count)
-        times = []
+        times: list[float] = []
         for _ in range(ASKS):
             asked = time.monotonic()
             bot.tg.text(CHAT, CHAT, "/historias")

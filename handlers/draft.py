@@ -71,4 +71,3 @@ class StoryDraft:
                 log.info("story draft not updated", extra={"error": str(exc)})
         except TelegramError as exc:  # the final edit still comes; a skipped draft edit loses nothing
             log.info("story draft not updated", extra={"error": str(exc)})
-

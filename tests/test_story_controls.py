@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -169,7 +170,7 @@ async def test_the_story_message_grows_sentence_by_sentence_then_gets_its_button
             c for c in bot.tg.calls("editMessageText", CHAT) if c.params.get("message_id") == draft.result["message_id"]
         ]
         assert len(edits) >= 2  # it grew, then was finished
-        assert all(b.time - a.time >= 0.9 for a, b in zip(edits, edits[1:-1], strict=False))  # ≤ 1 edit a second
+        assert all(b.time - a.time >= 0.9 for a, b in itertools.pairwise(edits[:-1]))  # ≤ 1 edit a second
         final = edits[-1].params
         assert not final["text"].endswith("✍️") and "The end" in final["text"] and final["reply_markup"]
         assert sum(t.startswith("📖") for t in texts_sent(bot, CHAT)) == 1  # one story message, edited

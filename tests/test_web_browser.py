@@ -188,8 +188,10 @@ def test_phone_width_and_page_weight(page: WebDriver, server: PageServer) -> Non
 
 def test_real_models_meet_the_targets() -> None:
     """With the offline models: caption visible ≤ 1 s after the upload, voice playable within the pipeline's own
-    photo → voice time + 0.5 s (medians of two photos after a warm-up), page under 100 KB."""
-    result = measure(runs=2, fake=False, screenshot=None)
+    photo → voice time + 0.5 s (medians of two photos after a warm-up), page under 100 KB. The voice is compared
+    with the pipeline's time for the same story, measured on the server: robust on a busy machine, where two runs
+    of the same photo can differ by more than 0.5 s."""
+    result = measure(runs=2, fake=False, screenshot=None, straight=False)
     assert result["caption_visible_after_upload_s"]["median"] <= 1.0, result
-    assert result["voice_overhead_s"] <= 0.5, result
+    assert result["page_cost_over_the_same_story_s"]["median"] <= 0.5, result
     assert result["page_bytes"] < 100 * 1024, result

@@ -453,6 +453,7 @@ class WebPage:
     async def _tell(self, story: Story) -> None:
         """The queued job: stream the pipeline and record each event for the page."""
         story.started = True
+        story.stamps["started"] = time.monotonic()
         extra = {"request_id": story.request_id}
         if self.stories.get(story.id) is None:  # expired while it waited: nobody can read it any more
             await story.finish()

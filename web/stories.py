@@ -42,6 +42,7 @@ class Story:
     credit: dict[str, Any] | None = None  # the random photo's credit (app.photos.Credit), for the page
     request_id: str = field(default_factory=lambda: secrets.token_hex(4))
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    stamps: dict[str, float] = field(default_factory=dict)  # time.monotonic() when it started and of each event
     state: dict[str, Any] = field(default_factory=dict)
     voice: Voice | None = None
     ticket: Ticket | None = None
@@ -56,6 +57,7 @@ class Story:
     async def add(self, name: str, data: dict[str, Any]) -> None:
         """Record an event for every follower, present and future, and wake those who wait."""
         self.events.append((name, data))
+        self.stamps.setdefault(name, time.monotonic())
         await self.wake()
 
     async def fail(self, reason: str, message: str) -> None:
