@@ -79,7 +79,7 @@ async def check_token(settings: BotSettings) -> Check:
     token = settings.telegram_bot_token
     if token is None or not token.get_secret_value().strip():
         return warn(
-            "sem TELEGRAM_BOT_TOKEN: `make run` roda a demonstração offline em vez do bot",
+            "sem TELEGRAM_BOT_TOKEN: `make run` abre a página web (a demonstração) em vez do bot",
             "crie um bot com o @BotFather (/newbot) e ponha o token no .env",
         )
     try:

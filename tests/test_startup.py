@@ -266,7 +266,7 @@ async def test_doctor_without_a_token_warns_that_the_demo_runs(tmp_path: Path) -
     env = bot_env(tmp_path, "http://127.0.0.1:9", token=None)
     code, out, _ = await run_bot(env, "--doctor", "--skip-models", cwd=tmp_path)
     assert code == 0, out
-    assert any(line.startswith("⚠️") and "demonstração offline" in line for line in doctor_lines(out))
+    assert any(line.startswith("⚠️") and "página web" in line for line in doctor_lines(out))
 
 
 @pytest.mark.slow  # loads every model (a few seconds)
