@@ -7,10 +7,11 @@ import asyncio
 import io
 import json
 import socket
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import httpx
 import pytest
@@ -22,10 +23,13 @@ import bot
 from app.photos import GallerySource
 from app.settings import AppSettings
 from app.work_queue import WorkQueue
+from handlers import texts as bot_texts
 from pipeline.core import Pipeline
+from pipeline.events import StoryKind, StoryLength, StoryOptions
 from tools.bot_harness import running_bot
 from tools.fake_backends import FakeBackends, fake_backends
 from web import WebPage, standalone
+from web import texts as web_texts
 from web.server import CSP, STATIC_DIR, credit_parts
 
 EVERYDAY = Path(__file__).parent / "data" / "everyday"
@@ -78,10 +82,12 @@ async def site() -> AsyncIterator[Site]:
         yield value
 
 
-def form(data: bytes | None, filename: str = "foto.jpg", voice: str | None = None) -> FormData:
+def form(data: bytes | None, filename: str = "foto.jpg", voice: str | None = None, **choices: str) -> FormData:
     body = FormData(default_to_multipart=True)
     if voice is not None:
         body.add_field("voice", voice)
+    for name, value in choices.items():  # kind, length
+        body.add_field(name, value)
     if data is not None:
         body.add_field("photo", data, filename=filename, content_type="image/jpeg")
     return body
@@ -155,6 +161,81 @@ async def test_random_photo_has_its_credit_and_its_story(site: Site) -> None:
     names = [name for name, _ in await events(site, started["events"])]
     assert {"caption", "story", "voice", "done"} <= set(names)
     assert dict(await events(site, started["events"]))["voice"]["language"] == "pt"
+
+
+async def test_kind_and_length_reach_the_story_writer(site: Site) -> None:
+    seen = site.backends.story_writer.options_seen
+    status, started = await upload(site, voice="en", kind="poem", length="short")  # the form's four fields
+    assert status == 202 and (started["kind"], started["length"]) == ("poem", "short")
+    await events(site, started["events"])
+    assert seen[-1] == StoryOptions("poem", "short")
+    snapshot = await (await site.client.get(started["url"])).json()
+    assert (snapshot["kind"], snapshot["length"]) == ("poem", "short")
+
+    _, started = await upload(site, kind=" Bedtime ", length="")  # trimmed, any case; empty is the default
+    await events(site, started["events"])
+    assert seen[-1] == StoryOptions("bedtime", "medium")
+    _, started = await upload(site)  # the defaults: classic, medium
+    await events(site, started["events"])
+    assert seen[-1] == StoryOptions("classic", "medium")
+
+    response = await site.client.post("/api/stories/random?voice=en&kind=mystery&length=long")
+    assert response.status == 202
+    await events(site, (await response.json())["events"])
+    assert seen[-1] == StoryOptions("mystery", "long")
+    body = FormData({"kind": "funny", "length": "short"})  # in a form body, as a plain HTML form sends it
+    response = await site.client.post("/api/stories/random", data=body)
+    assert response.status == 202
+    await events(site, (await response.json())["events"])
+    assert seen[-1] == StoryOptions("funny", "short")
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason", "words"),
+    [
+        ({"kind": "novela"}, "bad_kind", "Estilo de história desconhecido"),
+        ({"kind": "poema"}, "bad_kind", "“poem”"),
+        ({"length": "enorme"}, "bad_length", "Tamanho de história desconhecido"),
+        ({"length": "200"}, "bad_length", "“short”, “medium” ou “long”"),
+    ],
+)
+async def test_unknown_kind_or_length_is_refused(site: Site, fields: dict[str, str], reason: str, words: str) -> None:
+    code, body = await upload(site, PHOTO, **fields)
+    assert (code, body["error"]) == (400, reason) and words in body["message"]
+    query = "&".join(f"{name}={value}" for name, value in fields.items())
+    response = await site.client.post(f"/api/stories/random?{query}")
+    assert response.status == 400 and (await response.json())["error"] == reason
+    assert site.page.stories.total_bytes == 0 and site.backends.story_writer.options_seen == []
+
+
+async def test_sentences_stream_live_before_the_whole_story(site: Site) -> None:
+    writer = site.backends.story_writer
+    writer.streams, writer.sentence_delay_s = True, 0.2
+    _, started = await upload(site)
+    response = await site.client.get(started["events"])
+    arrived: list[tuple[str, dict[str, Any], float]] = []  # each event as it arrives, with when
+    name = ""
+    async with asyncio.timeout(10):
+        async for raw in response.content:
+            line = raw.decode().rstrip("\n")
+            if line.startswith("event: "):
+                name = line.removeprefix("event: ")
+            elif line.startswith("data: "):
+                arrived.append((name, json.loads(line.removeprefix("data: ")), time.monotonic()))
+    names = [name for name, _, _ in arrived]
+    assert names.count("sentence") == 3
+    first, last = names.index("sentence"), len(names) - 1 - names[::-1].index("sentence")
+    assert names.index("caption") < first and last < names.index("story") < names.index("voice")
+    assert names[first : last + 1] == ["sentence"] * 3
+    sentences = [data for name, data, _ in arrived if name == "sentence"]
+    story = next(data for name, data, _ in arrived if name == "story")
+    assert " ".join(s["sentence_en"] for s in sentences) == story["story_en"]
+    assert " ".join(s["sentence_pt"] for s in sentences) == story["story_pt"]
+    assert sentences[0]["sentence_en"].startswith("Once upon a time there was a test picture")
+    assert sentences[0]["sentence_pt"] == f"[pt] {sentences[0]['sentence_en']}"  # each translated as it comes
+    # Live, not sent all at once at the end: the first sentence came well before the whole story.
+    at = {name: when for name, _, when in reversed(arrived)}  # the first of each
+    assert at["story"] - at["sentence"] >= 0.3
 
 
 @pytest.mark.parametrize(
@@ -363,6 +444,23 @@ def test_page_is_small_and_has_no_inline_code() -> None:
     html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
     assert "<script>" not in html and "style=" not in html and " on" + "click=" not in html
     assert 'accept="image/*"' in html and "Aleatório" in html and "Ler em inglês" in html
+
+
+def test_story_choices_use_the_bots_words() -> None:
+    """The page offers the bot's kinds and lengths (/estilo, /tamanho), in its words and order, and nothing else."""
+    assert web_texts.KIND_NAMES == bot_texts.KIND_NAMES and list(web_texts.KIND_NAMES) == list(get_args(StoryKind))
+    assert web_texts.LENGTH_BUTTONS == bot_texts.LENGTH_BUTTONS
+    assert list(web_texts.LENGTH_BUTTONS) == list(get_args(StoryLength))
+
+
+async def test_page_offers_the_story_choices(site: Site) -> None:
+    html = await (await site.client.get("/")).text()
+    assert '<label for="kind">' in html and '<select id="kind" name="kind">' in html
+    assert '<label for="length">' in html and '<select id="length" name="length">' in html
+    assert '<option value="classic" selected>Clássica</option>' in html
+    assert '<option value="poem">Poema</option>' in html and '<option value="bedtime">Para dormir</option>' in html
+    assert '<option value="short">Curta (~60 palavras)</option>' in html
+    assert '<option value="medium" selected>Média (~120)</option>' in html
 
 
 def test_credit_parts_keep_the_bots_wording() -> None:

@@ -18,9 +18,11 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.select import Select
 
 from pipeline.core import Pipeline
-from tools.fake_backends import fake_backends
+from pipeline.events import StoryOptions
+from tools.fake_backends import FakeBackends, fake_backends
 from tools.web_page import (
     AUDIO_PLAYABLE,
     EVERYDAY,
@@ -54,8 +56,13 @@ def attr(element: WebElement, name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[PageServer]:
-    with PageServer(lambda settings: Pipeline(settings, fake_backends()), web_per_ip_per_minute=1000) as running:
+def backends() -> FakeBackends:
+    return fake_backends()
+
+
+@pytest.fixture(scope="module")
+def server(backends: FakeBackends) -> Iterator[PageServer]:
+    with PageServer(lambda settings: Pipeline(settings, backends), web_per_ip_per_minute=1000) as running:
         yield running
 
 
@@ -131,6 +138,62 @@ def test_random_button_shows_a_credited_photo_and_its_story(page: WebDriver) -> 
     assert visible_text(page, "caption-pt") and visible_text(page, "story-text")
 
 
+def test_story_choices_reach_the_writer_and_are_remembered(page: WebDriver, backends: FakeBackends) -> None:
+    kind, length = Select(page.find_element(By.ID, "kind")), Select(page.find_element(By.ID, "length"))
+    try:
+        assert kind.first_selected_option.text == "Clássica" and length.first_selected_option.text == "Média (~120)"
+        assert [option.text for option in kind.options] == [
+            "Clássica", "Para dormir", "Aventura", "Fábula", "Mistério", "Engraçada", "Poema"
+        ]  # fmt: skip
+        label = page.find_element(By.CSS_SELECTOR, 'label[for="kind"]')
+        assert label.text == "Estilo da história"
+        kind.select_by_visible_text("Poema")
+        length.select_by_visible_text("Curta (~60 palavras)")
+        choose_file(page, PHOTO)
+        wait_until_finished(page)
+        assert backends.story_writer.options_seen[-1] == StoryOptions("poem", "short")
+
+        page.find_element(By.ID, "random").click()  # the random photo carries them too
+        wait_until_finished(page)
+        assert backends.story_writer.options_seen[-1] == StoryOptions("poem", "short")
+
+        page.refresh()  # remembered in this browser
+        kind, length = Select(page.find_element(By.ID, "kind")), Select(page.find_element(By.ID, "length"))
+        assert (kind.first_selected_option.text, length.first_selected_option.get_attribute("value")) == (
+            "Poema",
+            "short",
+        )
+        page.find_element(By.ID, "length").send_keys(Keys.END)  # the keyboard changes them too
+        assert length.first_selected_option.get_attribute("value") == "long"
+    finally:
+        page.execute_script("localStorage.clear()")
+    page.refresh()
+    assert Select(page.find_element(By.ID, "kind")).first_selected_option.get_attribute("value") == "classic"
+
+
+def test_the_story_grows_sentence_by_sentence(page: WebDriver, backends: FakeBackends) -> None:
+    writer = backends.story_writer
+    writer.streams, writer.sentence_delay_s = True, 0.4
+    try:
+        choose_file(page, PHOTO)
+        growing = wait_for(page, lambda d: visible_text(d, "story-text"))  # the first sentence, alone
+        assert growing.startswith("[pt] Once upon a time") and "The end" not in growing
+        assert page.find_element(By.ID, "story-text").get_attribute("aria-busy") == "true"
+        page.find_element(By.ID, "toggle").click()  # the English while it is written, too
+        assert visible_text(page, "story-text").startswith("Once upon a time")
+        wait_for(page, lambda d: "Everyone loved it." in visible_text(d, "story-text"))
+        wait_until_finished(page)
+        final = visible_text(page, "story-text")
+        assert final.startswith("Once upon a time") and final.endswith("The end.")  # still in English, whole
+        assert page.find_element(By.ID, "story-text").get_attribute("aria-busy") == "false"
+        page.find_element(By.ID, "toggle").click()
+        assert visible_text(page, "story-text").endswith("[pt] The end.")
+        timings = marks(page)
+        assert timings["caption-shown"] <= timings["sentence-shown"] < timings["story-shown"] - 500
+    finally:
+        writer.streams, writer.sentence_delay_s = False, 0.0
+
+
 def test_text_file_renamed_jpg_gets_the_portuguese_error(page: WebDriver, tmp_path: Path) -> None:
     fake = tmp_path / "ferias.jpg"
     fake.write_text("Querida vovó, as férias estão ótimas!\n" * 20, encoding="utf-8")
@@ -178,7 +241,7 @@ def test_phone_width_and_page_weight(page: WebDriver, server: PageServer) -> Non
         choose_file(page, PHOTO)
         wait_until_finished(page)
         assert page.execute_script("return document.documentElement.scrollWidth") <= 360  # nothing sideways
-        for element_id in ("random", "toggle", "download", "audio", "image"):
+        for element_id in ("random", "kind", "length", "toggle", "download", "audio", "image"):
             box = page.find_element(By.ID, element_id).rect
             assert box["x"] >= 0 and box["x"] + box["width"] <= 360, element_id
         assert page.execute_script(AUDIO_PLAYABLE)

@@ -1,7 +1,7 @@
 """The web page and its API on aiohttp: a photo in, the pipeline's events out as Server-Sent Events.
 
     GET  /                              the page (web/static: plain HTML, CSS and JavaScript)
-    POST /api/stories                   multipart `photo` (+ `voice` pt|en) → 202 {id, events, …}
+    POST /api/stories                   multipart `photo` (+ `voice` pt|en, `kind`, `length`) → 202 {id, events, …}
     POST /api/stories/random            a random photo (gallery or Unsplash) and its credit → 202 {id, credit, …}
     GET  /api/stories/{id}              what the story has so far (JSON)
     GET  /api/stories/{id}/events       its events, as they happen (text/event-stream; Last-Event-ID resumes)
@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import html
 import io
 import json
 import logging
@@ -27,7 +28,7 @@ import warnings
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, cast, get_args
 
 from aiohttp import BodyPartReader, web
 from PIL import Image, UnidentifiedImageError
@@ -46,8 +47,12 @@ from pipeline.events import (
     Finished,
     StageFailed,
     StageStarted,
+    StoryKind,
+    StoryLength,
+    StoryOptions,
     StoryPipeline,
     StoryReady,
+    StorySentence,
     VoiceReady,
 )
 from pipeline.images import ALLOWED_FORMATS
@@ -65,9 +70,11 @@ STATIC_FILES = {  # URL path → (file, content type); nothing else under / is s
     "/favicon.svg": ("favicon.svg", "image/svg+xml"),
 }
 IP_KEY = "web_ip"
+KINDS: tuple[str, ...] = get_args(StoryKind)
+LENGTHS: tuple[str, ...] = get_args(StoryLength)
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries, headers and the small fields around the photo
 SMALL_FIELD_BYTES = 64
-MAX_PARTS = 4
+MAX_PARTS = 4  # photo, voice, kind, length
 KEEPALIVE_S = 15.0
 QUEUE_POLL_S = 1.0
 CLEANUP_INTERVAL_S = 30.0
@@ -173,6 +180,20 @@ def check_photo(data: bytes, *, max_bytes: int, max_pixels: int) -> None:
         raise InvalidImageError("too_many_pixels", f"{width}x{height}")
 
 
+def choice_options(names: dict[str, str], default: str) -> str:
+    """The <option>s of a <select>, in the bot's words, the default selected."""
+    return "".join(
+        f'<option value="{value}"{" selected" if value == default else ""}>{html.escape(label)}</option>'
+        for value, label in names.items()
+    )
+
+
+def quoted_choices(values: tuple[str, ...]) -> str:
+    """("a", "b", "c") → “a”, “b” ou “c”, for a Portuguese message."""
+    quoted = [f"“{value}”" for value in values]
+    return f"{', '.join(quoted[:-1])} ou {quoted[-1]}"
+
+
 def sse(name: str, data: dict[str, Any], event_id: int | None = None) -> bytes:
     """One Server-Sent Event (its data is one JSON line)."""
     head = f"id: {event_id}\n" if event_id is not None else ""
@@ -217,8 +238,14 @@ class WebPage:
 
     def _load_static(self, name: str, content_type: str) -> tuple[bytes, str, str]:
         body = (STATIC_DIR / name).read_bytes()
-        if name == "index.html":  # the one value the page needs from the settings: the upload limit
-            body = body.replace(b"{{MAX_IMAGE_BYTES}}", str(self.settings.max_image_bytes).encode())
+        if name == "index.html":  # the upload limit, and the story choices in the bot's words (web/texts.py)
+            defaults = StoryOptions()
+            for key, value in (
+                ("MAX_IMAGE_BYTES", str(self.settings.max_image_bytes)),
+                ("KIND_OPTIONS", choice_options(texts.KIND_NAMES, defaults.kind)),
+                ("LENGTH_OPTIONS", choice_options(texts.LENGTH_BUTTONS, defaults.length)),
+            ):
+                body = body.replace(b"{{" + key.encode() + b"}}", value.encode())
         return body, content_type, f'"{hashlib.sha256(body).hexdigest()[:16]}"'
 
     # --- lifecycle -------------------------------------------------------------------------------------------
@@ -347,18 +374,19 @@ class WebPage:
         except InvalidImageError as exc:
             status = 413 if exc.reason in ("too_large", "too_many_pixels") else 400
             raise Problem(status, exc.reason, texts.invalid_image(exc.reason, limit)) from exc
-        return await self._begin(ip, photo, self._language(fields.get("voice")), credit=None)
+        language, options = self._language(fields.get("voice")), self._options(fields.get("kind"), fields.get("length"))
+        return await self._begin(ip, photo, language, options, credit=None)
 
     async def _read_form(self, request: web.Request, limit: int) -> dict[str, bytes]:
         """The form's fields, the photo within `limit` bytes and the others tiny; read as they stream in."""
         fields: dict[str, bytes] = {}
         try:
             reader = await request.multipart()
-            for _ in range(MAX_PARTS):
+            for index in range(MAX_PARTS + 1):
                 part = await reader.next()
                 if part is None:
                     return fields
-                if not isinstance(part, BodyPartReader):
+                if index == MAX_PARTS or not isinstance(part, BodyPartReader):  # one part too many, or nested
                     raise Problem(400, "bad_request", texts.BAD_REQUEST)
                 name = part.name or ""
                 fields[name] = await self._read_part(part, limit if name == "photo" else SMALL_FIELD_BYTES)
@@ -379,33 +407,53 @@ class WebPage:
         return b"".join(chunks)
 
     @staticmethod
-    def _language(raw: bytes | str | None) -> Language:
-        value = (raw.decode(errors="replace") if isinstance(raw, bytes) else raw or "pt").strip().lower() or "pt"
+    def _field(raw: bytes | str | None, default: str) -> str:
+        """A small form or query field, trimmed and lowercased; missing or empty is `default`."""
+        value = raw.decode(errors="replace") if isinstance(raw, bytes) else raw or ""
+        return value.strip().lower() or default
+
+    @classmethod
+    def _language(cls, raw: bytes | str | None) -> Language:
+        value = cls._field(raw, "pt")
         if value not in ("pt", "en"):
             raise Problem(400, "bad_voice", texts.BAD_VOICE)
         return cast(Language, value)
 
+    @classmethod
+    def _options(cls, kind: bytes | str | None, length: bytes | str | None) -> StoryOptions:
+        """The story's kind and length (the bot's /estilo and /tamanho), classic and medium unless asked."""
+        defaults = StoryOptions()
+        chosen_kind, chosen_length = cls._field(kind, defaults.kind), cls._field(length, defaults.length)
+        if chosen_kind not in KINDS:
+            raise Problem(400, "bad_kind", texts.BAD_KIND.format(choices=quoted_choices(KINDS)))
+        if chosen_length not in LENGTHS:
+            raise Problem(400, "bad_length", texts.BAD_LENGTH.format(choices=quoted_choices(LENGTHS)))
+        return StoryOptions(cast(StoryKind, chosen_kind), cast(StoryLength, chosen_length))
+
     async def _random(self, request: web.Request) -> web.Response:
         ip = self.client_ip(request)
         self._check_rate(ip)
-        voice: bytes | str | None = request.query.get("voice")
-        if voice is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        fields: dict[str, str] = {}
+        if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
             form = await request.post()
-            value = form.get("voice")
-            voice = value if isinstance(value, str) else None
-        language = self._language(voice)
+            fields = {name: value for name, value in form.items() if isinstance(value, str)}
+        fields.update(request.query)  # the query wins over the body
+        language = self._language(fields.get("voice"))
+        options = self._options(fields.get("kind"), fields.get("length"))
         photo = await self.photos.random_photo(f"web:{ip}")
         if photo.data is None:
             raise Problem(503, "no_photo", texts.FETCH_FAILED)
         credit = {**_credit_fields(photo.credit), "parts": credit_parts(photo.credit), "line": photo.credit.line_pt()}
-        response = await self._begin(ip, photo.data, language, credit=credit)
+        response = await self._begin(ip, photo.data, language, options, credit=credit)
         self._spawn(self.photos.mark_shown(photo))  # Unsplash asks for it once the photo is shown
         return response
 
-    async def _begin(self, ip: str, photo: bytes, language: Language, credit: dict[str, Any] | None) -> web.Response:
+    async def _begin(
+        self, ip: str, photo: bytes, language: Language, options: StoryOptions, credit: dict[str, Any] | None
+    ) -> web.Response:
         """Keep the photo, put its story in line, and answer with where to follow it."""
         try:
-            story = self.stories.create(photo, sniff_content_type(photo), language, credit)
+            story = self.stories.create(photo, sniff_content_type(photo), language, credit, options)
         except StoreFull as exc:
             raise Problem(503, "busy", texts.MEMORY_FULL, retry_after=60) from exc
         try:
@@ -425,7 +473,13 @@ class WebPage:
         ticket.result.add_done_callback(lambda result: self._dropped(story) if result.cancelled() else None)
         log.info("web story queued", extra={"request_id": story.request_id, "position": ticket.position})
         links = self._links(story)
-        body: dict[str, Any] = {**links, "position": ticket.position, "expires_in_s": round(self.stories.ttl_s)}
+        body: dict[str, Any] = {
+            **links,
+            "position": ticket.position,
+            "expires_in_s": round(self.stories.ttl_s),
+            "kind": options.kind,
+            "length": options.length,
+        }
         if ticket.position:
             body["message"] = texts.STATUS_QUEUED.format(position=ticket.position)
         if credit is not None:
@@ -460,7 +514,8 @@ class WebPage:
             return
         log.info("web story started", extra=extra)
         try:
-            async for event in self.pipeline.stream(story.photo, voice_language=story.voice_language):
+            events = self.pipeline.stream(story.photo, voice_language=story.voice_language, options=story.options)
+            async for event in events:
                 await self._record(story, event)
         except InvalidImageError as exc:
             message = texts.invalid_image(exc.reason, self.settings.max_image_bytes)
@@ -489,6 +544,8 @@ class WebPage:
             case CaptionReady(caption_en, caption_pt):
                 state.update(caption_pt=caption_pt, caption_en=caption_en)
                 await story.add("caption", {"caption_pt": caption_pt, "caption_en": caption_en})
+            case StorySentence(sentence_en, sentence_pt):  # the story as it is written, before the whole of it
+                await story.add("sentence", {"sentence_pt": sentence_pt, "sentence_en": sentence_en})
             case StoryReady(story_en, story_pt):
                 state.update(story_pt=story_pt, story_en=story_en)
                 await story.add("story", {"story_pt": story_pt, "story_en": story_en})
@@ -538,6 +595,8 @@ class WebPage:
             "status": status,
             "position": self._position(story),
             "voice_language": story.voice_language,
+            "kind": story.options.kind,
+            "length": story.options.length,
             "expires_in_s": round(self.stories.expires_in(story)),
             "credit": story.credit,
             "caption_pt": None,

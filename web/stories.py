@@ -20,7 +20,7 @@ from typing import Any
 
 from app.work_queue import Ticket
 from pipeline.config import Language
-from pipeline.events import Voice
+from pipeline.events import StoryOptions, Voice
 
 ID_BYTES = 24  # 192 random bits
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32}$")
@@ -40,6 +40,7 @@ class Story:
     voice_language: Language
     expires_at: float
     credit: dict[str, Any] | None = None  # the random photo's credit (app.photos.Credit), for the page
+    options: StoryOptions = field(default_factory=StoryOptions)  # the kind and length asked for
     request_id: str = field(default_factory=lambda: secrets.token_hex(4))
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     stamps: dict[str, float] = field(default_factory=dict)  # time.monotonic() when it started and of each event
@@ -104,7 +105,14 @@ class StoryStore:
     def total_bytes(self) -> int:
         return sum(story.size for story in self._stories.values())
 
-    def create(self, photo: bytes, photo_type: str, voice_language: Language, credit: dict[str, Any] | None) -> Story:
+    def create(
+        self,
+        photo: bytes,
+        photo_type: str,
+        voice_language: Language,
+        credit: dict[str, Any] | None,
+        options: StoryOptions | None = None,
+    ) -> Story:
         """A new story under a fresh id; raises StoreFull when even evicting finished stories leaves no room."""
         self.cleanup_expired()
         finished = [story.id for story in self._stories.values() if story.finished]
@@ -119,6 +127,7 @@ class StoryStore:
             voice_language=voice_language,
             expires_at=self._clock() + self.ttl_s,
             credit=credit,
+            options=options or StoryOptions(),
         )
         self._stories[story.id] = story
         return story

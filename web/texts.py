@@ -48,6 +48,21 @@ PAGE_NOT_FOUND = "Página não encontrada. 🧭"
 METHOD_NOT_ALLOWED = "Esse endereço não aceita esse tipo de pedido ({method}). 🚫"
 BAD_REQUEST = "Pedido inválido. 🤔 Envie a foto num formulário multipart (campo “photo”)."
 BAD_VOICE = "Idioma da narração desconhecido: use “pt” ou “en”."
+BAD_KIND = "Estilo de história desconhecido: use {choices}."
+BAD_LENGTH = "Tamanho de história desconhecido: use {choices}."
+
+# The story choices, in the bot's words and order (handlers/texts.py KIND_NAMES, LENGTH_BUTTONS: /estilo, /tamanho);
+# the page's <select>s are made from them (web/server.py fills index.html's {{KIND_OPTIONS}} and {{LENGTH_OPTIONS}}).
+KIND_NAMES = {
+    "classic": "Clássica",
+    "bedtime": "Para dormir",
+    "adventure": "Aventura",
+    "fable": "Fábula",
+    "mystery": "Mistério",
+    "funny": "Engraçada",
+    "poem": "Poema",
+}
+LENGTH_BUTTONS = {"short": "Curta (~60 palavras)", "medium": "Média (~120)", "long": "Longa (~200)"}
 
 
 def invalid_image(reason: str, max_bytes: int) -> str:

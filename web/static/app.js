@@ -1,7 +1,8 @@
 // Conta-Histórias: upload a photo (or ask for a random one), then follow its story's Server-Sent Events and show
 // each part the moment it exists. Plain JavaScript, no build step; every text the user reads is Portuguese.
+// The story grows sentence by sentence while it is written (`sentence` events), then the whole text replaces it.
 // performance.mark() names the moments the tests and the README measure: upload-start, upload-done,
-// caption-shown, story-shown, voice-playable.
+// caption-shown, sentence-shown (the first), story-shown, voice-playable.
 "use strict";
 
 (() => {
@@ -27,7 +28,8 @@
   let generation = 0; // each new photo starts a new generation; events of older ones are ignored
   let source = null; // the EventSource of the current story
   let objectUrl = null; // the local preview of an uploaded photo
-  let story = null; // { pt, en, showing }
+  let story = null; // { pt, en, showing, writing }
+  const CHOICES = ["kind", "length"]; // the story's <select>s, remembered in this browser (localStorage)
 
   $("max-mb").textContent = maxMb;
 
@@ -44,6 +46,7 @@
   }
 
   function fail(message) {
+    $("story-text").setAttribute("aria-busy", "false");
     const error = $("error");
     error.textContent = message;
     show(error);
@@ -62,6 +65,7 @@
     if (source) source.close();
     source = null;
     story = null;
+    $("story-text").setAttribute("aria-busy", "false");
     performance.clearMarks();
     for (const id of ["error", "figure", "caption-pt", "caption-en", "credit", "story", "voice"]) show($(id), false);
     $("story-text").replaceChildren();
@@ -124,6 +128,29 @@
     toggle.setAttribute("aria-pressed", String(english));
   }
 
+  // One more sentence at the end of the story being written, in the language shown (no re-render: selection and
+  // scrolling stay). The box is aria-busy meanwhile, so screen readers read the whole story once, at the end.
+  function addSentence(d) {
+    const first = !story || !story.writing;
+    if (first) story = { pt: "", en: "", showing: story ? story.showing : "pt", writing: true };
+    story.pt = story.pt ? `${story.pt} ${d.sentence_pt}` : d.sentence_pt;
+    story.en = story.en ? `${story.en} ${d.sentence_en}` : d.sentence_en;
+    const box = $("story-text");
+    box.setAttribute("aria-busy", "true");
+    if (first) {
+      renderStory();
+      show($("story"));
+      performance.mark("sentence-shown");
+      return;
+    }
+    const para = box.lastElementChild || box.appendChild(document.createElement("p"));
+    para.append(` ${story.showing === "en" ? d.sentence_en : d.sentence_pt}`);
+  }
+
+  function choice(name) {
+    return $(name).value;
+  }
+
   function voiceLanguage() {
     const checked = document.querySelector('input[name="voice"]:checked');
     return checked ? checked.value : "pt";
@@ -155,9 +182,14 @@
       progress(PROGRESS.caption_ready);
       performance.mark("caption-shown");
     });
+    on("sentence", (d) => {
+      addSentence(d);
+      progress(Math.min(PROGRESS.story_ready - 2, $("progress").value + 3));
+    });
     on("story", (d) => {
-      story = { pt: d.story_pt, en: d.story_en, showing: "pt" };
+      story = { pt: d.story_pt, en: d.story_en, showing: story ? story.showing : "pt", writing: false };
       renderStory();
+      $("story-text").setAttribute("aria-busy", "false");
       show($("story"));
       progress(PROGRESS.story_ready);
       performance.mark("story-shown");
@@ -175,6 +207,11 @@
       const note = document.createElement("p");
       note.className = "error";
       note.textContent = d.message;
+      if (d.stage === "story") {
+        story = null; // what was written so far is not a story
+        $("story-text").replaceChildren();
+        $("story-text").setAttribute("aria-busy", "false");
+      }
       if (d.stage === "speech" || d.stage === "story") {
         $("story-text").append(note);
         show($("story"), true);
@@ -212,6 +249,7 @@
     status(TEXT.sending);
     const form = new FormData();
     form.append("voice", voiceLanguage());
+    for (const name of CHOICES) form.append(name, choice(name));
     form.append("photo", file, file.name || "foto.jpg");
     const xhr = new XMLHttpRequest();
     xhr.open("POST", "/api/stories");
@@ -248,7 +286,8 @@
     let response;
     let body;
     try {
-      response = await fetch(`/api/stories/random?voice=${voiceLanguage()}`, { method: "POST" });
+      const query = new URLSearchParams({ voice: voiceLanguage(), kind: choice("kind"), length: choice("length") });
+      response = await fetch(`/api/stories/random?${query}`, { method: "POST" });
       body = await response.json();
     } catch {
       if (gen === generation) fail(TEXT.network);
@@ -261,6 +300,25 @@
       setCredit(body.credit);
     }
     started(response.status, body, gen);
+  }
+
+  // The story choices: as last time in this browser, else the page's defaults (classic, medium).
+  for (const name of CHOICES) {
+    const select = $(name);
+    const key = `conta-historias.${name}`;
+    try {
+      const saved = localStorage.getItem(key);
+      if (saved && Array.from(select.options).some((o) => o.value === saved)) select.value = saved;
+    } catch {
+      // no storage (private mode, disabled): the defaults
+    }
+    select.addEventListener("change", () => {
+      try {
+        localStorage.setItem(key, select.value);
+      } catch {
+        // not remembered, still used
+      }
+    });
   }
 
   $("photo").addEventListener("change", (e) => {
