@@ -2,14 +2,16 @@
 
 `Pipeline.stream()` yields events as soon as each part exists, so the bot can send the caption while
 the story is still being written. Independent stages overlap: the caption is translated while the story
-is written, and an English narration starts as soon as the English story exists. Every stage has a time
-budget; a stage that fails or times out is reported as `StageFailed` and the parts that do not depend on
-it are still delivered (e.g. caption and story without the voice).
+is written, each sentence of the story is translated (and yielded) as soon as the writer has it, and an
+English narration starts as soon as the English story exists. Every stage has a time budget; a stage that
+fails or times out is reported as `StageFailed` and the parts that do not depend on it are still delivered
+(e.g. caption and story without the voice).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -20,7 +22,6 @@ from .caption import Captioner, build_captioner
 from .config import Language, PipelineSettings
 from .errors import PipelineError, StageError, StageTimeout
 from .events import (
-    StoryOptions,
     CaptionReady,
     Event,
     Finished,
@@ -28,16 +29,18 @@ from .events import (
     Stage,
     StageFailed,
     StageStarted,
+    StoryOptions,
     StoryReady,
+    StorySentence,
     Voice,
     VoiceReady,
 )
 from .facts import PhotoFacts
 from .images import ImageSource, LoadedImage, decode_image, read_source
 from .speech import VoiceSynthesizer, build_synthesizer
-from .story import StoryWriter, build_story_writer
+from .story import SentenceSink, StoryWriter, build_story_writer
 from .threads import run_cpu
-from .translate import Translator, build_translator
+from .translate import Translator, build_translator, join_translations
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -100,11 +103,12 @@ class Pipeline:
         source: ImageSource,
         *,
         voice_language: Language | None = None,
+        options: StoryOptions | None = None,
         on_event: Callable[[Event], Awaitable[None]] | None = None,
     ) -> PipelineResult:
         """Run every stage and return the result; `on_event` sees each event as it happens."""
         result = PipelineResult()
-        async for event in self.stream(source, voice_language=voice_language):
+        async for event in self.stream(source, voice_language=voice_language, options=options):
             result.apply(event)
             if on_event is not None:
                 await on_event(event)
@@ -135,6 +139,10 @@ class Pipeline:
     ) -> AsyncIterator[Event]:
         """Yield events in order: caption, story, voice (with StageStarted/StageFailed between), then Finished.
 
+        The story is of the kind and length `options` ask for. A writer that streams its text (the llama one)
+        gives each sentence as a StorySentence, translated, as soon as it is written, before the StoryReady
+        with the whole texts; the Portuguese story is then made of these translations.
+
         Input errors (InvalidImageError, FetchError) and a failed caption are raised: without a caption
         there is nothing to tell. Later failures are yielded as StageFailed and the rest goes on.
         With `caption` (from `describe`) the photo is not needed and the run starts at the story; with
@@ -145,20 +153,20 @@ class Pipeline:
         language = voice_language or self.settings.voice_language
         run = _Run(self.settings.stage_timeout_s)
         try:
-            story_task = None
+            writing = None
             if caption is None:
                 assert source is not None
                 yield StageStarted(Stage.DECODE)
                 loaded = await self._decode(run, source)
                 yield StageStarted(Stage.CAPTION)
                 facts = await self._caption(run, loaded)
-                story_task = self._start_story(run, facts)  # written while the caption is translated
+                writing = self._start_story(run, facts, options)  # written while the caption is translated
                 caption, failed = await self._translate_caption(run, facts)
                 if failed is not None:
                     yield failed
             yield caption
             if story is None:
-                async for event in self._tell(run, caption, language, story_task):
+                async for event in self._tell(run, caption, language, options, writing):
                     yield event
             else:
                 yield story
@@ -178,34 +186,44 @@ class Pipeline:
 
     async def _translate_caption(self, run: _Run, facts: PhotoFacts) -> tuple[CaptionReady, StageFailed | None]:
         """The caption in both languages (English twice if the translation failed), and that failure."""
-        caption_pt = await _settle(
-            self._start_translation(run, Stage.TRANSLATE_CAPTION, facts.caption), Stage.TRANSLATE_CAPTION
-        )
+        caption_pt = await self._translated(run, Stage.TRANSLATE_CAPTION, facts.caption)
         if isinstance(caption_pt, StageFailed):
             return CaptionReady(facts.caption, facts.caption, facts), caption_pt
         return CaptionReady(facts.caption, caption_pt, facts), None
 
-    def _start_translation(self, run: _Run, stage: Stage, text: str) -> asyncio.Task[str]:
-        """Start translating `text` into Portuguese."""
-        return run.start(stage, lambda: self.backends.translator.translate(text))
+    async def _translated(self, run: _Run, stage: Stage, text: str) -> str | StageFailed:
+        """`text` in Portuguese, or the failure that says why not."""
+        return await _settle(run.start(stage, lambda: self.backends.translator.translate(text)), stage)
 
-    def _start_story(self, run: _Run, facts: PhotoFacts) -> asyncio.Task[str]:
-        """Start writing the English story from the caption's facts."""
-        return run.start(Stage.STORY, lambda: self.backends.story_writer.write(facts))
+    def _start_story(self, run: _Run, facts: PhotoFacts, options: StoryOptions | None) -> _Writing:
+        """Start writing the English story from the caption's facts, and translating each sentence it is given."""
+        return _Writing(
+            run,
+            lambda sink: self.backends.story_writer.write(facts, options, sink),
+            functools.partial(self._translated, run, Stage.TRANSLATE_STORY),
+        )
 
     async def _tell(
-        self, run: _Run, caption: CaptionReady, language: Language, story_task: asyncio.Task[str] | None
+        self,
+        run: _Run,
+        caption: CaptionReady,
+        language: Language,
+        options: StoryOptions | None,
+        writing: _Writing | None,
     ) -> AsyncIterator[Event]:
-        """The story (written from the caption unless already started), its translation, then the voice."""
+        """The story (written from the caption unless already started) sentence by sentence if the writer streams,
+        then whole with its translation, then the voice."""
         yield StageStarted(Stage.STORY)
-        facts = caption.facts or PhotoFacts(caption.caption_en)
-        story_en = await _settle(story_task or self._start_story(run, facts), Stage.STORY)
+        writing = writing or self._start_story(run, caption.facts or PhotoFacts(caption.caption_en), options)
+        async for sentence in writing.sentences():
+            yield sentence
+        story_en = await _settle(writing.task, Stage.STORY)
         if isinstance(story_en, StageFailed):
             yield story_en
             return
         # An English voice needs no translation: it reads while the story is translated.
         voice_task = self._start_voice(run, story_en, "en") if language == "en" else None
-        story_pt = await _settle(self._start_translation(run, Stage.TRANSLATE_STORY, story_en), Stage.TRANSLATE_STORY)
+        story_pt = await self._translate_story(run, story_en, writing.translated)
         if isinstance(story_pt, StageFailed):
             yield story_pt
             story_pt = story_en
@@ -213,6 +231,13 @@ class Pipeline:
         yield story
         async for event in self._speak(run, story, language, voice_task):
             yield event
+
+    async def _translate_story(self, run: _Run, story_en: str, translated: dict[str, str]) -> str | StageFailed:
+        """The Portuguese story: its sentences' translations put together when all are there, else translated."""
+        joined = join_translations(story_en, translated)
+        if joined is not None:
+            return joined
+        return await self._translated(run, Stage.TRANSLATE_STORY, story_en)
 
     async def _speak(
         self, run: _Run, story: StoryReady, language: Language, voice_task: asyncio.Task[Voice] | None = None
@@ -230,6 +255,45 @@ class Pipeline:
     def _start_voice(self, run: _Run, text: str, language: str) -> asyncio.Task[Voice]:
         """Start reading `text` with the voice of `language`."""
         return run.start(Stage.SPEECH, lambda: self.backends.synthesizers[language].synthesize(text))
+
+
+class _Writing:
+    """A story being written (its stage task), each sentence the writer hands over translated at once, in order,
+    however slowly the events are read."""
+
+    def __init__(
+        self,
+        run: _Run,
+        write: Callable[[SentenceSink], Awaitable[str]],
+        translate: Callable[[str], Awaitable[str | StageFailed]],
+    ) -> None:
+        self.translated: dict[str, str] = {}  # each sentence's translation, for the whole story's
+        self._written: asyncio.Queue[str | None] = asyncio.Queue()
+        self._told: asyncio.Queue[StorySentence | None] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+
+        def sink(sentence: str) -> None:  # called from the writer's thread
+            loop.call_soon_threadsafe(self._written.put_nowait, sentence)
+
+        self.task = run.start(Stage.STORY, lambda: write(sink))
+        # The writer's last sentence reaches the loop before its task ends: both travel by call_soon_threadsafe.
+        self.task.add_done_callback(lambda _: self._written.put_nowait(None))
+        run.tasks.append(asyncio.create_task(self._translate_each(translate)))
+
+    async def _translate_each(self, translate: Callable[[str], Awaitable[str | StageFailed]]) -> None:
+        while (sentence_en := await self._written.get()) is not None:
+            sentence_pt = await translate(sentence_en)
+            if isinstance(sentence_pt, StageFailed):  # told in English; the whole story's translation tries again
+                sentence_pt = sentence_en
+            else:
+                self.translated[sentence_en] = sentence_pt
+            self._told.put_nowait(StorySentence(sentence_en, sentence_pt))
+        self._told.put_nowait(None)
+
+    async def sentences(self) -> AsyncIterator[StorySentence]:
+        """Each sentence, translated, until the story is done (or failed)."""
+        while (sentence := await self._told.get()) is not None:
+            yield sentence
 
 
 class _Run:
@@ -271,8 +335,8 @@ class _Run:
         except Exception as exc:
             log.exception("stage crashed", extra={"stage": stage.value})
             raise StageError(stage.value, type(exc).__name__) from exc
-        finally:
-            self.timings[stage.value] = time.perf_counter() - started
+        finally:  # a stage run more than once (a story's sentences' translations) adds up
+            self.timings[stage.value] = self.timings.get(stage.value, 0.0) + time.perf_counter() - started
 
 
 async def _settle(task: asyncio.Task[T], stage: Stage) -> T | StageFailed:

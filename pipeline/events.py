@@ -20,9 +20,6 @@ if TYPE_CHECKING:
     from .images import ImageSource
 
 __all__ = [
-    "StoryKind",
-    "StoryLength",
-    "StoryOptions",
     "CaptionReady",
     "Event",
     "Finished",
@@ -30,6 +27,9 @@ __all__ = [
     "Stage",
     "StageFailed",
     "StageStarted",
+    "StoryKind",
+    "StoryLength",
+    "StoryOptions",
     "StoryPipeline",
     "StoryReady",
     "StorySentence",

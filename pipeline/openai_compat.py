@@ -5,8 +5,8 @@ small client (`ChatCompletions`, httpx) serves both stages:
 
 - `OpenAICaptioner` sends the photo (at most 1024 px on its long side, JPEG) as a data URL and asks a vision
   model for a JSON object of facts; the answer is read leniently (fenced JSON, or plain text as the caption).
-- `OpenAIStoryWriter` sends the same chat the llama backend uses (`story_messages`) and cleans the answer
-  with `finish_story`.
+- `OpenAIStoryWriter` sends the same chat the llama backend uses (`story_messages`, for the asked kind and
+  length) and cleans the answer with `finish_story`; it does not stream.
 
 A server can be down, slow, wrong or misconfigured, and the offline models are always here, so the backends
 the settings build (`openai_captioner`, `openai_story_writer`) wrap each in `_WithFallback`: any HTTP error,
@@ -34,8 +34,9 @@ from .backend import Backend
 from .caption import Captioner, build_captioner
 from .config import PipelineSettings
 from .errors import OpenAIAnswerError
+from .events import StoryOptions
 from .facts import PhotoFacts
-from .story import HERO_NAMES, StoryWriter, build_story_writer, finish_story, story_messages
+from .story import SentenceSink, StoryWriter, build_story_writer, story_plan, token_budget
 from .text import split_sentences
 from .threads import run_cpu
 
@@ -238,17 +239,19 @@ class OpenAIStoryWriter:
     def load(self) -> None:
         """Nothing to load here: the model lives on the server (which is not contacted now)."""
 
-    async def write(self, facts: PhotoFacts) -> str:
+    async def write(
+        self, facts: PhotoFacts, options: StoryOptions | None = None, on_sentence: SentenceSink | None = None
+    ) -> str:
         seed = self.settings.story_seed
-        hero = random.Random(seed).choice(HERO_NAMES) if seed is not None else random.choice(HERO_NAMES)
-        options: dict[str, Any] = {
+        plan = story_plan(facts, options, random.Random(seed))
+        asked: dict[str, Any] = {
             "temperature": self.settings.story_temperature,
-            "max_tokens": self.settings.story_max_tokens,
+            "max_tokens": token_budget(self.settings, plan.max_words),
         }
         if seed is not None:
-            options["seed"] = seed
-        answer = await self.chat.complete(self.model, story_messages(facts, hero), **options)
-        story = finish_story(answer, echo=facts.caption)
+            asked["seed"] = seed
+        answer = await self.chat.complete(self.model, plan.messages, **asked)
+        story = plan.finish(answer + "\n")  # the answer is whole: its last line (of a poem) is finished
         if not story:
             raise OpenAIAnswerError("the model's answer has no complete sentence")
         return story
@@ -328,9 +331,14 @@ class StoryWriterWithFallback(_WithFallback):
         self.online = online
         self.offline = offline
 
-    async def write(self, facts: PhotoFacts) -> str:
+    async def write(
+        self, facts: PhotoFacts, options: StoryOptions | None = None, on_sentence: SentenceSink | None = None
+    ) -> str:
+        """The server's story (not streamed), or the offline writer's (streamed to `on_sentence` if it can)."""
         return await self._first_that_works(
-            lambda: self.online.write(facts), lambda: self.offline.write(facts), lambda story: bool(story.strip())
+            lambda: self.online.write(facts, options),
+            lambda: self.offline.write(facts, options, on_sentence),
+            lambda story: bool(story.strip()),
         )
 
 

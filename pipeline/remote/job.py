@@ -35,9 +35,10 @@ from redis.exceptions import RedisError
 
 from ..core import Pipeline
 from ..errors import PipelineError, StageError
-from ..events import CaptionReady, Event, Finished, StoryReady
+from ..events import CaptionReady, Event, Finished, StoryOptions, StoryReady, StorySentence
 from ..facts import PhotoFacts
 from ..images import ImageSource
+from ..story import SentenceSink
 from .wire import JobRequest, Message, WireVersionError, checkpoint_key, events_key, redis_reply
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,9 @@ class _ReplayedStory:
     def load(self) -> None:
         pass
 
-    async def write(self, facts: PhotoFacts) -> str:
+    async def write(
+        self, facts: PhotoFacts, options: StoryOptions | None = None, on_sentence: SentenceSink | None = None
+    ) -> str:
         return self.text
 
 
@@ -119,7 +122,11 @@ async def describe_job(ctx: dict[str, Any], request: dict[str, Any]) -> None:
 def _story_events(pipeline: Pipeline, asked: JobRequest) -> AsyncIterator[Event]:
     """The events of the whole run, or of the part after the caption (and story) the request carries."""
     return pipeline.stream(
-        _source(asked.photo), voice_language=asked.voice_language, caption=asked.caption, story=asked.story
+        _source(asked.photo),
+        voice_language=asked.voice_language,
+        caption=asked.caption,
+        story=asked.story,
+        options=asked.options,
     )
 
 
@@ -166,7 +173,8 @@ async def _serve(
             log.info("re-running a job", extra={"job_id": job_id, "attempt": attempt, "replayed": sorted(checkpoint)})
         try:
             async for event in events(pipeline, JobRequest.decode(request)):
-                await push(Message(attempt, event=event), _checkpoint(event))
+                if not isinstance(event, StorySentence):  # not sent: the story comes whole (see RemotePipeline)
+                    await push(Message(attempt, event=event), _checkpoint(event))
         except PipelineError as exc:
             await push(Message(attempt, error=exc))
         except WireVersionError as exc:  # bot and worker of different releases: say so now, not at the deadline

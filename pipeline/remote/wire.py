@@ -18,13 +18,24 @@ from arq.constants import health_check_key_suffix
 
 from ..config import Language, PipelineSettings
 from ..errors import FetchError, InvalidImageError, PipelineError, StageError, StageTimeout
-from ..events import CaptionReady, Event, Finished, Stage, StageFailed, StageStarted, StoryReady, Voice, VoiceReady
+from ..events import (
+    CaptionReady,
+    Event,
+    Finished,
+    Stage,
+    StageFailed,
+    StageStarted,
+    StoryOptions,
+    StoryReady,
+    Voice,
+    VoiceReady,
+)
 from ..facts import PhotoFacts
 
 JOB_NAME = "story"  # the events of one photo (or of a caption, or of a story to read)
 DESCRIBE_JOB_NAME = "describe"  # the caption alone
 KEY_PREFIX = "conta-historias"
-WIRE_VERSION = 2  # of the job requests; 1 was (photo, voice_language) as two arguments
+WIRE_VERSION = 3  # of the job requests; 1 was (photo, voice_language) as two arguments, 2 had no story options
 
 T = TypeVar("T")
 
@@ -152,12 +163,14 @@ class WireVersionError(ValueError):
 @dataclass(frozen=True)
 class JobRequest:
     """What a job is asked: a photo (a media-server URL or base64 bytes), or the caption and the story that
-    `Pipeline.stream` continues from, which travel as their events do, without the photo."""
+    `Pipeline.stream` continues from, which travel as their events do, without the photo; and the story's kind
+    and length."""
 
     photo: dict[str, str] | None = None
     voice_language: Language | None = None
     caption: CaptionReady | None = None
     story: StoryReady | None = None
+    options: StoryOptions | None = None
 
     def encode(self) -> dict[str, Any]:
         return {
@@ -166,6 +179,7 @@ class JobRequest:
             "voice_language": self.voice_language,
             "caption": self.caption and encode_event(self.caption),
             "story": self.story and encode_event(self.story),
+            "options": self.options and dataclasses.asdict(self.options),
         }
 
     @classmethod
@@ -173,7 +187,8 @@ class JobRequest:
         if fields.get("v") != WIRE_VERSION:
             raise WireVersionError(f"job request version {fields.get('v')!r}, this side speaks {WIRE_VERSION}")
         caption, story = _part(fields.get("caption"), CaptionReady), _part(fields.get("story"), StoryReady)
-        return cls(fields.get("photo"), fields.get("voice_language"), caption, story)
+        options = StoryOptions(**fields["options"]) if fields.get("options") else None
+        return cls(fields.get("photo"), fields.get("voice_language"), caption, story, options)
 
 
 def _part(fields: dict[str, Any] | None, kind: type[T]) -> T | None:
