@@ -12,7 +12,7 @@ from app.photos import Credit, license_label, load_gallery
 
 from . import texts
 from .context import Context, chat_of, get_services, message_of
-from .story import new_request, reply_parameters, tell_story
+from .story import new_request, reply_parameters, tell_story, with_retries
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +48,14 @@ async def random_photo(update: Update, context: Context) -> None:
     content = photo.data if photo.data is not None else photo.url
     if content is None:
         raise RuntimeError(f"photo {photo.ident!r} has neither bytes nor a URL")
-    sent = await context.bot.send_photo(
-        chat.id,
-        content,
-        caption=texts.RANDOM_PHOTO_CAPTION.format(credit=credit_html(photo.credit)),
-        parse_mode=ParseMode.HTML,
-        reply_parameters=reply_parameters(None if chat.type == chat.PRIVATE else message.message_id),
+    sent = await with_retries(
+        lambda: context.bot.send_photo(
+            chat.id,
+            content,
+            caption=texts.RANDOM_PHOTO_CAPTION.format(credit=credit_html(photo.credit)),
+            parse_mode=ParseMode.HTML,
+            reply_parameters=reply_parameters(None if chat.type == chat.PRIVATE else message.message_id),
+        )
     )
     await services.photos.mark_shown(photo)
     # The photo now lives on Telegram too: after a restart, the story is resumed from there.

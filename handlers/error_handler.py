@@ -7,7 +7,7 @@ import secrets
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import NetworkError, TelegramError
 
 from . import texts
 from .context import Context
@@ -17,6 +17,9 @@ log = logging.getLogger(__name__)
 
 async def on_error(update: object, context: Context) -> None:
     """The single error handler: log the traceback with a request id, apologise to the chat with it."""
+    if update is None and isinstance(context.error, NetworkError):  # polling met a 5xx or a dropped connection
+        log.warning("Telegram did not answer; polling retries", extra={"error": str(context.error)})
+        return
     request_id = getattr(context.error, "request_id", None) or secrets.token_hex(4)
     update_id = update.update_id if isinstance(update, Update) else None
     log.error(

@@ -1,7 +1,7 @@
 """Showing progress in a chat: one status message edited per stage, and chat actions while working.
 
-Telegram rejects edits that change nothing ("message is not modified") and edits of deleted messages;
-neither may break a story, so both are absorbed here.
+Telegram rejects edits that change nothing ("message is not modified") and edits of deleted messages, and
+any call can meet a 5xx or a dropped connection; none of that may break a story, so all are absorbed here.
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ class StatusMessage:
             except BadRequest as exc:
                 if "not modified" not in str(exc).lower():
                     log.info("status message not updated", extra={"error": str(exc)})
+            except TelegramError as exc:  # a status is only a courtesy: the next one may get through
+                log.info("status message not updated", extra={"error": str(exc)})
 
     async def remove(self) -> None:
         """Delete the status message, if one was sent."""

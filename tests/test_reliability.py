@@ -162,3 +162,14 @@ async def test_input_limits_each_get_their_own_message(tmp_path: Path) -> None:
         assert texts_sent(bot, CHAT + 2)[0].startswith("🎙️ Em que idioma")  # a nonsense argument: the question
         bot.tg.private_photo(CHAT, USER, jpeg_bytes())  # still serving
         await wait_voice(bot, CHAT)
+
+
+async def test_a_status_message_telegram_fails_to_take_does_not_break_the_story(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        bot.tg.fail_next("sendMessage", status=500)  # the first status ("📥 Recebendo a foto…")
+        bot.tg.fail_next("editMessageText", status=502, times=2)
+        bot.tg.private_photo(CHAT, USER, jpeg_bytes())
+        await wait_voice(bot, CHAT)
+        sent = texts_sent(bot, CHAT)
+        assert any(t.startswith("📷") for t in sent) and any(t.startswith("📖") for t in sent)
+        assert not any("Ops" in t for t in sent)  # no apology: nothing was lost
