@@ -21,6 +21,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application
 from telegram.request import HTTPXRequest
 
@@ -112,7 +113,10 @@ def build_application(
             install_graceful_stop(app, services, settings.shutdown_deadline_s)
         app.bot_data.services = services
         await recovery.recover(app)
-        await handlers.publish_commands(app)
+        try:
+            await handlers.publish_commands(app)
+        except TelegramError as exc:  # the command menu is a courtesy: never a reason not to start
+            log.warning("command menu not published", extra={"error": str(exc)})
         log.info("bot ready", extra={"username": app.bot.username})
 
     async def on_shutdown(app: Application) -> None:

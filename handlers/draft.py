@@ -49,14 +49,25 @@ class StoryDraft:
 
     async def finish(self, story_pt: str, buttons: InlineKeyboardMarkup) -> Message | None:
         """The whole story and its buttons in the message; None when no sentence was ever shown."""
-        if self._flush is not None:
-            self._flush.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flush
+        await self._stop_flushing()
         if self.message is None:
             return None
         await self.message.edit_text(story_text("pt", story_pt), parse_mode=ParseMode.HTML, reply_markup=buttons)
         return self.message
+
+    async def discard(self) -> None:
+        """The story failed: delete what was shown of it."""
+        await self._stop_flushing()
+        if self.message is not None:
+            with contextlib.suppress(TelegramError):
+                await self.message.delete()
+            self.message = None
+
+    async def _stop_flushing(self) -> None:
+        if self._flush is not None:
+            self._flush.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flush
 
     async def _edit_when_allowed(self) -> None:
         await asyncio.sleep(max(0.0, self._last_edit + self.interval_s - time.monotonic()))

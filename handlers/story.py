@@ -175,6 +175,9 @@ class StoryRun:
                 )
                 if sent is not None and sent.voice is not None:
                     await self.services.store.set_voice(self.request.id, sent.voice.file_id)
+            case StageFailed(Stage.STORY, _):
+                await self.draft.discard()  # half a story is no story
+                await self.reply(texts.STAGE_FAILED[Stage.STORY.value])
             case StageFailed(stage, _) if stage.value in texts.STAGE_FAILED:
                 await self.reply(texts.STAGE_FAILED[stage.value])
 

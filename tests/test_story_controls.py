@@ -174,3 +174,13 @@ async def test_the_story_message_grows_sentence_by_sentence_then_gets_its_button
         final = edits[-1].params
         assert not final["text"].endswith("✍️") and "The end" in final["text"] and final["reply_markup"]
         assert sum(t.startswith("📖") for t in texts_sent(bot, CHAT)) == 1  # one story message, edited
+
+
+async def test_a_story_that_fails_half_written_leaves_no_draft(tmp_path: Path) -> None:
+    backends = fake_backends()
+    backends.story_writer.streams, backends.story_writer.sentence_delay_s = True, 1.0
+    async with running_bot(tmp_path, backends, stage_timeout_s=1.5) as bot:
+        bot.tg.private_photo(CHAT, USER, jpeg_bytes())
+        await bot.tg.wait_for(lambda: texts.STAGE_FAILED["story"] in texts_sent(bot, CHAT), timeout=10)
+        draft = next(c for c in bot.tg.calls("sendMessage", CHAT) if c.params["text"].startswith("📖"))
+        assert bot.tg.is_deleted(CHAT, draft.result["message_id"])
