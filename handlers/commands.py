@@ -12,7 +12,8 @@ from app.photos import Credit, license_label, load_gallery
 
 from . import texts
 from .context import Context, chat_of, get_services, message_of
-from .story import new_request, reply_parameters, tell_story, with_retries
+from .retries import with_retries
+from .story import new_request, reply_parameters, tell_story
 
 log = logging.getLogger(__name__)
 

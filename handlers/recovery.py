@@ -27,7 +27,8 @@ from app.work_queue import Ticket
 
 from . import texts
 from .context import Context, get_services
-from .story import StoryRun, reply_parameters, with_retries
+from .retries import with_retries
+from .story import StoryRun, reply_parameters
 
 log = logging.getLogger(__name__)
 

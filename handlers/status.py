@@ -14,6 +14,8 @@ from telegram import Bot, Message, ReplyParameters
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 
+from .retries import with_retries
+
 log = logging.getLogger(__name__)
 ACTION_REFRESH_S = 4.5  # Telegram shows a chat action for about 5 seconds
 
@@ -54,8 +56,9 @@ class StatusMessage:
         """Delete the status message, if one was sent."""
         async with self._lock:
             if self._message is not None:
+                message = self._message
                 with contextlib.suppress(TelegramError):
-                    await self._message.delete()
+                    await with_retries(message.delete)
                 self._message, self._text = None, ""
 
 

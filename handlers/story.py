@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest, NetworkError, TimedOut
+from telegram.error import BadRequest, NetworkError
 
 from app.errors import KeyLimitReached, QueueClosed, QueueFull
 from app.records import Part, SavedStory, StoryRequest, mark_sent
@@ -43,12 +43,12 @@ from .context import Context, Services, chat_of, get_services
 from .draft import StoryDraft
 from .errors import StoryFailed
 from .formatting import caption_text, invalid_image_text, story_buttons, story_text
+from .retries import with_retries
 from .status import ChatActions, StatusMessage
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-TELEGRAM_ATTEMPTS = 3
 QUEUE_POLL_S = 2.0
 
 
@@ -278,27 +278,6 @@ class StoryRun:
 def reply_parameters(reply_to: int | None) -> ReplyParameters | None:
     """Reply parameters for a message that answers `reply_to` (groups), if any."""
     return None if reply_to is None else ReplyParameters(reply_to, allow_sending_without_reply=True)
-
-
-async def with_retries(call: Callable[[], Awaitable[T]]) -> T:
-    """`call()`, retried with backoff on timeouts and dropped connections (429s: the rate limiter's job).
-
-    Telegram may have acted on a call whose answer was lost: a retry can then repeat it (README, "Nothing
-    lost"). Errors that say something about the request itself (bad request, forbidden) are not retried.
-    """
-    for attempt in range(1, TELEGRAM_ATTEMPTS + 1):
-        try:
-            return await call()
-        except (NetworkError, TimeoutError) as exc:
-            if attempt == TELEGRAM_ATTEMPTS or (isinstance(exc, NetworkError) and not is_transient(exc)):
-                raise
-            await asyncio.sleep(0.5 * 2**attempt)
-    raise AssertionError("unreachable")
-
-
-def is_transient(exc: NetworkError) -> bool:
-    """Timeouts, dropped connections and server errors are worth retrying; 'file is too big' and the like are not."""
-    return isinstance(exc, TimedOut) or type(exc) is NetworkError
 
 
 async def new_request(
