@@ -48,7 +48,7 @@ class Stage(StrEnum):
 
 
 StoryKind = Literal["classic", "bedtime", "adventure", "fable", "mystery", "funny", "poem"]  # classic: the default
-StoryLength = Literal["short", "medium", "long"]  # about 60, 120 and 200 words
+StoryLength = Literal["short", "medium", "long"]  # about 60, 120 and 200 words (a poem: half)
 
 
 @dataclass(frozen=True)

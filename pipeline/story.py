@@ -128,13 +128,21 @@ def _whole_sentences(text: str, max_words: int) -> list[list[str]]:
 POEM_LINE_WORDS = 10  # longer lines, and prose, are cut at sentence and clause ends
 
 
+def _short_lines(sentence: str) -> list[str]:
+    """A sentence as lines of a poem: whole when short, else cut (at clause ends first) into lines of about the
+    same length."""
+    words = len(sentence.split())
+    lines = -(-words // POEM_LINE_WORDS)  # rounded up
+    return split_long(sentence, max_words=-(-words // max(lines, 1)))
+
+
 def _poem_lines(stanza: str) -> list[str]:
     """A stanza's lines, each sentence on a line of its own and long lines cut into short ones."""
     return [
         piece
         for line in stanza.split("\n")
         for sentence in split_sentences(" ".join(line.split()))
-        for piece in split_long(sentence, max_words=POEM_LINE_WORDS)
+        for piece in _short_lines(sentence)
     ]
 
 
@@ -285,8 +293,9 @@ def story_plan(facts: PhotoFacts, options: StoryOptions | None, rng: random.Rand
     opener = story_opener(facts, hero, rng, style)
     ending = _fill(rng.choice(style.endings), facts, hero, rng) if style.endings else ""
     start = f"{opener}\n" if style.poem and opener else opener
+    room = word_count(ending) if _ends_sentence(ending) else ENDING_WORDS  # ours, or what the model may write
     messages = story_messages(facts, hero, options)
-    return StoryPlan(facts, style, messages, start, ending, least, most, most - ENDING_WORDS if ending else most)
+    return StoryPlan(facts, style, messages, start, ending, least, most, most - room if ending else most)
 
 
 def token_budget(settings: PipelineSettings, words: int) -> int:

@@ -21,7 +21,6 @@ EXAMPLE_FACTS = PhotoFacts(
     caption="an old bicycle leaning against a brick wall", subject="a bicycle", setting="outdoors", light="overcast"
 )
 EXAMPLE_HERO = "Lena"
-EXAMPLE_WORDS = 100  # what the example's request asks for, about the length of the examples below
 
 # Words of each length; a poem has half as many (a short poem is a few lines, not 60 words of verse).
 LENGTH_WORDS: Mapping[StoryLength, int] = {"short": 60, "medium": 120, "long": 200}
