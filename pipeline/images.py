@@ -42,11 +42,11 @@ def is_url(source: ImageSource) -> bool:
     return isinstance(source, str) and source.startswith(("http://", "https://"))
 
 
-def decode_image(data: bytes, *, max_bytes: int, max_pixels: int) -> LoadedImage:
-    """Decode bytes into an upright RGB image, enforcing our limits.
+def open_image(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[Image.Image, str]:
+    """Open a photo lazily (its header only) and check our limits on it; returns the image and its format.
 
-    Animated GIFs yield their first frame; transparency is flattened onto white; CMYK and palette images
-    are converted; EXIF orientation is applied so that a phone photo is not captioned sideways.
+    Raises InvalidImageError with its reason: empty, too_large, not_image, too_many_pixels, corrupt,
+    unsupported_format. A file that passes can still turn out truncated when its pixels are decoded.
     """
     if not data:
         raise InvalidImageError("empty", "0 bytes")
@@ -68,6 +68,16 @@ def decode_image(data: bytes, *, max_bytes: int, max_pixels: int) -> LoadedImage
     width, height = img.size
     if width * height > max_pixels:
         raise InvalidImageError("too_many_pixels", f"{width}x{height}")
+    return img, fmt
+
+
+def decode_image(data: bytes, *, max_bytes: int, max_pixels: int) -> LoadedImage:
+    """Decode bytes into an upright RGB image, enforcing our limits.
+
+    Animated GIFs yield their first frame; transparency is flattened onto white; CMYK and palette images
+    are converted; EXIF orientation is applied so that a phone photo is not captioned sideways.
+    """
+    img, fmt = open_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
     try:
         img.seek(0)
         img.load()
