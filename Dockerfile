@@ -49,7 +49,7 @@ FROM ${PYTHON_IMAGE} AS runtime
 RUN sed -i 's/^Components: main$/Components: main non-free/' /etc/apt/sources.list.d/debian.sources \
  && apt-get update \
  && apt-get install -y --no-install-recommends \
-      espeak-ng libsndfile1 libgomp1 rhvoice rhvoice-brazilian-portuguese \
+      espeak-ng libsndfile1 libgomp1 librhvoice5 rhvoice-brazilian-portuguese \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --home-dir /data --no-create-home conta \
  && install -d -o conta -g conta /data

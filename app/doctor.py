@@ -11,9 +11,7 @@ import importlib
 import importlib.util
 import inspect
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -117,28 +115,26 @@ def check_story_model(settings: PipelineSettings) -> Check:
     return ok(f"modelo da história: {path.name} ({path.stat().st_size / 1e6:.0f} MB)")
 
 
-def _speaks(args: list[str], text: str, timeout_s: float = 20.0) -> bool:
-    """Run a speech program that writes a WAV to the path appended to `args`; True when it wrote one."""
-    with tempfile.TemporaryDirectory() as folder:
-        wav = Path(folder) / "test.wav"
-        try:
-            subprocess.run([*args, str(wav)], input=text.encode(), capture_output=True, timeout=timeout_s, check=False)
-        except (OSError, subprocess.SubprocessError):
-            return False
-        return wav.is_file() and wav.stat().st_size > 1000
-
-
 def check_portuguese_voice(settings: PipelineSettings) -> Check:
     if settings.speech_backend_pt != "rhvoice":
         return ok(f"voz em português: backend {settings.speech_backend_pt}")
-    install = "`sudo bash scripts/setup-system.sh` (instala rhvoice e rhvoice-brazilian-portuguese)"
-    if shutil.which(settings.rhvoice_command) is None:
+    from pipeline.speech import open_rhvoice
+
+    install = "`sudo bash scripts/setup-system.sh` (instala librhvoice5 e rhvoice-brazilian-portuguese)"
+    try:
+        rhvoice, profile = open_rhvoice(settings.rhvoice_library, settings.rhvoice_voice)
+    except (OSError, LookupError) as exc:
+        missing = f"a voz {settings.rhvoice_voice} do RHVoice" if isinstance(exc, LookupError) else "o RHVoice"
         if shutil.which(settings.espeak_command):
-            return warn("RHVoice não instalado: a narração em português usa o espeak-ng (robótica)", install)
-        return fail("nem RHVoice nem espeak-ng instalados: sem narração em português", install)
-    if not _speaks([settings.rhvoice_command, "-p", settings.rhvoice_voice, "-o"], "Olá."):
+            return warn(f"sem {missing}: a narração em português usa o espeak-ng (robótica)", install)
+        return fail(f"sem {missing} e sem espeak-ng: nenhuma narração em português", install)
+    try:
+        speaks = rhvoice.speak("Olá.", profile)[0].size > 0
+    except (RuntimeError, ValueError):
+        speaks = False
+    if not speaks:
         return fail(f"RHVoice não fala com a voz {settings.rhvoice_voice}", install)
-    return ok(f"RHVoice com a voz {settings.rhvoice_voice}")
+    return ok(f"RHVoice {rhvoice.version()} com a voz {profile}")
 
 
 def check_english_voice(settings: PipelineSettings) -> Check:

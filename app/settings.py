@@ -34,7 +34,7 @@ class AppSettings(PipelineSettings):
     metrics_port: int = Field(9090, description="0 picks a free port")
 
     running_jobs: int = Field(2, description="pipeline jobs running at once (cores)")
-    running_captions: int = Field(1, description="captions made at once, ahead of the story queue")
+    running_captions: int = Field(2, description="captions made at once, ahead of the story queue")
     max_waiting: int = Field(20, description="jobs waiting in line before 'muito movimento'")
     per_user_jobs: int = Field(3, description="running + waiting jobs per user")
     per_chat_jobs: int = Field(6, description="running + waiting jobs per chat (groups)")

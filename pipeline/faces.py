@@ -8,14 +8,15 @@ following facenet-pytorch's `models/mtcnn.py` and `models/utils/detect_face.py`.
 
 The cascade: a fully convolutional P-Net proposes 12×12 windows over an image pyramid, R-Net (24×24) and
 O-Net (48×48) re-score and refine them, with non-maximum suppression between stages. The photo is shrunk
-to `max_side` first, which keeps one detection at a few tens of milliseconds on one core.
+to `max_side` first, which keeps one detection at a few tens of milliseconds on one core. The networks run
+in ONNX Runtime (`onnx_models.py`: same numbers, faster); PyTorch resizes the pyramid and the crops.
 """
 
 from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -24,6 +25,8 @@ from .describe import Face
 
 if TYPE_CHECKING:
     import torch
+
+    from .onnx_models import OnnxModel
 
 # Per-stage thresholds (P-Net, R-Net, O-Net) as in facenet-pytorch; the last stage's probability is the
 # face's. Below MIN_FACE_PROBABILITY a texture (bark, rocks, a pattern) can pass for a face. A big face is
@@ -42,6 +45,22 @@ def weights_folder() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError("package facenet-pytorch is not installed (pip install --no-deps facenet-pytorch)")
     return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
+def networks() -> tuple[torch.nn.Module, torch.nn.Module, torch.nn.Module]:
+    """P-Net, R-Net and O-Net in PyTorch, with facenet-pytorch's weights, in eval mode."""
+    import torch
+
+    nets = _networks()
+    for net, name in zip(nets, ("pnet", "rnet", "onet"), strict=True):
+        net.load_state_dict(torch.load(weights_folder() / f"{name}.pt", map_location="cpu", weights_only=True))
+        net.eval()
+    return nets
+
+
+# The input each network is exported with, and the axes whose size changes: P-Net is fully convolutional (any
+# height and width: the pyramid's levels); R-Net and O-Net take any number of crops.
+EXPORT_SHAPES = (((1, 3, 48, 64), (0, 2, 3)), ((2, 3, 24, 24), (0,)), ((2, 3, 48, 48), (0,)))
 
 
 def _networks() -> tuple[torch.nn.Module, torch.nn.Module, torch.nn.Module]:
@@ -137,23 +156,27 @@ def _refine(boxes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 
 
 class FaceDetector:
-    """MTCNN on CPU; not thread-safe (the captioner calls it under its own lock)."""
+    """MTCNN on CPU. `detect` is thread-safe once loaded; `load` is not (the captioner loads under its lock)."""
 
-    def __init__(self, *, max_side: int = 448, min_probability: float = MIN_FACE_PROBABILITY) -> None:
+    def __init__(self, *, max_side: int = 448, min_probability: float = MIN_FACE_PROBABILITY, threads: int = 1) -> None:
         self.max_side = max_side
         self.min_probability = min_probability
         self.min_face = max(12, round(0.03 * max_side))  # pixels, in the shrunk photo
-        self._nets: tuple[Any, Any, Any] | None = None
+        self.threads = threads  # of each ONNX Runtime session (at least 1)
+        self._nets: tuple[OnnxModel, OnnxModel, OnnxModel] | None = None
 
     def load(self) -> None:
+        """The three networks, exported to ONNX Runtime sessions (the PyTorch modules are not kept)."""
         if self._nets is None:
             import torch
 
-            nets = _networks()
-            for net, name in zip(nets, ("pnet", "rnet", "onet"), strict=True):
-                net.load_state_dict(torch.load(weights_folder() / f"{name}.pt", map_location="cpu", weights_only=True))
-                net.eval()
-            self._nets = nets
+            from .onnx_models import onnx_session
+
+            pnet, rnet, onet = (
+                onnx_session(net, torch.zeros(shape), axes, threads=self.threads)
+                for net, (shape, axes) in zip(networks(), EXPORT_SHAPES, strict=True)
+            )
+            self._nets = (pnet, rnet, onet)
 
     def detect(self, image: Image.Image) -> tuple[Face, ...]:
         """The faces found, largest first, as fractions of the image's size."""
@@ -191,8 +214,8 @@ class FaceDetector:
         scale, found = 12.0 / self.min_face, []
         while min(height, width) * scale >= 12:
             resized = F.interpolate(pixels, size=(int(height * scale + 1), int(width * scale + 1)), mode="area")
-            offsets, probs = self._nets[0]((resized - 127.5) * 0.0078125)
-            score, offsets = probs[0, 1].numpy(), offsets[0].numpy()
+            offsets, probs = self._nets[0](((resized - 127.5) * 0.0078125).numpy())
+            score, offsets = probs[0, 1], offsets[0]
             ys, xs = np.nonzero(score >= STAGE_THRESHOLDS[0])
             if len(ys):
                 cells = np.stack([xs, ys], axis=1).astype(np.float32)
@@ -231,8 +254,8 @@ class FaceDetector:
                 kept.append(i)
         if not crops:
             return np.zeros((0, 5), dtype=np.float32)
-        offsets, probs = self._nets[stage]((torch.cat(crops) - 127.5) * 0.0078125)
-        score, offsets = probs[:, 1].numpy(), offsets.numpy()
+        offsets, probs = self._nets[stage](((torch.cat(crops) - 127.5) * 0.0078125).numpy())
+        score = probs[:, 1]
         passed = score > STAGE_THRESHOLDS[stage]
         boxes = np.concatenate([boxes[kept][passed, :4], score[passed, None]], axis=1)
         offsets = offsets[passed]

@@ -1,6 +1,6 @@
 """Text → Telegram voice message (OGG/Opus, mono), with offline voices.
 
-Backends: RHVoice Letícia (Portuguese default: the most intelligible pt-BR voice any reachable registry
+Backends: RHVoice Letícia, in this process (Portuguese default: the most intelligible pt-BR voice any reachable registry
 ships), Piper Joe (English default, neural), espeak-ng (robotic last resort, both languages) and
 transformers VITS (the original system's model family, e.g. facebook/mms-tts-por).
 
@@ -10,7 +10,7 @@ joins them with short pauses and fades (no clicks), trims and shortens long sile
 peak; `encode_opus` writes OGG/Opus with the system's libopus (`pipeline/opus.py`; libsndfile as a fallback)
 — no ffmpeg — at a speech bitrate that keeps even the longest message under 1 MB (Telegram plays a voice
 sent by URL only up to 1 MB).
-Everything runs through run_cpu, off the event loop.
+Everything runs in the background pool (`threads.run_background`), off the event loop.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -38,7 +37,8 @@ from pipeline.errors import StageError
 from pipeline.events import Voice
 from pipeline.logonce import WarnOnce
 from pipeline.narration import prepare_narration
-from pipeline.threads import release_memory_soon, run_cpu
+from pipeline.rhvoice import RHVoiceLibrary, fold
+from pipeline.threads import background_pool, release_memory_soon, run_background
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,7 @@ class _Synthesizer:
         raise NotImplementedError
 
     async def synthesize(self, text: str) -> Voice:
-        return await run_cpu(self._synthesize_sync, text)
+        return await run_background(self._synthesize_sync, text)
 
     def _synthesize_sync(self, text: str) -> Voice:
         """The whole job in the calling thread: prepare, render, assemble, encode."""
@@ -226,11 +226,11 @@ class _ProcessSynthesizer(_Synthesizer):
         self._run(_WARM_UP_TEXT[self.language])  # checks the voice works, and warms the page cache
 
     def _render(self, chunks: list[str]) -> tuple[list[np.ndarray], int]:
-        # Starting RHVoice costs 0.2-0.4 s (voice loading), more than a few sentences of synthesis: so
-        # not one process per chunk, but one per `parallel` share of the text, in parallel (threads only
-        # wait). The engine pauses naturally between the sentences of a share; assemble, between shares.
+        # Starting a speech program costs more than a few sentences of synthesis (RHVoice-test: 0.2-0.4 s of
+        # voice loading): so not one process per chunk, but one per `parallel` share of the text, in parallel
+        # (threads only wait). The engine pauses naturally between the sentences of a share; assemble, between.
         shares = ["\n".join(group) for group in _split_evenly(chunks, self.parallel)]
-        with ThreadPoolExecutor(len(shares), thread_name_prefix=self.name) as pool:
+        with background_pool(len(shares), self.name) as pool:
             rendered = list(pool.map(self._run, shares))
         return [samples for samples, _ in rendered], rendered[0][1]
 
@@ -252,8 +252,11 @@ def _split_evenly(chunks: list[str], parts: int) -> list[list[str]]:
 _WARM_UP_TEXT = {"pt": "Olá.", "en": "Hello."}
 
 
-class RHVoiceSynthesizer(_ProcessSynthesizer):
-    """RHVoice (Debian rhvoice + rhvoice-brazilian-portuguese), voice Letícia-F123 by default."""
+class RHVoiceSynthesizer(_Synthesizer):
+    """RHVoice in this process (Debian's librhvoice5 + rhvoice-brazilian-portuguese), voice Letícia-F123 by default.
+
+    Chunks are read `parallel` at a time, one engine each (`pipeline/rhvoice.py`).
+    """
 
     name = "rhvoice"
     words_per_minute = 168.0  # Letícia, measured on stories (pauses included)
@@ -261,16 +264,39 @@ class RHVoiceSynthesizer(_ProcessSynthesizer):
     def __init__(
         self,
         language: str = "pt",
-        command: str = "RHVoice-test",
         voice: str = "Leticia-F123",
-        timeout_s: float = 60.0,
+        library: str = "libRHVoice.so.5",
+        parallel: int = 2,
         **kwargs: Any,
     ) -> None:
-        super().__init__(command, timeout_s, language, **kwargs)
+        super().__init__(language, **kwargs)
         self.voice = voice
+        self.library = library
+        self.parallel = parallel
+        self._pool = background_pool(parallel, "rhvoice")
+        self._engine: tuple[RHVoiceLibrary, str] | None = None  # the library and the voice's profile name
 
-    def _args(self, wav_path: Path) -> list[str]:
-        return [self.command, "-p", self.voice, "-o", str(wav_path)]
+    def _load(self) -> None:
+        rhvoice, profile = open_rhvoice(self.library, self.voice, engines=self.parallel)
+        rhvoice.warm(profile)
+        self._engine = rhvoice, profile
+
+    def _render(self, chunks: list[str]) -> tuple[list[np.ndarray], int]:
+        assert self._engine is not None
+        rhvoice, profile = self._engine
+        rendered = list(self._pool.map(lambda chunk: rhvoice.speak(chunk, profile), chunks))
+        return [samples for samples, _ in rendered], rendered[0][1]
+
+
+def open_rhvoice(library: str, voice: str, engines: int = 1) -> tuple[RHVoiceLibrary, str]:
+    """The RHVoice library with `engines` engines, and the profile name of `voice` (accents aside); OSError or
+    LookupError if either is missing."""
+    rhvoice = RHVoiceLibrary(library, engines=engines)
+    profiles = rhvoice.profiles()
+    profile = next((name for name in profiles if fold(name) == fold(voice)), None)
+    if profile is None:
+        raise LookupError(f"RHVoice voice {voice!r} is not installed (installed: {', '.join(profiles) or 'none'})")
+    return rhvoice, profile
 
 
 _ESPEAK_VOICES = {"pt": "pt-br", "en": "en-us"}
@@ -322,7 +348,7 @@ class PiperSynthesizer(_Synthesizer):
         self.model_path = model_path
         self.length_scale = length_scale
         self._voice: Any = None
-        self._pool = ThreadPoolExecutor(parallel, thread_name_prefix="piper")
+        self._pool = background_pool(parallel, "piper")
 
     def _load(self) -> None:
         import onnxruntime
@@ -442,18 +468,18 @@ def _espeak(settings: PipelineSettings, language: Language) -> VoiceSynthesizer:
 
 
 def _rhvoice(settings: PipelineSettings, language: Language) -> VoiceSynthesizer:
-    if shutil.which(settings.rhvoice_command) is None:
+    try:
+        open_rhvoice(settings.rhvoice_library, settings.rhvoice_voice)
+    except (OSError, LookupError) as exc:
         _warnings.warn(
             "rhvoice",
-            "RHVoice (%s) not found: %s narration falls back to espeak-ng (install rhvoice and "
+            "RHVoice cannot read %s (%s): narration falls back to espeak-ng (install librhvoice5 and "
             "rhvoice-brazilian-portuguese, see scripts/setup-system.sh)",
-            settings.rhvoice_command,
             language,
+            exc,
         )
         return _espeak(settings, language)
-    return RHVoiceSynthesizer(
-        language, settings.rhvoice_command, settings.rhvoice_voice, settings.stage_timeout_s, **_common(settings)
-    )
+    return RHVoiceSynthesizer(language, settings.rhvoice_voice, settings.rhvoice_library, **_common(settings))
 
 
 def _piper(settings: PipelineSettings, language: Language) -> VoiceSynthesizer:

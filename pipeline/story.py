@@ -31,7 +31,7 @@ from .events import StoryOptions
 from .facts import PhotoFacts
 from .story_styles import CLASSIC, EXAMPLE_FACTS, EXAMPLE_HERO, STYLES, StoryStyle
 from .text import split_long, split_sentences
-from .threads import ThreadPacer, own_thread, run_cpu, run_in
+from .threads import ThreadPacer, own_thread, run_background, run_in
 
 if TYPE_CHECKING:
     import numpy as np
@@ -662,9 +662,9 @@ class TransformersStoryWriter:
     async def write(
         self, facts: PhotoFacts, options: StoryOptions | None = None, on_sentence: SentenceSink | None = None
     ) -> str:
-        """`write_sync` in the CPU pool (it does not stream); a timeout or cancellation here stops generate() there
-        too."""
-        return await stoppable(lambda stop: run_cpu(self.write_sync, facts, stop, options))
+        """`write_sync` in the background pool (it does not stream); a timeout or cancellation here stops
+        generate() there too."""
+        return await stoppable(lambda stop: run_background(self.write_sync, facts, stop, options))
 
 
 def _openai_story_writer(settings: PipelineSettings) -> StoryWriter:

@@ -11,7 +11,8 @@ PACKAGES=(espeak-ng libsndfile1 redis-server hunspell hunspell-pt-br)
 PACKAGES+=(chromium chromium-driver fonts-noto-color-emoji)
 # postgresql: the store's tests run on a real PostgreSQL too (tools/postgres.py starts one on loopback).
 PACKAGES+=(postgresql)
-NONFREE_PACKAGES=(rhvoice rhvoice-brazilian-portuguese)
+# librhvoice5: RHVoice read in-process (pipeline/rhvoice.py); its voice: rhvoice-brazilian-portuguese.
+NONFREE_PACKAGES=(librhvoice5 rhvoice-brazilian-portuguese)
 
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "setup-system: apt-get not found; install espeak-ng and (optionally) RHVoice with Letícia-F123 by hand" >&2
