@@ -118,23 +118,25 @@ def check_story_model(settings: PipelineSettings) -> Check:
 def check_portuguese_voice(settings: PipelineSettings) -> Check:
     if settings.speech_backend_pt != "rhvoice":
         return ok(f"voz em português: backend {settings.speech_backend_pt}")
-    from pipeline.speech import open_rhvoice
+    from pipeline.rhvoice import RHVoiceReaders
 
     install = "`sudo bash scripts/setup-system.sh` (instala librhvoice5 e rhvoice-brazilian-portuguese)"
     try:
-        rhvoice, profile = open_rhvoice(settings.rhvoice_library, settings.rhvoice_voice)
-    except (OSError, LookupError) as exc:
+        readers = RHVoiceReaders(settings.rhvoice_library, settings.rhvoice_voice, timeout_s=20.0)
+    except (OSError, LookupError, RuntimeError) as exc:
         missing = f"a voz {settings.rhvoice_voice} do RHVoice" if isinstance(exc, LookupError) else "o RHVoice"
         if shutil.which(settings.espeak_command):
             return warn(f"sem {missing}: a narração em português usa o espeak-ng (robótica)", install)
         return fail(f"sem {missing} e sem espeak-ng: nenhuma narração em português", install)
     try:
-        speaks = rhvoice.speak("Olá.", profile)[0].size > 0
-    except (RuntimeError, ValueError):
+        speaks = len(readers.speak("Olá.")[0]) > 0
+    except RuntimeError:
         speaks = False
+    finally:
+        readers.close()
     if not speaks:
         return fail(f"RHVoice não fala com a voz {settings.rhvoice_voice}", install)
-    return ok(f"RHVoice {rhvoice.version()} com a voz {profile}")
+    return ok(f"RHVoice com a voz {readers.profile}")
 
 
 def check_english_voice(settings: PipelineSettings) -> Check:

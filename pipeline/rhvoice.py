@@ -1,30 +1,41 @@
-"""RHVoice in this process, through its C library (`libRHVoice.so.5`, Debian's librhvoice5, LGPL-2.1+), by ctypes.
+"""RHVoice read by long-lived reader processes that load the voice once, through its C library by ctypes.
 
-Why not the `RHVoice-test` program: every run loads the voice again, 0.2-0.4 s, more than it takes to read a
-sentence; a story read sentence by sentence while it is written would pay that for every batch. Here each
-engine loads the voice once, on its first message, and the audio is exactly the program's (same library).
+The library is `libRHVoice.so.5` (Debian's librhvoice5, LGPL-2.1+); the audio is exactly the `RHVoice-test`
+program's (same library), without loading the voice again for every story (0.2-0.4 s per run).
 
-The C API (RHVoice.h): an engine is made with callbacks, a message with the text and the voice's settings, and
-`RHVoice_speak` calls `play_speech` with 16-bit samples as they are made. One engine reads one message at a
-time: `RHVoiceLibrary` keeps a small pool, one engine per thread reading at once.
+Why processes, not threads of the bot: read from the bot's own threads, the library failed 2 reads in about 300
+stories, and the bot then died of a corrupted heap (a segfault). A reader process keeps such a crash to itself:
+`RHVoiceReaders` starts a new one and reads the text again, once. A reader also dies with its parent (its
+standard input closes), and runs at the background niceness of the story stages (`threads.lower_priority`).
+
+The pipes carry frames: a request is a 4-byte little-endian length and the UTF-8 text; a reply is a 4-byte
+status (the sample rate, or one of the `_FAILED`, `_NO_LIBRARY`, `_NO_VOICE` codes), a 4-byte length and that
+many bytes: 16-bit mono samples, or the message of an error. The first reply, before any request, says
+whether the reader is ready (status `_READY`, the voice's profile name).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
-import functools
-import itertools
+import logging
+import os
 import queue
+import select
+import subprocess
+import sys
+import time
 import unicodedata
 from ctypes import CFUNCTYPE, POINTER, Structure, c_char_p, c_double, c_int, c_short, c_uint, c_void_p
-from typing import Any
+from typing import IO, Any
 
-import numpy as np
+__all__ = ["RHVoiceReaders", "ReaderDied", "fold", "installed_profile"]
 
-__all__ = ["RHVoiceLibrary", "fold"]
+log = logging.getLogger(__name__)
 
 DATA_PATH = "/usr/share/RHVoice"  # where Debian's voice and language packages put their data
 CONFIG_PATH = "/etc/RHVoice"
+_FAILED, _READY, _NO_LIBRARY, _NO_VOICE = 0, 1, 2, 3
 
 _SetSampleRate = CFUNCTYPE(c_int, c_int, c_void_p)
 _PlaySpeech = CFUNCTYPE(c_int, POINTER(c_short), c_uint, c_void_p)
@@ -61,26 +72,23 @@ class _SynthParams(Structure):
     ]
 
 
-_MESSAGE_TEXT = 0
-
-# What each message being read has received so far, by the key passed as the message's user data.
-_heard: dict[int, list[np.ndarray]] = {}
-_rates: dict[int, int] = {}
-_keys = itertools.count(1)
+# What the message being read has given so far (a reader reads one message at a time).
+_heard: list[bytes] = []
+_rate = [0]
 
 
 @_SetSampleRate
-def _set_sample_rate(rate: int, key: int) -> int:
-    _rates[key] = rate
+def _set_sample_rate(rate: int, _user_data: int) -> int:
+    _rate[0] = rate
     return 1
 
 
 @_PlaySpeech
-def _play_speech(samples: Any, count: int, key: int) -> int:
+def _play_speech(samples: Any, count: int, _user_data: int) -> int:
     # RHVoice may flush an empty buffer (NULL, 0): reading it would raise, and a callback that raises returns
     # 0, which tells the engine to stop: the message would fail.
     if count and samples:
-        _heard[key].append(np.ctypeslib.as_array(samples, (count,)).astype(np.float32) / 32768.0)
+        _heard.append(ctypes.string_at(samples, count * 2))
     return 1
 
 
@@ -89,86 +97,45 @@ def fold(name: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)).casefold()
 
 
-class RHVoiceLibrary:
-    """The RHVoice library and `engines` engines; `speak` may be called from several threads at once (each call
-    waits for an idle engine).
+class _Engine:
+    """One RHVoice engine (it loads the voice on its first message)."""
 
-    The engines are made, and load their voice, one after the other here: never while another one reads.
-    """
-
-    def __init__(
-        self,
-        path: str = "libRHVoice.so.5",
-        *,
-        engines: int = 1,
-        data_path: str = DATA_PATH,
-        config_path: str = CONFIG_PATH,
-    ) -> None:
-        self._lib = _bind(path)  # OSError when the library is not installed
+    def __init__(self, library: str) -> None:
+        self._lib = _bind(library)  # OSError when the library is not installed
         self._params = _InitParams(
-            data_path.encode(), config_path.encode(), None, _Callbacks(_set_sample_rate, _play_speech), 0
+            DATA_PATH.encode(), CONFIG_PATH.encode(), None, _Callbacks(_set_sample_rate, _play_speech), 0
         )
-        self._engines = [self._new_engine(data_path) for _ in range(max(1, engines))]
-        self._idle: queue.Queue[int] = queue.Queue()
-        for engine in self._engines:
-            self._idle.put(engine)
+        self._engine = self._lib.RHVoice_new_tts_engine(ctypes.byref(self._params))
+        if not self._engine:
+            raise LookupError(f"RHVoice found no voices under {DATA_PATH}")
 
-    def version(self) -> str:
-        return str(self._lib.RHVoice_get_version().decode())
+    def profile(self, voice: str) -> str:
+        """The profile name of `voice` (accents aside); LookupError if it is not installed."""
+        names = self._lib.RHVoice_get_voice_profiles(self._engine)
+        profiles = [names[i].decode() for i in range(self._lib.RHVoice_get_number_of_voice_profiles(self._engine))]
+        found = next((name for name in profiles if fold(name) == fold(voice)), None)
+        if found is None:
+            raise LookupError(f"RHVoice voice {voice!r} is not installed (installed: {', '.join(profiles) or 'none'})")
+        return found
 
-    def profiles(self) -> list[str]:
-        """The voice profiles the installed voices make up (e.g. "Letícia-F123")."""
-        engine = self._engines[0]  # reading the list is safe while the engine speaks
-        names = self._lib.RHVoice_get_voice_profiles(engine)
-        return [names[i].decode() for i in range(self._lib.RHVoice_get_number_of_voice_profiles(engine))]
-
-    def warm(self, profile: str) -> None:
-        """Every engine loads `profile`'s voice now (on its first message), one engine at a time."""
-        for engine in self._engines:
-            self._speak_on(engine, "Olá.", profile)
-
-    def speak(self, text: str, profile: str) -> tuple[np.ndarray, int]:
-        """`text` read by `profile` (a name from `profiles`): float32 mono samples and their rate."""
-        engine = self._idle.get()
-        try:
-            return self._speak_on(engine, text, profile)
-        finally:
-            self._idle.put(engine)
-
-    def _speak_on(self, engine: int, text: str, profile: str) -> tuple[np.ndarray, int]:
+    def speak(self, text: str, profile: str) -> tuple[bytes, int]:
+        """`text` read by `profile`: 16-bit mono samples and their rate; RuntimeError if the library fails."""
         encoded = text.encode("utf-8")
         params = _SynthParams(profile.encode(), 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0, None, 0, 0)
-        key = next(_keys)
-        _heard[key] = []
+        _heard.clear()
+        message = self._lib.RHVoice_new_message(self._engine, encoded, len(encoded), 0, ctypes.byref(params), None)
+        if not message:
+            raise RuntimeError("RHVoice refused the message")
         try:
-            message = self._lib.RHVoice_new_message(
-                engine, encoded, len(encoded), _MESSAGE_TEXT, ctypes.byref(params), c_void_p(key)
-            )
-            if not message:
-                raise ValueError(f"RHVoice refused the message (voice profile {profile!r}?)")
-            try:
-                if not self._lib.RHVoice_speak(message):
-                    raise RuntimeError("RHVoice could not read the message")
-            finally:
-                self._lib.RHVoice_delete_message(message)
-            pieces, rate = _heard[key], _rates.get(key, 0)
-            return (np.concatenate(pieces) if pieces else np.zeros(0, np.float32)), rate
+            if not self._lib.RHVoice_speak(message):
+                raise RuntimeError("RHVoice could not read the message")
         finally:
-            _heard.pop(key, None)
-            _rates.pop(key, None)
-
-    def _new_engine(self, data_path: str) -> int:
-        """An engine (it lives as long as the process)."""
-        engine = self._lib.RHVoice_new_tts_engine(ctypes.byref(self._params))
-        if not engine:
-            raise RuntimeError(f"RHVoice found no voices under {data_path}")
-        return int(engine)
+            self._lib.RHVoice_delete_message(message)
+        return b"".join(_heard), _rate[0]
 
 
-@functools.cache
 def _bind(path: str) -> Any:
     lib = ctypes.CDLL(path)
-    lib.RHVoice_get_version.restype = c_char_p
     lib.RHVoice_new_tts_engine.restype = c_void_p
     lib.RHVoice_new_tts_engine.argtypes = [POINTER(_InitParams)]
     lib.RHVoice_get_number_of_voice_profiles.argtypes = [c_void_p]
@@ -179,3 +146,147 @@ def _bind(path: str) -> Any:
     lib.RHVoice_speak.argtypes = [c_void_p]
     lib.RHVoice_delete_message.argtypes = [c_void_p]
     return lib
+
+
+def installed_profile(library: str, voice: str) -> str:
+    """The profile name of `voice` if the library and the voice are installed (nothing is read: safe in the bot's
+    process); OSError (no library) or LookupError (no voice) otherwise."""
+    return _Engine(library).profile(voice)
+
+
+# --- the reader process --------------------------------------------------------------------------------------
+
+
+def _send(stream: IO[bytes], status: int, body: bytes) -> None:
+    stream.write(status.to_bytes(4, "little") + len(body).to_bytes(4, "little") + body)
+    stream.flush()
+
+
+def serve(library: str, voice: str, niceness: str) -> int:
+    """The reader process: load the voice, say so, then read each text it is sent until its input closes."""
+    with contextlib.suppress(OSError):
+        os.nice(max(0, int(niceness) - os.nice(0)))
+    requests, replies = sys.stdin.buffer, sys.stdout.buffer
+    try:
+        engine = _Engine(library)
+        profile = engine.profile(voice)
+        engine.speak("Olá.", profile)  # loads the voice now
+    except OSError as exc:
+        _send(replies, _NO_LIBRARY, str(exc).encode())
+        return 2
+    except (LookupError, RuntimeError) as exc:
+        _send(replies, _NO_VOICE, str(exc).encode())
+        return 2
+    _send(replies, _READY, profile.encode())
+    while len(header := requests.read(4)) == 4:
+        text = requests.read(int.from_bytes(header, "little")).decode("utf-8")
+        try:
+            samples, rate = engine.speak(text, profile)
+        except RuntimeError as exc:
+            _send(replies, _FAILED, str(exc).encode())
+        else:
+            _send(replies, rate, samples)
+    return 0
+
+
+# --- the bot's side --------------------------------------------------------------------------------------------
+
+
+class ReaderDied(RuntimeError):
+    """The reader process exited (or took too long and was stopped) before replying."""
+
+
+class _Reader:
+    """One reader process and its pipes; one request at a time."""
+
+    def __init__(self, library: str, voice: str, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        from pipeline.threads import BACKGROUND_NICENESS  # here: the reader itself runs without the package
+
+        # This file run by itself, with the standard library only (-I -S: no site-packages, no package import):
+        # a reader holds 45 MB, the voice's most (~70 MB with the pipeline package imported).
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-S", __file__, library, voice, str(BACKGROUND_NICENESS)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        status, body = self._reply()
+        if status != _READY:
+            self.stop()
+            raise (OSError if status == _NO_LIBRARY else LookupError)(body.decode("utf-8", "replace"))
+        self.profile = body.decode()
+
+    def read(self, text: str) -> tuple[bytes, int]:
+        data = text.encode("utf-8")
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(len(data).to_bytes(4, "little") + data)
+            self.process.stdin.flush()
+        except OSError as exc:  # a broken pipe: the reader is gone
+            raise ReaderDied(str(exc)) from exc
+        status, body = self._reply()
+        if status == _FAILED:
+            raise RuntimeError(body.decode("utf-8", "replace"))
+        return body, status
+
+    def _reply(self) -> tuple[int, bytes]:
+        header = self._read_exactly(8)
+        status, length = int.from_bytes(header[:4], "little"), int.from_bytes(header[4:], "little")
+        return status, self._read_exactly(length)
+
+    def _read_exactly(self, size: int) -> bytes:
+        assert self.process.stdout is not None
+        fd, deadline, chunks, left = self.process.stdout.fileno(), time.monotonic() + self.timeout_s, [], size
+        while left:
+            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+            chunk = os.read(fd, min(left, 1 << 20)) if ready else b""
+            if not chunk:
+                self.stop()
+                raise ReaderDied("exited" if ready else f"no reply within {self.timeout_s:g} s")
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+
+
+class RHVoiceReaders:
+    """`processes` readers of one voice; `speak` may be called from several threads at once (each call waits for
+    an idle reader). A reader that fails or dies is replaced, and its text read again by the new one, once."""
+
+    def __init__(self, library: str, voice: str, *, processes: int = 1, timeout_s: float = 60.0) -> None:
+        self._start = lambda: _Reader(library, voice, timeout_s)
+        readers = [self._start() for _ in range(max(1, processes))]
+        self.profile = readers[0].profile
+        self._idle: queue.Queue[_Reader] = queue.Queue()
+        for reader in readers:
+            self._idle.put(reader)
+
+    def speak(self, text: str) -> tuple[bytes, int]:
+        """`text` read aloud: 16-bit mono samples and their rate. RuntimeError if it cannot be read."""
+        reader = self._idle.get()
+        try:
+            return reader.read(text)
+        except RuntimeError as exc:  # the reader failed or died: a fresh one reads the text again
+            log.warning("RHVoice reader replaced", extra={"reason": str(exc)})
+            reader.stop()
+            reader = self._start()
+            return reader.read(text)
+        finally:
+            self._idle.put(reader)
+
+    def close(self) -> None:
+        while not self._idle.empty():
+            self._idle.get_nowait().stop()
+
+
+if __name__ == "__main__":
+    sys.exit(serve(*sys.argv[1:4]))

@@ -1,6 +1,6 @@
 """Text → Telegram voice message (OGG/Opus, mono), with offline voices.
 
-Backends: RHVoice Letícia, in this process (Portuguese default: the most intelligible pt-BR voice any reachable registry
+Backends: RHVoice Letícia (Portuguese default: the most intelligible pt-BR voice any reachable registry
 ships), Piper Joe (English default, neural), espeak-ng (robotic last resort, both languages) and
 transformers VITS (the original system's model family, e.g. facebook/mms-tts-por).
 
@@ -37,7 +37,7 @@ from pipeline.errors import StageError
 from pipeline.events import Voice
 from pipeline.logonce import WarnOnce
 from pipeline.narration import prepare_narration
-from pipeline.rhvoice import RHVoiceLibrary, fold
+from pipeline.rhvoice import RHVoiceReaders, installed_profile
 from pipeline.threads import background_pool, release_memory_soon, run_background
 
 log = logging.getLogger(__name__)
@@ -253,10 +253,9 @@ _WARM_UP_TEXT = {"pt": "Olá.", "en": "Hello."}
 
 
 class RHVoiceSynthesizer(_Synthesizer):
-    """RHVoice in this process (Debian's librhvoice5 + rhvoice-brazilian-portuguese), voice Letícia-F123 by default.
-
-    Chunks are read `parallel` at a time, one engine each (`pipeline/rhvoice.py`).
-    """
+    """RHVoice (Debian's librhvoice5 + rhvoice-brazilian-portuguese), voice Letícia-F123 by default, read by
+    `parallel` reader processes that keep the voice loaded (`pipeline/rhvoice.py`); chunks are read that many at
+    a time."""
 
     name = "rhvoice"
     words_per_minute = 168.0  # Letícia, measured on stories (pauses included)
@@ -266,37 +265,30 @@ class RHVoiceSynthesizer(_Synthesizer):
         language: str = "pt",
         voice: str = "Leticia-F123",
         library: str = "libRHVoice.so.5",
+        timeout_s: float = 60.0,
         parallel: int = 2,
         **kwargs: Any,
     ) -> None:
         super().__init__(language, **kwargs)
         self.voice = voice
         self.library = library
+        self.timeout_s = timeout_s
         self.parallel = parallel
         self._pool = background_pool(parallel, "rhvoice")
-        self._engine: tuple[RHVoiceLibrary, str] | None = None  # the library and the voice's profile name
+        self._readers: RHVoiceReaders | None = None
 
     def _load(self) -> None:
-        rhvoice, profile = open_rhvoice(self.library, self.voice, engines=self.parallel)
-        rhvoice.warm(profile)
-        self._engine = rhvoice, profile
+        self._readers = RHVoiceReaders(self.library, self.voice, processes=self.parallel, timeout_s=self.timeout_s)
 
     def _render(self, chunks: list[str]) -> tuple[list[np.ndarray], int]:
-        assert self._engine is not None
-        rhvoice, profile = self._engine
-        rendered = list(self._pool.map(lambda chunk: rhvoice.speak(chunk, profile), chunks))
-        return [samples for samples, _ in rendered], rendered[0][1]
-
-
-def open_rhvoice(library: str, voice: str, engines: int = 1) -> tuple[RHVoiceLibrary, str]:
-    """The RHVoice library with `engines` engines, and the profile name of `voice` (accents aside); OSError or
-    LookupError if either is missing."""
-    rhvoice = RHVoiceLibrary(library, engines=engines)
-    profiles = rhvoice.profiles()
-    profile = next((name for name in profiles if fold(name) == fold(voice)), None)
-    if profile is None:
-        raise LookupError(f"RHVoice voice {voice!r} is not installed (installed: {', '.join(profiles) or 'none'})")
-    return rhvoice, profile
+        readers = self._readers
+        assert readers is not None
+        try:
+            rendered = list(self._pool.map(readers.speak, chunks))
+        except RuntimeError as exc:
+            raise StageError("speech", f"RHVoice: {exc}") from exc
+        pieces = [np.frombuffer(samples, dtype=np.int16).astype(np.float32) / 32768.0 for samples, _ in rendered]
+        return pieces, rendered[0][1]
 
 
 _ESPEAK_VOICES = {"pt": "pt-br", "en": "en-us"}
@@ -469,7 +461,7 @@ def _espeak(settings: PipelineSettings, language: Language) -> VoiceSynthesizer:
 
 def _rhvoice(settings: PipelineSettings, language: Language) -> VoiceSynthesizer:
     try:
-        open_rhvoice(settings.rhvoice_library, settings.rhvoice_voice)
+        installed_profile(settings.rhvoice_library, settings.rhvoice_voice)
     except (OSError, LookupError) as exc:
         _warnings.warn(
             "rhvoice",
@@ -479,7 +471,9 @@ def _rhvoice(settings: PipelineSettings, language: Language) -> VoiceSynthesizer
             exc,
         )
         return _espeak(settings, language)
-    return RHVoiceSynthesizer(language, settings.rhvoice_voice, settings.rhvoice_library, **_common(settings))
+    return RHVoiceSynthesizer(
+        language, settings.rhvoice_voice, settings.rhvoice_library, settings.stage_timeout_s, **_common(settings)
+    )
 
 
 def _piper(settings: PipelineSettings, language: Language) -> VoiceSynthesizer:

@@ -21,6 +21,7 @@ from pipeline.errors import SpeechTextError, StageError
 from pipeline.events import Voice
 from pipeline.logonce import WarnOnce
 from pipeline.narration import estimate_seconds, prepare_narration
+from pipeline.rhvoice import RHVoiceReaders, installed_profile
 from pipeline.speech import (
     EspeakSynthesizer,
     PiperSynthesizer,
@@ -29,13 +30,12 @@ from pipeline.speech import (
     assemble,
     build_synthesizer,
     encode_opus,
-    open_rhvoice,
 )
 
 
 def rhvoice_installed() -> bool:
     try:
-        open_rhvoice(PipelineSettings().rhvoice_library, PipelineSettings().rhvoice_voice)
+        installed_profile(PipelineSettings().rhvoice_library, PipelineSettings().rhvoice_voice)
     except (OSError, LookupError):
         return False
     return True
@@ -210,9 +210,9 @@ def test_complexity_5_speech_is_as_close_to_the_original_as_libopus_default_at_h
     samples = assemble(pieces, rate)
     measured = {}
     for complexity in (opus.COMPLEXITY, 10):  # 10: libopus's default, what libsndfile encoded with
-        started = time.thread_time()
+        started = time.process_time()  # the process's: a long message is encoded on two threads
         ogg = opus.encode(samples, rate, speech.DEFAULT_BITRATE, complexity)
-        cpu = time.thread_time() - started
+        cpu = time.process_time() - started
         decoded, decoded_rate = sf.read(io.BytesIO(ogg), dtype="float32")
         assert decoded_rate == rate and len(decoded) == len(samples)
         measured[complexity] = (cpu, snr_db(samples, decoded), log_spectral_distance(samples, decoded), len(ogg))
@@ -361,7 +361,7 @@ def test_a_missing_library_or_voice_fails_to_load() -> None:
         RHVoiceSynthesizer(library="/nonexistent/libRHVoice.so.5").load()
     if rhvoice_installed():
         with pytest.raises(LookupError, match="Nobody"):
-            RHVoiceSynthesizer(voice="Nobody").load()
+            installed_profile(PipelineSettings().rhvoice_library, "Nobody")
 
 
 def test_a_missing_program_fails_to_load() -> None:
@@ -475,13 +475,75 @@ def test_vits_needs_a_model_id_or_objects() -> None:
 
 def test_rhvoice_takes_an_empty_buffer_and_goes_on() -> None:
     """A callback that raised would return 0, which stops the engine: an empty flush must not."""
-    from ctypes import POINTER, c_short, c_void_p
+    from ctypes import POINTER, c_short
 
     from pipeline import rhvoice
 
-    rhvoice._heard[-1] = []
+    rhvoice._heard.clear()
+    assert rhvoice._play_speech(POINTER(c_short)(), 0, None) == 1
+    assert rhvoice._heard == []
+
+
+@pytest.mark.slow  # RHVoice reader processes
+@needs_rhvoice
+def test_a_killed_rhvoice_reader_is_replaced_and_the_text_read_again() -> None:
+    readers = RHVoiceReaders(PipelineSettings().rhvoice_library, "Leticia-F123", processes=1)
     try:
-        assert rhvoice._play_speech(POINTER(c_short)(), 0, c_void_p(-1)) == 1
-        assert rhvoice._heard[-1] == []
+        before, rate = readers.speak("Bom dia, Clara.")
+        (reader,) = list(readers._idle.queue)
+        reader.process.kill()  # as a crash of the library would
+        reader.process.wait()
+        again, rate_again = readers.speak("Bom dia, Clara.")
+        assert (again, rate_again) == (before, rate) and len(before) > rate  # the same voice, over half a second
+        (replacement,) = list(readers._idle.queue)
+        assert replacement is not reader and replacement.process.poll() is None
     finally:
-        del rhvoice._heard[-1]
+        readers.close()
+
+
+@pytest.mark.slow  # RHVoice reader processes
+@needs_rhvoice
+def test_a_reader_that_does_not_answer_in_time_is_stopped_and_replaced() -> None:
+    readers = RHVoiceReaders(PipelineSettings().rhvoice_library, "Leticia-F123", processes=1)
+    try:
+        (slow,) = list(readers._idle.queue)
+        slow.timeout_s = 0.05  # a long text takes far more: as if the engine hung
+        samples, rate = readers.speak("Era uma vez uma menina chamada Clara. " * 20)
+        assert len(samples) > 2 * 10 * rate  # read whole by the replacement: over 10 s of speech
+        assert slow.process.poll() is not None  # the slow one was stopped
+    finally:
+        readers.close()
+
+
+def bursts(seconds: float, rate: int = 24000) -> np.ndarray:
+    """Half a second of two tones, then a quarter second of silence, over and over: sentences and their pauses."""
+    t = np.arange(int(0.5 * rate)) / rate
+    burst = (0.4 * np.sin(2 * np.pi * 220 * t) + 0.2 * np.sin(2 * np.pi * 660 * t)).astype(np.float32)
+    unit = np.concatenate([burst, np.zeros(rate // 4, dtype=np.float32)])
+    return np.tile(unit, int(seconds / 0.75) + 1)[: int(seconds * rate)]
+
+
+def test_a_long_message_is_cut_in_a_silence_near_its_middle() -> None:
+    samples, frame = bursts(30.0), 480
+    cut = opus.silent_cut(samples, frame)
+    assert cut is not None and cut % frame == 0 and abs(cut - len(samples) / 2) < 0.75 * 24000
+    assert not samples[cut - 2 * frame : cut + 2 * frame].any()
+    assert opus.silent_cut(bursts(5.0), frame) is None  # short: one encoder
+    assert opus.silent_cut(bursts(30.0) + 0.01, frame) is None  # no silence: one encoder
+
+
+@pytest.mark.skipif(opus.libopus() is None, reason="libopus is not installed")
+def test_two_halves_encoded_at_once_decode_like_one_encoder() -> None:
+    samples, rate = bursts(30.0), 24000
+    lib = opus.libopus()
+    packets, lookahead = opus._packets(lib, samples, rate, speech.DEFAULT_BITRATE, opus.COMPLEXITY)
+    whole = opus._ogg(packets, lookahead, rate, len(samples) * 2)
+    halves = opus.encode(samples, rate, speech.DEFAULT_BITRATE)
+    decoded = {
+        name: sf.read(io.BytesIO(ogg), dtype="float32")[0] for name, ogg in {"whole": whole, "halves": halves}.items()
+    }
+    assert len(decoded["whole"]) == len(decoded["halves"]) == len(samples)  # every sample in its place
+    assert snr_db(samples, decoded["halves"]) >= snr_db(samples, decoded["whole"]) - 0.5
+    assert len(halves) == pytest.approx(len(whole), rel=0.05)
+    cut = opus.silent_cut(samples, 480)
+    assert cut is not None and np.abs(decoded["halves"][cut - 480 : cut + 480]).max() < 0.01  # no click at the cut
