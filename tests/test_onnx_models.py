@@ -1,7 +1,13 @@
-"""The captioner's networks in ONNX Runtime: the same numbers as in PyTorch, and safe on two threads at once."""
+"""The captioner's networks in ONNX Runtime: the same numbers as in PyTorch, safe on two threads at once,
+exported once into the model cache and then run without PyTorch."""
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -10,11 +16,13 @@ import pytest
 import torch
 from PIL import Image
 
-from pipeline.caption import CLASSIFIER_INPUT_SIZES, ClassifierCaptioner, classifier_network
+from pipeline.caption import CLASSIFIER_INPUT_SIZES, ClassifierCaptioner, build_captioner, classifier_network
+from pipeline.config import PipelineSettings
 from pipeline.faces import EXPORT_SHAPES, networks
 from pipeline.images import decode_image
-from pipeline.onnx_models import OnnxModel, onnx_session
+from pipeline.onnx_models import OnnxModel, cache_folder, cached_session, export_onnx, onnx_session
 
+ROOT = Path(__file__).parent.parent
 EVERYDAY = Path(__file__).parent / "data" / "everyday"
 PHOTOS = ("three-friends.jpg", "german-shepherd.jpg", "pizza.jpg", "couple-with-wine.jpg")
 TOLERANCE = 1e-4
@@ -95,3 +103,131 @@ def test_two_threads_at_once_see_what_one_sees_alone() -> None:
         np.testing.assert_array_equal(got.probs, expected.probs)
         assert got.faces == expected.faces
     assert [f.people for f in map(captioner._caption_sync, photos)] == [3, 0, 0, 2]
+
+
+# --- the model cache ----------------------------------------------------------------------------------------
+
+
+class Exports:
+    """An `export` callable for `cached_session` that counts its calls."""
+
+    def __init__(self, module: torch.nn.Module, example: torch.Tensor) -> None:
+        self.module, self.example, self.calls = module, example, 0
+
+    def __call__(self) -> bytes:
+        self.calls += 1
+        return export_onnx(self.module, self.example)
+
+
+def tiny_linear() -> torch.nn.Module:
+    torch.manual_seed(3)
+    return torch.nn.Sequential(torch.nn.Linear(5, 3), torch.nn.Softmax(dim=1)).eval()
+
+
+def test_the_cache_exports_once_then_reads_the_file(tmp_path: Path) -> None:
+    module, weights = tiny_linear(), tmp_path / "weights.bin"
+    weights.write_bytes(b"first weights")
+    export = Exports(module, torch.zeros(2, 5))
+    batch = np.random.default_rng(4).standard_normal((4, 5), dtype=np.float32)
+    first = cached_session("tiny", export, key=[weights, "(N, 5)"], cache_dir=tmp_path / "cache")
+    assert export.calls == 1
+    files = sorted((tmp_path / "cache").iterdir())
+    assert [f.name.startswith("tiny-") and f.suffix == ".onnx" for f in files] == [True]  # no temporary left
+    assert files[0].stat().st_mode & 0o777 == 0o644  # readable by another user (the image's cache)
+    again = cached_session("tiny", export, key=[weights, "(N, 5)"], cache_dir=tmp_path / "cache")
+    assert export.calls == 1
+    np.testing.assert_array_equal(again(batch)[0], first(batch)[0])
+    assert_same_outputs(module, again, batch)
+    # what determines the file is in its name: other weights (by content) or shapes make another file
+    weights.write_bytes(b"other weights")
+    cached_session("tiny", export, key=[weights, "(N, 5)"], cache_dir=tmp_path / "cache")
+    cached_session("tiny", export, key=[weights, "(N, 6)"], cache_dir=tmp_path / "cache")
+    assert export.calls == 3 and len(list((tmp_path / "cache").iterdir())) == 3
+
+
+def test_an_unwritable_cache_costs_an_export_and_one_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    folder = tmp_path / "a-file" / "cache"  # cannot be created, even by root
+    export = Exports(tiny_linear(), torch.zeros(2, 5))
+    batch = np.ones((1, 5), dtype=np.float32)
+    with caplog.at_level(logging.DEBUG, logger="pipeline.onnx_models"):
+        models = [cached_session("tiny", export, key=["k"], cache_dir=folder) for _ in range(2)]
+    assert export.calls == 2 and all(len(m(batch)) == 1 for m in models)
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and str(folder) in warnings[0].getMessage()
+
+
+def test_without_a_home_folder_the_models_are_exported_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", no_home)
+    export = Exports(tiny_linear(), torch.zeros(2, 5))
+    model = cached_session("tiny", export, key=["k"])
+    assert export.calls == 1 and len(model(np.ones((1, 5), dtype=np.float32))) == 1
+
+
+def test_a_damaged_file_is_exported_again(tmp_path: Path) -> None:
+    module = tiny_linear()
+    export = Exports(module, torch.zeros(2, 5))
+    cached_session("tiny", export, key=["k"], cache_dir=tmp_path)
+    (path,) = tmp_path.iterdir()
+    path.write_bytes(path.read_bytes()[:100])  # cut short
+    model = cached_session("tiny", export, key=["k"], cache_dir=tmp_path)
+    assert export.calls == 2
+    assert_same_outputs(module, model, np.ones((2, 5), dtype=np.float32))
+    cached_session("tiny", export, key=["k"], cache_dir=tmp_path)
+    assert export.calls == 2  # written whole again
+
+
+def test_where_the_cache_is(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    assert cache_folder(tmp_path / "mine") == tmp_path / "mine"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_folder() == tmp_path / "xdg" / "conta-historias"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for unset in ("", "relative/path"):  # the XDG spec ignores relative paths
+        monkeypatch.setenv("XDG_CACHE_HOME", unset)
+        assert cache_folder() == tmp_path / "home" / ".cache" / "conta-historias"
+    monkeypatch.setenv("MODEL_CACHE_DIR", str(tmp_path / "setting"))
+    captioner = build_captioner(PipelineSettings(_env_file=None))
+    assert isinstance(captioner, ClassifierCaptioner) and captioner.cache_dir == tmp_path / "setting"
+
+
+NO_TORCH = """
+import json, sys
+from pipeline.caption import build_captioner
+from pipeline.config import PipelineSettings
+from pipeline.images import decode_image
+captioner = build_captioner(PipelineSettings(_env_file=None))
+captioner.load()
+photo = decode_image(open(sys.argv[1], "rb").read(), max_bytes=10_000_000, max_pixels=50_000_000).image
+facts = captioner._caption_sync(photo)
+print(json.dumps({"caption": facts.caption, "people": facts.people, "imported": sorted(
+    name for name in ("torch", "onnx", "efficientnet_lite_pytorch") if name in sys.modules)}))
+"""
+
+
+@pytest.mark.slow
+def test_with_the_files_cached_the_captioner_never_imports_torch(tmp_path: Path) -> None:
+    photo = EVERYDAY / "three-friends.jpg"
+    captioner = ClassifierCaptioner(cache_dir=tmp_path)  # fills the cache (this process has torch anyway)
+    captioner.load()
+    expected = captioner._caption_sync(load_everyday(photo.name))
+    assert len(list(tmp_path.glob("*.onnx"))) == 4
+    env = {**os.environ, "MODEL_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-c", NO_TORCH, str(photo)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.splitlines()[-1])
+    assert seen == {"caption": expected.caption, "people": expected.people, "imported": []}
+    assert expected.people == 3
+
+
+def test_the_image_fills_the_cache_before_dropping_root() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    runtime = text[text.index("AS runtime") :]
+    assert "MODEL_CACHE_DIR=/opt/" in runtime
+    fill = runtime.index("build_captioner(PipelineSettings()).load()")
+    assert runtime.index("COPY . .") < fill < runtime.index("USER ")
