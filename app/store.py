@@ -215,8 +215,8 @@ class Store:
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncConnection]:
         """A transaction that may write. SQLite has one writer at a time: they take turns here, not in SQLite's
-        busy handler, which sleeps 1-100 ms between tries (measured: with 10 photos arriving at once, the last
-        one's first reply waited 0.65 s, most of it there)."""
+        busy handler, which sleeps 1-100 ms between tries (measured with 10 photos arriving at once: their first
+        replies spread over 0.30 s before, 0.06 s with turns)."""
         async with self._writer, self.engine.begin() as connection:
             yield connection
 

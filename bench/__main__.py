@@ -206,7 +206,7 @@ def assemble(
             "bench_process_by_phase_mb": run.memory_by_phase,
             "note": "VmHWM. The bench process held every model, read stories in both languages and ran the "
             "bot (N chats at once); the fresh process loaded every model and read one photo in Portuguese. "
-            "The speech programs (RHVoice) are separate processes, not counted",
+            "The RHVoice reader processes (the Portuguese voice) are counted with the process that started them",
         },
         "settings": {
             "caption_backend": settings.caption_backend,
