@@ -118,6 +118,9 @@ class _Engine:
             raise LookupError(f"RHVoice voice {voice!r} is not installed (installed: {', '.join(profiles) or 'none'})")
         return found
 
+    def close(self) -> None:
+        self._lib.RHVoice_delete_tts_engine(self._engine)
+
     def speak(self, text: str, profile: str) -> tuple[bytes, int]:
         """`text` read by `profile`: 16-bit mono samples and their rate; RuntimeError if the library fails."""
         encoded = text.encode("utf-8")
@@ -138,6 +141,7 @@ def _bind(path: str) -> Any:
     lib = ctypes.CDLL(path)
     lib.RHVoice_new_tts_engine.restype = c_void_p
     lib.RHVoice_new_tts_engine.argtypes = [POINTER(_InitParams)]
+    lib.RHVoice_delete_tts_engine.argtypes = [c_void_p]
     lib.RHVoice_get_number_of_voice_profiles.argtypes = [c_void_p]
     lib.RHVoice_get_voice_profiles.restype = POINTER(c_char_p)
     lib.RHVoice_get_voice_profiles.argtypes = [c_void_p]
@@ -151,7 +155,11 @@ def _bind(path: str) -> Any:
 def installed_profile(library: str, voice: str) -> str:
     """The profile name of `voice` if the library and the voice are installed (nothing is read: safe in the bot's
     process); OSError (no library) or LookupError (no voice) otherwise."""
-    return _Engine(library).profile(voice)
+    engine = _Engine(library)
+    try:
+        return engine.profile(voice)
+    finally:
+        engine.close()  # the language data it loaded (~20 MB) goes back
 
 
 # --- the reader process --------------------------------------------------------------------------------------
