@@ -56,12 +56,6 @@ def weights_folder() -> Path:
 NAMES = ("pnet", "rnet", "onet")
 
 
-def networks() -> tuple[torch.nn.Module, torch.nn.Module, torch.nn.Module]:
-    """P-Net, R-Net and O-Net in PyTorch, with facenet-pytorch's weights, in eval mode."""
-    pnet, rnet, onet = (network(index) for index in range(3))
-    return pnet, rnet, onet
-
-
 def network(index: int) -> torch.nn.Module:
     """Network `index` of the cascade (0 P-Net, 1 R-Net, 2 O-Net) in PyTorch, with its weights, in eval mode."""
     import torch
