@@ -6,6 +6,9 @@ sends HTML, and Telegram rejects malformed markup.
 
 from __future__ import annotations
 
+from app.wording import KIND_NAMES as KIND_NAMES  # shared with the web page
+from app.wording import LENGTH_BUTTONS as LENGTH_BUTTONS
+
 COMMANDS = {
     "start": "Começar e ver como funciona",
     "aleatorio": "Uma paisagem aleatória com história",
@@ -64,15 +67,6 @@ LANGUAGE_BUTTONS = {"pt": "🇧🇷 Português", "en": "🇬🇧 Inglês"}
 
 KIND_CHOOSE = "📚 Que tipo de história você quer? Agora: <b>{current}</b>."
 KIND_SET = "📚 Pronto! As próximas histórias serão: <b>{choice}</b>."
-KIND_NAMES = {
-    "classic": "Clássica",
-    "bedtime": "Para dormir",
-    "adventure": "Aventura",
-    "fable": "Fábula",
-    "mystery": "Mistério",
-    "funny": "Engraçada",
-    "poem": "Poema",
-}
 KIND_BUTTONS = {
     "classic": "📖 Clássica",
     "bedtime": "🌙 Para dormir",
@@ -85,7 +79,6 @@ KIND_BUTTONS = {
 LENGTH_CHOOSE = "📏 De que tamanho? Agora: <b>{current}</b>."
 LENGTH_SET = "📏 Pronto! As próximas histórias serão <b>{choice}</b>."
 LENGTH_NAMES = {"short": "curtas", "medium": "médias", "long": "longas"}
-LENGTH_BUTTONS = {"short": "Curta (~60 palavras)", "medium": "Média (~120)", "long": "Longa (~200)"}
 ADMINS_ONLY = "Neste grupo, só os administradores mudam isso. 🙂"
 
 HISTORIA_USAGE_PRIVATE = "Envie uma foto e eu conto a história dela. 📷"

@@ -448,8 +448,8 @@ def test_page_is_small_and_has_no_inline_code() -> None:
 
 def test_story_choices_use_the_bots_words() -> None:
     """The page offers the bot's kinds and lengths (/estilo, /tamanho), in its words and order, and nothing else."""
-    assert web_texts.KIND_NAMES == bot_texts.KIND_NAMES and list(web_texts.KIND_NAMES) == list(get_args(StoryKind))
-    assert web_texts.LENGTH_BUTTONS == bot_texts.LENGTH_BUTTONS
+    assert web_texts.KIND_NAMES is bot_texts.KIND_NAMES and list(web_texts.KIND_NAMES) == list(get_args(StoryKind))
+    assert web_texts.LENGTH_BUTTONS is bot_texts.LENGTH_BUTTONS
     assert list(web_texts.LENGTH_BUTTONS) == list(get_args(StoryLength))
 
 

@@ -6,6 +6,10 @@ page differs ("escolha uma foto" instead of "envie como foto"). The page's own l
 
 from __future__ import annotations
 
+from app.wording import KIND_NAMES as KIND_NAMES  # the page's story choices are the bot's (/estilo, /tamanho)
+from app.wording import LENGTH_BUTTONS as LENGTH_BUTTONS
+from app.wording import megabytes
+
 INVALID_IMAGE = {
     "empty": "O arquivo chegou vazio. 🤔 Pode escolher a foto de novo?",
     "not_image": "Isso não parece ser uma imagem. 🙈 Escolha uma foto em JPEG, PNG ou WebP.",
@@ -51,21 +55,7 @@ BAD_VOICE = "Idioma da narração desconhecido: use “pt” ou “en”."
 BAD_KIND = "Estilo de história desconhecido: use {choices}."
 BAD_LENGTH = "Tamanho de história desconhecido: use {choices}."
 
-# The story choices, in the bot's words and order (handlers/texts.py KIND_NAMES, LENGTH_BUTTONS: /estilo, /tamanho);
-# the page's <select>s are made from them (web/server.py fills index.html's {{KIND_OPTIONS}} and {{LENGTH_OPTIONS}}).
-KIND_NAMES = {
-    "classic": "Clássica",
-    "bedtime": "Para dormir",
-    "adventure": "Aventura",
-    "fable": "Fábula",
-    "mystery": "Mistério",
-    "funny": "Engraçada",
-    "poem": "Poema",
-}
-LENGTH_BUTTONS = {"short": "Curta (~60 palavras)", "medium": "Média (~120)", "long": "Longa (~200)"}
-
 
 def invalid_image(reason: str, max_bytes: int) -> str:
     """The Portuguese explanation of why a file is not a usable photo (the bot's `invalid_image_text`)."""
-    max_mb = f"{max_bytes / (1024 * 1024):.1f}".removesuffix(".0").replace(".", ",")  # "20", "0,2"
-    return INVALID_IMAGE.get(reason, INVALID_IMAGE["not_image"]).format(max_mb=max_mb)
+    return INVALID_IMAGE.get(reason, INVALID_IMAGE["not_image"]).format(max_mb=megabytes(max_bytes))
