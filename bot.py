@@ -58,14 +58,7 @@ Enquanto isso, a página web faz o mesmo no navegador (`python bot.py --demo`: a
 def build_services(
     settings: BotSettings, pipeline: StoryPipeline | None = None, photos: PhotoSource | None = None
 ) -> Services:
-    media = MediaServer(
-        settings.data_dir / "media",
-        host=settings.media_host,
-        port=settings.media_port,
-        public_url=settings.media_public_url,
-        ttl_s=settings.media_ttl_s,
-        max_total_bytes=settings.media_max_total_mb * 1024 * 1024,
-    )
+    media = MediaServer.from_settings(settings)
     return Services(
         settings=settings,
         pipeline=pipeline or build_pipeline(settings, photo_host=media),

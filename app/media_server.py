@@ -26,6 +26,7 @@ from pathlib import Path
 from aiohttp import web
 
 from .serving import serve
+from .settings import AppSettings
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,18 @@ class MediaServer:
         self._runner: web.AppRunner | None = None
         self._cleanup_task: asyncio.Task[None] | None = None
         self._dir: Path | None = None
+
+    @classmethod
+    def from_settings(cls, settings: AppSettings) -> MediaServer:
+        """The media server the settings describe (MEDIA_*), its files under DATA_DIR/media."""
+        return cls(
+            settings.data_dir / "media",
+            host=settings.media_host,
+            port=settings.media_port,
+            public_url=settings.media_public_url,
+            ttl_s=settings.media_ttl_s,
+            max_total_bytes=settings.media_max_total_mb * 1024 * 1024,
+        )
 
     @property
     def base_url(self) -> str:

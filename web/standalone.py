@@ -32,14 +32,7 @@ async def serve(
     """Serve the page until `stop` is set (by default: until SIGINT or SIGTERM)."""
     media = None
     if settings.queue_url:  # the Redis workers fetch each photo by URL
-        media = MediaServer(
-            settings.data_dir / "media",
-            host=settings.media_host,
-            port=settings.media_port,
-            public_url=settings.media_public_url,
-            ttl_s=settings.media_ttl_s,
-            max_total_bytes=settings.media_max_total_mb * 1024 * 1024,
-        )
+        media = MediaServer.from_settings(settings)
     pipeline = pipeline or build_pipeline(settings, photo_host=media)
     photos = photos or build_photo_source(settings)
     queue = WorkQueue(max_running=settings.running_jobs, max_waiting=settings.max_waiting)
