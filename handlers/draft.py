@@ -42,7 +42,11 @@ class StoryDraft:
         """One more sentence: shown now, or with the next edit the interval allows."""
         self.sentences.append(sentence)
         if self.message is None:
-            self.message = await self.send(self.text())
+            try:
+                self.message = await self.send(self.text())
+            except TelegramError as exc:  # shown with the next sentence, or whole at the end: the story goes on
+                log.info("story draft not sent", extra={"error": str(exc)})
+                return
             self._shown, self._last_edit = self.text(), time.monotonic()
         elif self._flush is None or self._flush.done():
             self._flush = asyncio.create_task(self._edit_when_allowed())

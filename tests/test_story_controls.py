@@ -176,6 +176,21 @@ async def test_the_story_message_grows_sentence_by_sentence_then_gets_its_button
         assert sum(t.startswith("📖") for t in texts_sent(bot, CHAT)) == 1  # one story message, edited
 
 
+async def test_a_draft_telegram_fails_to_take_does_not_fail_the_story(tmp_path: Path) -> None:
+    """Found by `make chaos`: a 500 on the story's first sentence made the whole story fail (and apologise)."""
+    backends = fake_backends()
+    backends.story_writer.streams, backends.story_writer.sentence_delay_s = True, 0.6
+    async with running_bot(tmp_path, backends) as bot:
+        bot.tg.private_photo(CHAT, USER, jpeg_bytes())
+        await bot.tg.wait_for(lambda: any(t.startswith("📷") for t in texts_sent(bot, CHAT)), timeout=10)
+        bot.tg.fail_next("sendMessage", status=500)  # the draft's first version
+        await wait_voice(bot, CHAT)
+        stories = [m["text"] for m in bot.tg.sent_messages(CHAT) if m.get("text", "").startswith("📖")]
+        assert len(stories) == 1 and "The end" in stories[0] and not stories[0].endswith("✍️")
+        assert texts.PIPELINE_FAILED not in texts_sent(bot, CHAT)
+        assert not [t for t in texts_sent(bot, CHAT) if t in texts.STAGE_FAILED.values()]
+
+
 async def test_a_story_that_fails_half_written_leaves_no_draft(tmp_path: Path) -> None:
     backends = fake_backends()
     backends.story_writer.streams, backends.story_writer.sentence_delay_s = True, 1.0
