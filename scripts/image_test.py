@@ -2,7 +2,9 @@
 
 No Docker engine here: each role runs with `buildah run --isolation chroot`, which shares the host network,
 so the fake Bot API (tools/fake_telegram.py, in this process), redis-server and the containers all meet on
-127.0.0.1. Two checks, with the real models:
+127.0.0.1. First, the story tier the image's STORY_TIER names is the one that runs, as the image's user sees it
+(the quality model found and recognised without writing: that user cannot write in the model cache). Then two
+checks, with the real models:
   1. the bot alone: one photo → caption message, story message, voice message; /healthz answers;
   2. the worker role: the bot with QUEUE_URL (no models in it) and one worker; the same photo goes through
      Redis, and /readyz says a worker reported.
@@ -129,6 +131,26 @@ async def until(what: str, check, containers_: list[Container], timeout: float) 
         await asyncio.sleep(0.5)
 
 
+# Run in the image: the tier asked for (STORY_TIER, from the image's build), the tier chosen, and why.
+TIER_CHECK = (
+    "import os; from pipeline.config import PipelineSettings; from pipeline.story_models import choose_story_model; "
+    "m = choose_story_model(PipelineSettings()); print(os.environ.get('STORY_TIER'), m.tier, m.reason, sep='|')"
+)
+
+
+def check_story_tier(image: str) -> None:
+    """The tier the image's STORY_TIER names runs (a fallback to the light tier fails the test, with its reason)."""
+    made = subprocess.run(["buildah", "from", "--pull-never", image], capture_output=True, text=True, check=True)
+    containers.append(made.stdout.strip())
+    started = time.monotonic()
+    args = ["buildah", "run", "--isolation", "chroot", containers[-1], "--", "python", "-c", TIER_CHECK]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=START_S, check=False)
+    asked, tier, reason = [*done.stdout.strip().split("|", 2), "", "", ""][:3]
+    problem = f"story tier {asked!r} asked, {tier!r} runs ({reason})\n{done.stderr[-2000:]}"
+    assert done.returncode == 0 and tier and tier == asked, problem
+    print(f"image-test: story tier {tier} ({reason}), chosen in {time.monotonic() - started:.1f} s", flush=True)
+
+
 def bot_env(tg: FakeTelegram, metrics_port: int, **extra: str) -> dict[str, str]:
     # The image listens on 0.0.0.0 (for Docker's port mapping); here the network is the host's: loopback only.
     media_port = free_port()
@@ -245,6 +267,7 @@ def main() -> int:
     started = time.monotonic()
     try:
         with tempfile.TemporaryDirectory(prefix="image-test-") as logs:
+            check_story_tier(args.image)
             queue_url = start_redis()
             asyncio.run(asyncio.wait_for(run(args.image, Path(logs), queue_url), TOTAL_S))
     finally:

