@@ -69,6 +69,11 @@ bench: setup
 caption-eval: setup
 	$(BIN)/python -m bench.caption_eval
 
+# Both story tiers on the everyday photos' report part (issue 22): figures, blind A/B file; STORY_EVAL_ARGS="--limit 4".
+.PHONY: story-eval
+story-eval: setup
+	$(BIN)/python -m bench.story_eval $(STORY_EVAL_ARGS)
+
 loadtest: setup
 	$(BIN)/python -m tools.loadtest
 

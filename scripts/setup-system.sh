@@ -7,6 +7,8 @@ set -euo pipefail
 # libsndfile1: the distribution's OGG/Opus encoder, ~3x faster than the one in the soundfile wheel.
 # hunspell-pt-br: the pt-BR dictionary `make caption-eval` checks the Portuguese stories against.
 PACKAGES=(espeak-ng libsndfile1 redis-server hunspell hunspell-pt-br)
+# hunspell-en-us: `make story-eval` tells names from English words with it ("Cara smiled": a name; "Grandma": none).
+PACKAGES+=(hunspell-en-us)
 # chromium + chromium-driver: the web page's real-browser test (Selenium, headless); the emoji font for its screenshot.
 PACKAGES+=(chromium chromium-driver fonts-noto-color-emoji)
 # postgresql: the store's tests run on a real PostgreSQL too (tools/postgres.py starts one on loopback).
