@@ -6,6 +6,10 @@ is written, each sentence of the story is translated (and yielded) as soon as th
 English narration starts as soon as the English story exists. Every stage has a time budget; a stage that
 fails or times out is reported as `StageFailed` and the parts that do not depend on it are still delivered
 (e.g. caption and story without the voice).
+
+Whichever writer wrote it, a story is told only as far as it is fit for children (`safety`), in English and in
+Portuguese: a sentence that is not is never yielded, nor anything after it; the story is cut before it when
+enough is left, else written once more, else the story stage fails.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import Any, TypeVar
 
 from .caption import Captioner, build_captioner
 from .config import Language, PipelineSettings
-from .errors import PipelineError, StageError, StageTimeout
+from .errors import PipelineError, StageError, StageTimeout, UnsuitableStory
 from .events import (
     CaptionReady,
     Event,
@@ -37,8 +41,10 @@ from .events import (
 )
 from .facts import PhotoFacts
 from .images import ImageSource, LoadedImage, decode_image, read_source
+from .safety import cut_at_unsuitable, enough_left, is_suitable, unsuitable_words
 from .speech import VoiceSynthesizer, build_synthesizer
 from .story import SentenceSink, StoryWriter, build_story_writer
+from .text import split_sentences
 from .threads import run_cpu
 from .translate import Translator, build_translator, join_translations
 
@@ -212,25 +218,98 @@ class Pipeline:
         writing: _Writing | None,
     ) -> AsyncIterator[Event]:
         """The story (written from the caption unless already started) sentence by sentence if the writer streams,
-        then whole with its translation, then the voice."""
+        then whole with its translation, then the voice. Only what is fit for children is told (`_suitable`)."""
         yield StageStarted(Stage.STORY)
-        writing = writing or self._start_story(run, caption.facts or PhotoFacts(caption.caption_en), options)
+        facts = caption.facts or PhotoFacts(caption.caption_en)
+        writing = writing or self._start_story(run, facts, options)
         async for sentence in writing.sentences():
             yield sentence
         story_en = await _settle(writing.task, Stage.STORY)
         if isinstance(story_en, StageFailed):
             yield story_en
             return
-        # An English voice needs no translation: it reads while the story is translated.
-        voice_task = self._start_voice(run, story_en, "en") if language == "en" else None
-        story_pt = await self._translate_story(run, story_en, writing.translated)
+        told = await self._suitable(run, facts, options, story_en, writing.translated, language)
+        if isinstance(told, StageFailed):
+            yield told
+            return
+        story_pt = told.story_pt
         if isinstance(story_pt, StageFailed):
             yield story_pt
-            story_pt = story_en
-        story = StoryReady(story_en, story_pt)
+            story_pt = told.story_en
+        story = StoryReady(told.story_en, story_pt)
         yield story
-        async for event in self._speak(run, story, language, voice_task):
+        async for event in self._speak(run, story, language, told.voice):
             yield event
+
+    async def _suitable(
+        self,
+        run: _Run,
+        facts: PhotoFacts,
+        options: StoryOptions | None,
+        story_en: str,
+        translated: dict[str, str],
+        language: Language,
+    ) -> _Told | StageFailed:
+        """The story and its translation up to their first sentence unsuitable for children: all of it, or the
+        part before that sentence when enough is left (`enough_left`); else a story written again (not streamed)
+        and checked the same way; else the story stage fails (UnsuitableStory)."""
+        first = await self._checked(run, story_en, translated, language)
+        if first.whole:
+            return first
+        if enough_left(first.story_en):
+            _log_caught("cut", first)
+            return first
+        first.cancel()
+        again = await _settle(
+            run.start(Stage.STORY, lambda: self.backends.story_writer.write(facts, options)), Stage.STORY
+        )
+        if isinstance(again, StageFailed):
+            _log_caught("failed", first)
+            return again
+        second = await self._checked(run, again, {}, language)
+        if second.whole or enough_left(second.story_en):
+            _log_caught("written again" if second.whole else "written again and cut", first, second)
+            return second
+        second.cancel()
+        _log_caught("failed", first, second)
+        return _failure(Stage.STORY, UnsuitableStory("every story written was unsuitable for children too early"))
+
+    async def _checked(self, run: _Run, story_en: str, translated: dict[str, str], language: Language) -> _Told:
+        """`story_en` up to its first sentence unsuitable in English, then up to the first whose Portuguese is,
+        and its translation. An English voice starts as soon as the English is known whole and suitable."""
+        kept = cut_at_unsuitable(story_en, "en")
+        # An English voice needs no translation: it reads while the story is translated.
+        voice = self._start_voice(run, kept, "en") if language == "en" and kept == story_en else None
+        story_pt = await self._translate_story(run, kept, translated) if kept else ""
+        if isinstance(story_pt, str) and not is_suitable(story_pt, "pt"):
+            caught_pt = unsuitable_words(story_pt, "pt")
+            kept = await self._before_unsuitable_translation(run, kept, translated)
+            story_pt = join_translations(kept, translated) or ""
+            if not is_suitable(story_pt, "pt"):  # unsuitable only when whole: nothing can be told
+                kept, story_pt = "", ""
+            if voice is not None and kept != story_en:
+                voice.cancel()
+                voice = None
+            return _Told(kept, story_pt, story_en, voice, caught_pt)
+        return _Told(kept, story_pt, story_en, voice)
+
+    async def _before_unsuitable_translation(self, run: _Run, story_en: str, translated: dict[str, str]) -> str:
+        """`story_en` up to its first sentence (or line of a poem) whose Portuguese, translated alone, is unsuitable
+        (or cannot be translated); `translated` gains the sentences' translations."""
+        kept_lines: list[str] = []
+        for line in story_en.split("\n"):
+            kept: list[str] = []
+            for piece in [line] if line in translated else split_sentences(line):
+                if piece not in translated:
+                    piece_pt = await self._translated(run, Stage.TRANSLATE_STORY, piece)
+                    if isinstance(piece_pt, StageFailed):
+                        return "\n".join([*kept_lines, " ".join(kept)]).rstrip()
+                    translated[piece] = piece_pt
+                if not is_suitable(translated[piece], "pt"):
+                    return "\n".join([*kept_lines, " ".join(kept)]).rstrip()
+                kept.append(piece)
+            kept_lines.append(line)
+        return story_en
 
     async def _translate_story(self, run: _Run, story_en: str, translated: dict[str, str]) -> str | StageFailed:
         """The Portuguese story: its sentences' translations put together when all are there, else translated."""
@@ -281,19 +360,49 @@ class _Writing:
         run.tasks.append(asyncio.create_task(self._translate_each(translate)))
 
     async def _translate_each(self, translate: Callable[[str], Awaitable[str | StageFailed]]) -> None:
+        """Translate and tell each sentence, until one is unsuitable for children in English or in Portuguese:
+        that one and those after it are held back (the whole story's check cuts it there, or writes it again)."""
+        held = False
         while (sentence_en := await self._written.get()) is not None:
+            held = held or not is_suitable(sentence_en, "en")
+            if held:
+                continue
             sentence_pt = await translate(sentence_en)
             if isinstance(sentence_pt, StageFailed):  # told in English; the whole story's translation tries again
                 sentence_pt = sentence_en
             else:
                 self.translated[sentence_en] = sentence_pt
-            self._told.put_nowait(StorySentence(sentence_en, sentence_pt))
+            held = not is_suitable(sentence_pt, "pt")
+            if not held:
+                self._told.put_nowait(StorySentence(sentence_en, sentence_pt))
         self._told.put_nowait(None)
 
     async def sentences(self) -> AsyncIterator[StorySentence]:
         """Each sentence, translated, until the story is done (or failed)."""
         while (sentence := await self._told.get()) is not None:
             yield sentence
+
+
+@dataclass
+class _Told:
+    """A story as far as it is fit to tell, its translation (or why there is none), and its English voice if
+    started; `caught_pt`: the unsuitable words of the Portuguese, when it was cut for them."""
+
+    story_en: str
+    story_pt: str | StageFailed
+    written: str  # the whole story the writer gave
+    voice: asyncio.Task[Voice] | None = None
+    caught_pt: list[str] | None = None
+
+    @property
+    def whole(self) -> bool:
+        """Nothing had to be cut."""
+        return self.story_en == self.written and bool(self.story_en)
+
+    def cancel(self) -> None:
+        """Stop its voice: this story will not be told."""
+        if self.voice is not None:
+            self.voice.cancel()
 
 
 class _Run:
@@ -337,6 +446,28 @@ class _Run:
             raise StageError(stage.value, type(exc).__name__) from exc
         finally:  # a stage run more than once (a story's sentences' translations) adds up
             self.timings[stage.value] = self.timings.get(stage.value, 0.0) + time.perf_counter() - started
+
+
+def _log_caught(action: str, *attempts: _Told) -> None:
+    """One warning for a story the check caught: what was done, and each attempt's unsuitable words (English in
+    the whole story written, Portuguese in the translation that was cut for them) and words kept."""
+    caught = [
+        {
+            "en": unsuitable_words(told.written, "en"),
+            "pt": told.caught_pt or [],
+            "kept_words": len(told.story_en.split()),
+        }
+        for told in attempts
+    ]
+    log.warning("unsuitable story", extra={"action": action, "caught": caught})
+
+
+def _failure(stage: Stage, exc: PipelineError) -> StageFailed:
+    """A stage's failure found outside its task, reported as `_Run.timed` reports one."""
+    log.warning("stage failed", extra={"stage": stage.value, "reason": exc.reason})
+    error = StageError(stage.value, exc.reason)
+    error.__cause__ = exc
+    return StageFailed(stage, error)
 
 
 async def _settle(task: asyncio.Task[T], stage: Stage) -> T | StageFailed:

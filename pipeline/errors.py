@@ -59,6 +59,12 @@ class StoryError(PipelineError):
     reason = "empty_story"
 
 
+class UnsuitableStory(StoryError):
+    """Every story the model wrote had something unsuitable for children too early to cut it there."""
+
+    reason = "unsuitable_story"
+
+
 class StoryStopped(StoryError):
     """The story was given up (its request timed out or was cancelled) before it was finished."""
 

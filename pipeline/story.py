@@ -27,6 +27,7 @@ from .config import PipelineSettings
 from .errors import StoryError, StoryStopped
 from .events import StoryOptions
 from .facts import PhotoFacts
+from .safety import is_suitable
 from .story_models import StoryModel, choose_story_model, smollm2_model_path
 from .story_styles import CLASSIC, EXAMPLE_FACTS, EXAMPLE_HERO, STYLES, StoryStyle
 from .text import split_long, split_sentences
@@ -321,17 +322,8 @@ async def stoppable(start: Callable[[threading.Event], Awaitable[str]]) -> str:
 # --- llama.cpp backend -------------------------------------------------------------------------------
 
 
-# Words that have no place in a story for a general audience; a story using them is retried.
-_UNSUITABLE = re.compile(
-    r"\b(kill\w*|dead|death|died|dies|dying|funeral|coffin|corpse|blood\w*|guns?|murder\w*|suicide|"
-    r"stillborn|sexy?|drunk|weapons?|war)\b",
-    re.IGNORECASE,
-)
-
-
-def is_suitable(story: str) -> bool:
-    """False when the story mentions violence, death or adult themes (the 135M model sometimes does)."""
-    return _UNSUITABLE.search(story) is None
+# A story (or sentence) unsuitable for children is retried (never shown): `is_suitable` is pipeline/safety.py's
+# English check, the one the pipeline runs again on every writer's story and its Portuguese.
 
 
 def _story_score(story: str, min_words: int) -> tuple[bool, int]:
