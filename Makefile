@@ -7,6 +7,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# llama.cpp built portable (AVX2, no -march=native), as in the image: a native build on a processor with AMX
+# (Intel Sapphire Rapids and later) crashes in its AMX kernels where the kernel or hypervisor does not grant AMX.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
+
 # glibc makes a malloc arena per thread; the model threads then hold on to freed memory.
 # Two arenas: about 80 MB less resident memory under load, same speed (see README "Desempenho").
 export MALLOC_ARENA_MAX := 2

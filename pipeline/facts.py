@@ -31,19 +31,34 @@ class PhotoFacts:
         return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
 
     def describe_for_prompt(self) -> str:
-        """The facts as short English lines for a story prompt (only the known ones)."""
-        lines = [f"Picture: {self.caption}."]
+        """The facts as short English lines for a story prompt (only the known ones), about a scene, not a photo:
+        a model told of "a picture" writes about a picture, and the captioner's hedges ("a photo of what looks
+        like", "nothing stands out") are no scene at all."""
+        lines = [f"Scene: {scene}." for scene in [self.scene()] if scene]
         if self.subject:
-            lines.append(f"Main subject: {self.subject}.")
+            lines.append(f"Main subject: {_unhedged(self.subject)}.")
         if self.people:
-            lines.append(f"People in the picture: {PEOPLE_WORDS[min(self.people, 3)]}.")
+            lines.append(f"People: {PEOPLE_WORDS[min(self.people, 3)]}.")
         if self.setting:
             lines.append(f"Setting: {self.setting}.")
         if self.light and self.light != "plain":
             lines.append(f"Light: {LIGHT_WORDS.get(self.light, self.light)}.")
-        return "\n".join(lines)
+        return "\n".join(lines) or "Scene: an ordinary day."
+
+    def scene(self) -> str | None:
+        """The caption as a scene: without the captioner's hedges and photo words; None when it tells nothing."""
+        return None if self.caption in NOT_A_SCENE else _unhedged(self.caption)
 
 
+def _unhedged(words: str) -> str:
+    for hedge in HEDGES:
+        words = words.removeprefix(hedge)
+    return words
+
+
+# What the captioner says of a photo that is not a scene: said to a story writer, it ends up in the story.
+HEDGES = ("a photo of what looks like ", "a photo of ", "a portrait of ")
+NOT_A_SCENE = ("a photo where nothing stands out", "a photo taken indoors", "a photo")
 PEOPLE_WORDS = {0: "none", 1: "one person", 2: "two people", 3: "several people"}
 LIGHT_WORDS = {
     "night": "night",

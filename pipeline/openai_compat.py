@@ -5,8 +5,8 @@ small client (`ChatCompletions`, httpx) serves both stages:
 
 - `OpenAICaptioner` sends the photo (at most 1024 px on its long side, JPEG) as a data URL and asks a vision
   model for a JSON object of facts; the answer is read leniently (fenced JSON, or plain text as the caption).
-- `OpenAIStoryWriter` sends the same chat the llama backend uses (`story_messages`, for the asked kind and
-  length) and cleans the answer with `finish_story`; it does not stream.
+- `OpenAIStoryWriter` sends the chat the quality tier's llama writer uses (`story_messages`, unguided, for the
+  asked kind and length) and cleans the answer with `finish_story`; it does not stream.
 
 A server can be down, slow, wrong or misconfigured, and the offline models are always here, so the backends
 the settings build (`openai_captioner`, `openai_story_writer`) wrap each in `_WithFallback`: any HTTP error,
@@ -227,7 +227,7 @@ class OpenAICaptioner:
 
 
 class OpenAIStoryWriter:
-    """A chat model writes the story from the same prompt (worked example included) as the llama backend."""
+    """A chat model writes the story from the quality tier's prompt (the kind's rules and RULES, no example)."""
 
     name = "openai"
 
@@ -243,7 +243,7 @@ class OpenAIStoryWriter:
         self, facts: PhotoFacts, options: StoryOptions | None = None, on_sentence: SentenceSink | None = None
     ) -> str:
         seed = self.settings.story_seed
-        plan = story_plan(facts, options, random.Random(seed))
+        plan = story_plan(facts, options, random.Random(seed), guided=False)  # a chat model follows the rules
         asked: dict[str, Any] = {
             "temperature": self.settings.story_temperature,
             "max_tokens": token_budget(self.settings, plan.max_words),

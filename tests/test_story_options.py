@@ -17,8 +17,16 @@ from pipeline.core import Pipeline
 from pipeline.events import StoryKind, StoryLength, StoryOptions
 from pipeline.facts import PhotoFacts
 from pipeline.remote.wire import JobRequest, deserialize, serialize
-from pipeline.story import LlamaStoryWriter, finish_story, story_messages, story_opener, story_plan, word_count
-from pipeline.story_styles import STYLES
+from pipeline.story import (
+    ASKED_SHARE,
+    LlamaStoryWriter,
+    finish_story,
+    story_messages,
+    story_opener,
+    story_plan,
+    word_count,
+)
+from pipeline.story_styles import RULES, STYLES
 from pipeline.text import split_sentences
 from tests.test_story import ScriptedLlama, sentences
 from tools.bot_harness import jpeg_bytes
@@ -195,3 +203,34 @@ def test_every_real_kind_names_the_subject_and_ends_its_way(llama: LlamaStoryWri
         assert "asleep" in split_sentences(story)[-1], story
     if kind == "fable":
         assert "The moral of the story is that" in story, story
+
+
+# --- the quality tier's prompt (unguided) ---------------------------------------------------------------
+
+
+def test_unguided_chats_give_the_rules_no_example_and_ask_for_fewer_words() -> None:
+    guided = story_messages(CAT, "Maya", StoryOptions(length="long"))
+    unguided = story_messages(CAT, "Maya", StoryOptions(length="long"), guided=False)
+    assert len(guided) == 4 and len(unguided) == 2  # system + the ask: no worked example to copy
+    assert RULES in unguided[0]["content"] and RULES not in guided[0]["content"]
+    asked = re.search(r"(\d+) words in all", unguided[-1]["content"])
+    assert asked and int(asked[1]) == round(200 * ASKED_SHARE) < STYLES["classic"].word_limits("long")[0]
+    assert "a child named Maya" in unguided[-1]["content"]  # no people in the photo: the hero is no cat
+    one = PhotoFacts("a person", "a person", 1)
+    assert "Maya, the person in the scene" in story_messages(one, "Maya")[-1]["content"]
+
+
+def test_unguided_plans_let_the_model_begin_and_keep_our_endings_for_the_end() -> None:
+    plan = story_plan(CAT, StoryOptions("bedtime"), random.Random(1), guided=False)
+    assert plan.start == "" and "asleep" in plan.ending
+    fable = story_plan(CAT, StoryOptions("fable"), random.Random(1), guided=False)
+    assert fable.ending == "The moral of the story is that" and "an animal named" in fable.messages[-1]["content"]
+
+
+def test_the_prompt_speaks_of_a_scene_and_never_passes_on_the_captioners_hedges() -> None:
+    nothing = PhotoFacts("a photo where nothing stands out")
+    hedged = PhotoFacts("a photo of what looks like a guitar", "a guitar")
+    for facts in (nothing, hedged, CAT):
+        prompt = story_messages(facts, "Maya", guided=False)[-1]["content"]
+        assert not re.search(r"\b(photo|picture|image|stands out|looks like)\b", prompt), prompt
+    assert "Scene: a guitar." in story_messages(hedged, "Maya")[-1]["content"]
