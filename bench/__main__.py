@@ -19,6 +19,7 @@ from pipeline.threads import cpu_executor
 from .baseline import run_baseline
 from .coldstart import cold_start_once
 from .ours import EndToEnd, StageMeasurements, load_photos, measure_end_to_end, measure_stages, progress
+from .quality import measure_quality, story_tier
 from .report import evaluate_targets, render_table, write_results
 from .stats import median, ratio, summarize
 from .system import interference, machine_cpu_seconds, machine_info, own_cpu_seconds, peak_rss_mb
@@ -41,6 +42,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--chats", type=int, help="chats sending a photo at once (default 10; quick 3)")
     parser.add_argument("--skip-bot", action="store_true", help="skip the measurements through the bot")
     parser.add_argument("--skip-baseline", action="store_true", help="skip the original models")
+    parser.add_argument("--skip-quality", action="store_true", help="skip the quality story tier's keys")
     return parser.parse_args(argv)
 
 
@@ -246,7 +248,7 @@ async def measure_ours(args: argparse.Namespace) -> OurRun:
     """Everything measured in this process, in order: warm-up, stages, end to end, through the bot."""
     photos = load_photos(photo_paths(args.quick))
     seed = None if args.seed < 0 else args.seed
-    pipeline = Pipeline(PipelineSettings(story_seed=seed))
+    pipeline = Pipeline(PipelineSettings(story_seed=seed, story_tier="light"))  # `speedup`: light vs the originals
     progress("loading models")
     warm_up_s = await pipeline.warm_up()
     memory = {"models_loaded": peak_rss_mb()}
@@ -271,9 +273,15 @@ def main(argv: list[str] | None = None) -> int:
     peak = peak_rss_mb()
     noise = interference(machine_start, machine_cpu_seconds(), own_cpu_seconds() - own_start)
     cold = []
-    for attempt in range(1 if args.quick else 3):
-        progress(f"cold start {attempt + 1}")
-        cold.append(cold_start_once(photo_paths(args.quick)[0] if attempt == 0 else None))
+    with story_tier("light"):
+        for attempt in range(1 if args.quick else 3):
+            progress(f"cold start {attempt + 1}")
+            cold.append(cold_start_once(photo_paths(args.quick)[0] if attempt == 0 else None))
+    quality = {}
+    if not args.skip_quality:
+        photos = load_photos(photo_paths(args.quick))
+        seed = None if args.seed < 0 else args.seed
+        quality = asyncio.run(measure_quality(photos, chat_count(args), seed, photo_paths(args.quick)[0]))
     baseline = None
     if not args.skip_baseline:
         progress("original models (BLIP, GPT-2, VITS; random weights, 2 torch threads, own process)")
@@ -284,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         "started": started,
         "interference": noise,
     }
-    results = assemble(args, run, cold, baseline, extras)
+    results = {**assemble(args, run, cold, baseline, extras), **quality}
     write_results(args.out, results)
     print(render_table(results))
     print(f"\n{results['mode']} run, {results['bench_seconds']:.0f} s; details in {args.out}")
@@ -295,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{noise['own_core_s']}): rerun on a quiet machine to compare."
         )
     unanswered = [c for c in (run.bot.concurrent if run.bot else []) if c.voice_sent is None]
-    failures = run.e2e.failures + [f"bot: {c}" for c in unanswered]
+    failures = run.e2e.failures + [f"bot: {c}" for c in unanswered] + quality.get("quality", {}).get("failures", [])
     if failures:
         print(f"failures: {failures}", file=sys.stderr)
     return 1 if failures else 0

@@ -200,6 +200,21 @@ def render_table(results: Mapping[str, Any]) -> str:
         ("Peak RSS, fresh process after one photo (pt voice)", fmt(memory.get("cold_process_rss_mb"), " MB", 0)),
         ("Peak RSS, same process after the en voice too", fmt(memory.get("cold_process_both_voices_rss_mb"), " MB", 0)),
     ]
+    figures += [
+        (
+            "Quality tier: first model-written pt sentence after the caption, p90",
+            fmt(results.get("quality_first_sentence_p90_s"), " s"),
+        ),
+        ("Quality tier: photo → voice, median", fmt(results.get("quality_end_to_end_s"), " s")),
+        (
+            f"Quality tier: throughput, {chats} chats at once",
+            fmt(results.get("quality_photos_per_minute"), " photos/min", 1),
+        ),
+        (
+            "Quality tier: peak RSS, fresh process after both voices",
+            fmt(results.get("quality_rss_both_voices_mb"), " MB", 0),
+        ),
+    ]
     if original.get("vits"):
         figures.append(("Original VITS real-time factor", fmt(original["vits"].get("rtf"))))
     if original.get("peak_rss_mb"):

@@ -48,7 +48,12 @@ def test_a_checked_file_is_not_hashed_again_but_a_changed_one_is(
     path = story_models.quality_model_path(tmp_path / "cache")
     hashed: list[Path] = []
     real_sha256 = story_models._sha256
-    monkeypatch.setattr(story_models, "_sha256", lambda p: hashed.append(p) or real_sha256(p))
+
+    def sha256(path: Path) -> str:
+        hashed.append(path)
+        return real_sha256(path)
+
+    monkeypatch.setattr(story_models, "_sha256", sha256)
     assert story_models.quality_model_path(tmp_path / "cache") == path and hashed == []
 
     path.write_bytes(b"x" * len(joined))  # same size, other bytes, a new time: checked, found wrong, joined again
