@@ -99,8 +99,10 @@ class PipelineSettings(BaseSettings):
     unsplash_timeout_s: float = 10.0
     app_name: str = Field("conta_historias", description="utm_source for Unsplash attribution links")
 
-    # Timeouts per stage (seconds): a stage slower than this fails, and the others still deliver.
-    stage_timeout_s: float = 60.0
+    # Timeouts per stage (seconds): a stage slower than this fails, and the others still deliver. The story stage
+    # counts its wait for the story model (one story at a time): with the quality tier (~20 s a story on 2 cores)
+    # and two jobs running, a long story can start 30 s late.
+    stage_timeout_s: float = 120.0
 
     # Scale-out (pipeline/remote/, worker.py): without a queue URL the pipeline runs in the bot's process.
     queue_url: str | None = Field(None, description="Redis URL (redis://host:6379/0): run pipeline jobs on workers")

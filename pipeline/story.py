@@ -298,10 +298,12 @@ class StoryPlan:
     min_words: int
     max_words: int
     body_words: int  # where the model's text stops, leaving room for the ending
+    hero: str = ""
 
     def finish(self, raw: str) -> str:
-        """`finish_story` for this kind and length."""
-        return finish_story(raw, echo=self.facts.caption, max_words=self.max_words, poem=self.style.poem)
+        """`finish_story` for this kind and length, the hero's name spelled one way."""
+        story = finish_story(raw, echo=self.facts.caption, max_words=self.max_words, poem=self.style.poem)
+        return one_hero_name(story, self.hero) if self.hero else story
 
 
 def story_plan(
@@ -321,7 +323,34 @@ def story_plan(
     start = f"{opener}\n" if style.poem and opener else opener
     room = word_count(ending) if _ends_sentence(ending) else ENDING_WORDS  # ours, or what the model may write
     messages = story_messages(facts, hero, options, guided=guided)
-    return StoryPlan(facts, style, messages, start, ending, least, most, most - room if ending else most)
+    body = most - room if ending else most
+    return StoryPlan(facts, style, messages, start, ending, least, most, body, hero)
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance: the fewest letters to insert, delete or change to turn `a` into `b`."""
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (x != y))
+    return row[-1]
+
+
+_NAME_INSIDE = re.compile(r"(?<=[a-z,;:] )[A-Z][a-z]{2,}\b")
+
+
+def one_hero_name(story: str, hero: str) -> str:
+    """The story with its hero's name spelled one way: a name inside a sentence that is one or two letters from the
+    hero's and starts alike (Raphael for Rafael, Cara for Clara) is the hero's. Sentence starts are left alone: there
+    "Then" is a word, not Theo."""
+
+    def spelled(match: re.Match[str]) -> str:
+        name = match[0]
+        near = name != hero and name[0] == hero[0] and _edits(name.lower(), hero.lower()) <= min(2, len(hero) // 2)
+        return hero if near else name
+
+    return _NAME_INSIDE.sub(spelled, story)
 
 
 def token_budget(settings: PipelineSettings, words: int) -> int:

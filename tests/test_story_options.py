@@ -21,6 +21,7 @@ from pipeline.story import (
     ASKED_SHARE,
     LlamaStoryWriter,
     finish_story,
+    one_hero_name,
     story_messages,
     story_opener,
     story_plan,
@@ -234,3 +235,18 @@ def test_the_prompt_speaks_of_a_scene_and_never_passes_on_the_captioners_hedges(
         prompt = story_messages(facts, "Maya", guided=False)[-1]["content"]
         assert not re.search(r"\b(photo|picture|image|stands out|looks like)\b", prompt), prompt
     assert "Scene: a guitar." in story_messages(hedged, "Maya")[-1]["content"]
+
+
+def test_the_heros_name_is_spelled_one_way_but_words_and_other_names_stay() -> None:
+    story = "Rafael ran home. Then he saw Raphael and his friend Ragnar, and told Rafaela. Rafaela smiled."
+    fixed = one_hero_name(story, "Rafael")
+    assert fixed == "Rafael ran home. Then he saw Rafael and his friend Ragnar, and told Rafael. Rafaela smiled."
+    assert (
+        one_hero_name("Then Theo ran, and Thea laughed with Lara.", "Theo")
+        == "Then Theo ran, and Theo laughed with Lara."
+    )
+    plan = story_plan(CAT, StoryOptions(), random.Random(1), guided=False)
+    variant = plan.hero[:-1] + ("x" if plan.hero[-1] != "x" else "y")
+    assert plan.finish(f"{plan.hero} smiled at the cat, and {variant} laughed.\n") == (
+        f"{plan.hero} smiled at the cat, and {plan.hero} laughed."
+    )
