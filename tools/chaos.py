@@ -459,6 +459,7 @@ class ChaosConfig:
     startup_faults: bool = False  # faults on getMe / setMyCommands / deleteWebhook too
     fill_disk: str | None = None  # "limit" | "tmpfs"
     scale: bool = False
+    story_tier: str = "quality"  # the bot's default; the small CI preset uses the light one (a story in ~2 s)
     worker_kills: int = 2
     redis_restarts: int = 1
     seed: int = 14
@@ -467,7 +468,7 @@ class ChaosConfig:
     @classmethod
     def small(cls) -> ChaosConfig:
         return cls(
-            preset="small", photos=8, chats=6, kills=2, mean_gap_s=3.0, uptime_s=(10.0, 20.0),
+            preset="small", photos=8, chats=6, kills=2, mean_gap_s=3.0, uptime_s=(10.0, 20.0), story_tier="light",
             patience_s=40.0, max_outstanding=4, quiet_s=12.0, settle_max_s=90.0, worker_kills=1, redis_restarts=1,
         )  # fmt: skip
 
@@ -616,6 +617,7 @@ class ChaosRun:
             "LOG_LEVEL": "INFO",
             "MALLOC_ARENA_MAX": "2",
             "PYTHONUNBUFFERED": "1",
+            "STORY_TIER": self.config.story_tier,
         }
         if self.config.fill_disk:
             extra["MEDIA_MAX_TOTAL_MB"] = "1"
@@ -952,6 +954,7 @@ def parse_args(argv: list[str] | None) -> tuple[ChaosConfig, argparse.Namespace]
         help="a full media store: MEDIA_MAX_TOTAL_MB=1 ('limit'), plus (root) a 2 MB tmpfs with ~200 KB free",
     )
     parser.add_argument("--scale", action="store_true", help="bot + worker.py through redis-server")
+    parser.add_argument("--story-tier", choices=("quality", "light"), help="the bot's (default quality; --small light)")
     parser.add_argument(
         "--patience", type=float, help="seconds a user waits for an answer, then goes on from a new chat"
     )
@@ -971,6 +974,7 @@ def parse_args(argv: list[str] | None) -> tuple[ChaosConfig, argparse.Namespace]
     config.fill_disk = args.fill_disk
     config.scale = args.scale
     config.keep = args.keep
+    config.story_tier = args.story_tier or config.story_tier
     if config.photos < 1 or config.chats < 1 or config.kills < 0:
         parser.error("--photos and --chats must be at least 1, --kills at least 0")
     if config.scale and not (shutil.which("redis-server") or Path("/usr/bin/redis-server").exists()):
