@@ -1,18 +1,22 @@
-"""`make caption-eval`: does the caption name what is in the photo, and is the story about it?
+"""`make caption-eval`: does the caption name what is in the photo, and does it claim only what is there?
 
 Runs the configured captioner (the offline default unless settings say otherwise) on the public everyday set
-(`tests/data/everyday/photos.toml`: people, animals, food, vehicles, rooms, streets, ...) and on the bundled
-landscape gallery, and prints per photo and in total:
+(`tests/data/everyday/photos*.toml`: people, pets, wild animals, food and drink, vehicles, objects, rooms,
+streets and buildings, night scenes, sport, landscapes) and on the bundled landscape gallery. Per photo and
+for each part of the set (`bench/photo_set.py`: the report part was never tuned on), by category:
 
 - **named**: the caption names the photo's main subject (one of the words its manifest allows);
-- **false**: the caption asserts something that is not there — a wrong subject, people where there are none
-  or more than there are, "indoors" outdoors or sky and landscape words on an indoor or close-up photo,
-  or a word the manifest lists as absent;
+- **false**: the caption claims something that is not there, counted by kind —
+  `subject` (a wrong subject, a landscape that is not one, a word the manifest lists as absent),
+  `people` (people where there are none, or more than there are), `setting` ("indoors" outdoors, sky and
+  landscape words indoors or on a close-up), `light` (night, dusk or daylight the manifest's `light` denies)
+  and `weather` (blue sky, clouds, fog, rain or snow not in its `weather`);
+- **hedged**: the caption says it is unsure ("what looks like", "nothing stands out", "a photo taken indoors");
 - the caption time (warm).
 
-With stories (the default), it also writes a story for each everyday photo and reports the share that mention
-the caption's subject, how the stories open, and the share of Portuguese words outside the pt-BR Hunspell
-dictionary (names aside). `--captions-only` skips the stories. Results go to `bench/caption_eval.json`.
+`--stories` also writes a story for each report-part photo and reports the share that mention the caption's
+subject, how the stories open, and the share of Portuguese words outside the pt-BR Hunspell dictionary (names
+aside). Results go to `bench/caption_eval.json`.
 """
 
 from __future__ import annotations
@@ -25,12 +29,12 @@ import shutil
 import subprocess
 import sys
 import time
-import tomllib
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.photo_set import EVERYDAY, load_photos
 from pipeline.caption import Captioner
 from pipeline.config import PipelineSettings
 from pipeline.core import Backends
@@ -41,7 +45,6 @@ from pipeline.text import split_sentences
 from pipeline.translate import Translator
 
 ROOT = Path(__file__).resolve().parents[1]
-EVERYDAY = ROOT / "tests" / "data" / "everyday"
 GALLERY = ROOT / "assets" / "gallery"
 OUT = ROOT / "bench" / "caption_eval.json"
 
@@ -61,11 +64,28 @@ LANDSCAPE_NOUNS = (
 # A vague but true subject ("an animal" for a kitten) is neither named nor false.
 KIND_OF_CATEGORY = {
     "animal": "an animal",
+    "pet": "an animal",
     "food": "some food",
     "vehicle": "a vehicle",
     "plant": "a plant",
     "building": "a building",
 }
+# What a caption's words claim of the light, and the manifest `light` values that make the claim true.
+LIGHT_CLAIMS = {
+    "night": (r"\b(night|dark of night)\b", ("night",)),
+    "dusk": (r"\b(sunset|sunrise|dusk|twilight|evening)\b", ("dusk", "night")),
+    "daylight": (r"\b(daylight|sunlit|sunny)\b", ("day", "unknown", "indoor")),
+}
+# What a caption's words claim of the weather, each true only when the manifest's `weather` lists it.
+WEATHER_CLAIMS = {
+    "clear": r"\b(blue sky|clear sky|clear blue)\b",
+    "cloudy": r"\b(cloudy|grey sky|clouds)\b",
+    "fog": r"\b(fog|foggy|mist|misty)\b",
+    "rain": r"\b(rain|rainy|raining)\b",
+    "snow": r"\b(snow\w*|wintry)\b",
+}
+CLAIM_KINDS = ("subject", "people", "setting", "light", "weather")
+HEDGES = r"\b(what looks like|nothing stands out|a photo taken indoors)\b"
 # A story mentions a people subject when it speaks of people, or of the two or more characters it names.
 PEOPLE_SUBJECT_WORDS = r"\b(person|people|friends?|family|crowd|group|together|everyone|they)\b"
 
@@ -73,16 +93,22 @@ PEOPLE_SUBJECT_WORDS = r"\b(person|people|friends?|family|crowd|group|together|e
 @dataclass
 class Verdict:
     file: str
+    part: str
     category: str
+    light: str  # the manifest's: day, dusk, night, indoor or unknown
     caption: str
     subject: str | None
     seconds: float
     named: bool
-    false_claims: list[str]
+    hedged: bool
+    false_claims: list[str]  # each "kind: what", kind one of CLAIM_KINDS
     story_en: str | None = None
     story_pt: str | None = None
     story_mentions_subject: bool | None = None
     unknown_pt_words: list[str] = field(default_factory=list)
+
+    def false_kinds(self) -> set[str]:
+        return {claim.split(":", 1)[0] for claim in self.false_claims}
 
 
 def words_pattern(words: list[str]) -> str:
@@ -100,26 +126,66 @@ def judge(photo: dict[str, Any], facts: PhotoFacts, seconds: float) -> Verdict:
     landscape = str(photo["category"]) == "landscape"
     named = re.search(words_pattern(allowed), caption) is not None
     named = named or (landscape and re.search(LANDSCAPE_NOUNS, caption) is not None)
-    false: list[str] = []
-    people, setting, category = int(photo.get("people", 0)), photo.get("setting"), str(photo["category"])
-    claimed = claimed_people(caption)
-    if claimed > max(people, 0) and not (people >= 3 and claimed >= 3):
-        false.append(f"people: says {claimed}, there are {people}")
-    if setting == "outdoors" and re.search(INDOOR_WORDS, caption):
-        false.append("indoors, but it is outdoors")
-    if setting in ("indoors", "unknown") and re.search(OUTDOOR_WORDS, caption):
-        false.append("sky or landscape words on an indoor or close-up photo")
-    if category != "landscape" and re.search(LANDSCAPE_WORDS, caption) and not named:
-        false.append("a landscape that is not one")
+    false = [
+        *subject_claims(photo, facts, named),
+        *people_claims(photo, caption),
+        *setting_claims(photo, caption),
+        *light_and_weather_claims(photo, caption),
+    ]
+    hedged = re.search(HEDGES, caption) is not None
+    return Verdict(
+        str(photo["file"]), str(photo.get("part", "")), str(photo["category"]), str(photo["light"]), facts.caption, facts.subject,
+        seconds, named, hedged, false,
+    )  # fmt: skip
+
+
+def subject_claims(photo: dict[str, Any], facts: PhotoFacts, named: bool) -> list[str]:
+    caption, category = facts.caption.lower(), str(photo["category"])
+    allowed = [str(w) for w in photo["subject"]]
+    landscape = category == "landscape"
+    false = []
+    if not landscape and re.search(LANDSCAPE_WORDS, caption) and not named:
+        false.append("subject: a landscape that is not one")
     absent = [str(w) for w in photo.get("absent", [])]
     if absent and re.search(words_pattern(absent), caption):
-        false.append("names something absent")
+        false.append("subject: names something absent")
     subject = (facts.subject or "").lower()
     true_anyway = claimed_people(subject) > 0 or subject == KIND_OF_CATEGORY.get(category)
     true_anyway = true_anyway or (landscape and re.search(LANDSCAPE_NOUNS, subject) is not None)
     if subject and not re.search(words_pattern(allowed), subject) and not true_anyway:
-        false.append(f"wrong subject: {facts.subject}")
-    return Verdict(str(photo["file"]), category, facts.caption, facts.subject, seconds, named, false)
+        false.append(f"subject: says {facts.subject}")
+    return false
+
+
+def people_claims(photo: dict[str, Any], caption: str) -> list[str]:
+    people, claimed = int(photo.get("people", 0)), claimed_people(caption)
+    if claimed > max(people, 0) and not (people >= 3 and claimed >= 3):
+        return [f"people: says {claimed}, there are {people}"]
+    return []
+
+
+def setting_claims(photo: dict[str, Any], caption: str) -> list[str]:
+    setting = photo.get("setting")
+    if setting == "outdoors" and re.search(INDOOR_WORDS, caption):
+        return ["setting: indoors, but it is outdoors"]
+    if setting in ("indoors", "unknown") and re.search(OUTDOOR_WORDS, caption):
+        return ["setting: sky or landscape words on an indoor or close-up photo"]
+    return []
+
+
+def light_and_weather_claims(photo: dict[str, Any], caption: str) -> list[str]:
+    light, weather = str(photo["light"]), [str(w) for w in photo["weather"]]
+    false = [
+        f"light: says {claim}, it is {light}"
+        for claim, (pattern, true_of) in LIGHT_CLAIMS.items()
+        if re.search(pattern, caption) and light not in true_of
+    ]
+    false += [
+        f"weather: says {claim}, it shows {', '.join(weather) or 'no weather'}"
+        for claim, pattern in WEATHER_CLAIMS.items()
+        if re.search(pattern, caption) and claim not in weather
+    ]
+    return false
 
 
 def story_mentions(facts: PhotoFacts, story: str) -> bool:
@@ -145,11 +211,6 @@ def unknown_portuguese_words(text: str) -> tuple[list[str], int]:
         ["hunspell", "-d", "pt_BR", "-l"], input="\n".join(checked), capture_output=True, text=True, check=True
     )
     return result.stdout.split(), len(checked)
-
-
-def load_manifest(path: Path) -> list[dict[str, object]]:
-    with path.open("rb") as fh:
-        return list(tomllib.load(fh)["photo"])
 
 
 def gallery_manifest() -> list[dict[str, object]]:
@@ -191,71 +252,111 @@ def share(values: list[bool]) -> float:
     return sum(values) / len(values) if values else float("nan")
 
 
+def part_summary(verdicts: list[Verdict]) -> dict[str, object]:
+    """Named, false and hedged shares of one part, false claims by kind, and the same by category."""
+    night = [v for v in verdicts if v.light == "night"]
+    return {
+        "photos": len(verdicts),
+        "named_share": round(share([v.named for v in verdicts]), 3),
+        "false_share": round(share([bool(v.false_claims) for v in verdicts]), 3),
+        "hedged_share": round(share([v.hedged for v in verdicts]), 3),
+        "false_by_kind": {kind: sum(kind in v.false_kinds() for v in verdicts) for kind in CLAIM_KINDS},
+        "night_photos": len(night),
+        "night_light_or_weather_false": sum(bool(v.false_kinds() & {"light", "weather"}) for v in night),
+        "by_category": {
+            category: {
+                "photos": len(group),
+                "named": sum(v.named for v in group),
+                "false": sum(bool(v.false_claims) for v in group),
+                "hedged": sum(v.hedged for v in group),
+            }
+            for category in sorted({v.category for v in verdicts})
+            for group in [[v for v in verdicts if v.category == category]]
+        },
+    }
+
+
+def story_summary(stories: list[Verdict]) -> dict[str, object]:
+    words = sum(unknown_portuguese_words(v.story_pt or "")[1] for v in stories)
+    unknown = sum(len(v.unknown_pt_words) for v in stories)
+    openings = Counter(" ".join((v.story_en or "").split()[:3]) for v in stories)
+    return {
+        "stories": len(stories),
+        "story_mentions_subject_share": round(share([bool(v.story_mentions_subject) for v in stories]), 3),
+        "pt_words": words,
+        "pt_unknown_words": unknown,
+        "pt_unknown_share": round(unknown / words, 4) if words else None,
+        "pt_unknown_list": sorted({w for v in stories for w in v.unknown_pt_words}),
+        "most_common_opening": openings.most_common(1)[0],
+        "distinct_openings": len(openings),
+    }
+
+
 def summary(everyday: list[Verdict], gallery: list[Verdict]) -> dict[str, object]:
     times = sorted(v.seconds for v in everyday + gallery)
     out: dict[str, object] = {
-        "everyday_photos": len(everyday),
-        "named_share": round(share([v.named for v in everyday]), 3),
-        "false_share": round(share([bool(v.false_claims) for v in everyday]), 3),
+        part: part_summary([v for v in everyday if v.part == part]) for part in ("report", "tuning")
+    }
+    out |= {
         "gallery_photos": len(gallery),
         "gallery_right_share": round(share([v.named and not v.false_claims for v in gallery]), 3),
         "caption_median_s": round(times[len(times) // 2], 4),
         "caption_p90_s": round(times[int(0.9 * (len(times) - 1))], 4),
-        "by_category": {
-            category: f"{sum(v.named for v in everyday if v.category == category)}/{count}"
-            for category, count in sorted(Counter(v.category for v in everyday).items())
-        },
     }
     stories = [v for v in everyday if v.story_pt is not None]
     if stories:
-        words = sum(unknown_portuguese_words(v.story_pt or "")[1] for v in stories)
-        unknown = sum(len(v.unknown_pt_words) for v in stories)
-        openings = Counter(" ".join((v.story_en or "").split()[:3]) for v in stories)
-        out |= {
-            "stories": len(stories),
-            "story_mentions_subject_share": round(share([bool(v.story_mentions_subject) for v in stories]), 3),
-            "pt_words": words,
-            "pt_unknown_words": unknown,
-            "pt_unknown_share": round(unknown / words, 4) if words else None,
-            "pt_unknown_list": sorted({w for v in stories for w in v.unknown_pt_words}),
-            "most_common_opening": openings.most_common(1)[0],
-            "distinct_openings": len(openings),
-        }
+        out["stories"] = story_summary(stories)
     return out
 
 
 def print_table(title: str, verdicts: list[Verdict]) -> None:
     print(f"\n## {title}\n")
-    print("| photo | caption | named | false | s |")
-    print("|---|---|:---:|---|---:|")
+    print("| photo | part | caption | named | false | s |")
+    print("|---|---|---|:---:|---|---:|")
     for v in verdicts:
         false = "; ".join(v.false_claims) or ""
-        print(f"| {v.file} | {v.caption} | {'✅' if v.named else '❌'} | {false} | {v.seconds:.3f} |")
+        print(f"| {v.file} | {v.part} | {v.caption} | {'✅' if v.named else '❌'} | {false} | {v.seconds:.3f} |")
+
+
+def print_totals(totals: dict[str, Any]) -> None:
+    for part in ("report", "tuning"):
+        figures = totals[part]
+        print(f"\n## {part.capitalize()} part: {figures['photos']} photos\n")
+        print(f"- named {figures['named_share']:.1%} (target ≥ 75%), false {figures['false_share']:.1%} (≤ 5%), "
+              f"hedged {figures['hedged_share']:.1%}")
+        print(f"- false claims by kind: {figures['false_by_kind']}")
+        print(f"- night scenes with a false light or weather claim: {figures['night_light_or_weather_false']} "
+              f"of {figures['night_photos']} (target 0)")
+        print("\n| category | photos | named | false | hedged |\n|---|---:|---:|---:|---:|")
+        for category, c in figures["by_category"].items():
+            print(f"| {category} | {c['photos']} | {c['named']} | {c['false']} | {c['hedged']} |")
+    rest = {k: v for k, v in totals.items() if k not in ("report", "tuning")}
+    print("\n## Gallery, time, stories\n")
+    for key, value in rest.items():
+        print(f"- {key}: {value}")
 
 
 async def main_async(args: argparse.Namespace) -> int:
     settings = PipelineSettings()
     backends = Backends.from_settings(settings)
     to_load: list[Captioner | StoryWriter | Translator] = [backends.captioner]
-    if not args.captions_only:
+    if args.stories:
         to_load += [backends.story_writer, backends.translator]
     for backend in to_load:
         backend.load()
-    if not args.captions_only and shutil.which("hunspell") is None:
+    if args.stories and shutil.which("hunspell") is None:
         print("hunspell with the pt_BR dictionary is needed: apt-get install hunspell hunspell-pt-br", file=sys.stderr)
         return 2
-    everyday_photos = load_manifest(EVERYDAY / "photos.toml")
+    everyday_photos = load_photos()
     await caption_all(backends, settings, EVERYDAY, everyday_photos[:1])  # warm-up, not counted
     everyday = await caption_all(backends, settings, EVERYDAY, everyday_photos)
     gallery = await caption_all(backends, settings, GALLERY, gallery_manifest())
-    if not args.captions_only:
-        await add_stories(backends, everyday)
+    if args.stories:
+        await add_stories(backends, [(v, facts) for v, facts in everyday if v.part == "report"])
     print_table(f"Everyday photos ({settings.caption_backend})", [v for v, _ in everyday])
     print_table("Gallery landscapes", [v for v, _ in gallery])
     totals = summary([v for v, _ in everyday], [v for v, _ in gallery])
-    print("\n## Totals\n")
-    for key, value in totals.items():
-        print(f"- {key}: {value}")
+    print_totals(totals)
     OUT.write_text(
         json.dumps(
             {
@@ -275,7 +376,7 @@ async def main_async(args: argparse.Namespace) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--captions-only", action="store_true", help="skip the stories (seconds instead of minutes)")
+    parser.add_argument("--stories", action="store_true", help="also a story per report-part photo (minutes)")
     sys.exit(asyncio.run(main_async(parser.parse_args())))
 
 

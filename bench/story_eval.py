@@ -18,9 +18,9 @@ light: SmolLM2-135M) with fixed seeds, and prints, per tier:
 Names are capitalised words inside sentences, and our hero and friend names; with the en_US Hunspell dictionary
 (`hunspell-en-us`) English words are no names ("Grandma") and other words are, even at a sentence start ("Cara").
 
-Why a report part: a figure tuned and reported on the same photos overstates. The set is split once, by file name
-(sorted; every third photo from the first is the report part), and only the tuning part may be used to tune
-prompts and rules. The default runs the report part.
+Why a report part: a figure tuned and reported on the same photos overstates. The set is split once
+(`bench/photo_set.py`), and only the tuning part may be used to tune prompts and rules. The default runs the
+report part.
 
 Each photo is captioned once (the offline captioner); its seed (1000 + its place in the sorted set) is the same for
 both tiers, and the kinds and lengths cycle over the photos so that every one is exercised. All photos run
@@ -54,7 +54,8 @@ from pathlib import Path
 from typing import Any, cast, get_args
 
 from app.wording import KIND_NAMES, LENGTH_BUTTONS
-from bench.caption_eval import EVERYDAY, load_manifest, story_mentions, unknown_portuguese_words
+from bench.caption_eval import story_mentions, unknown_portuguese_words
+from bench.photo_set import EVERYDAY, load_photos
 from pipeline.caption import build_captioner
 from pipeline.config import PipelineSettings
 from pipeline.events import StoryKind, StoryLength, StoryOptions
@@ -93,11 +94,9 @@ TARGETS = {
 
 
 def split_part(photos: Iterable[dict[str, Any]], part: str) -> list[tuple[int, dict[str, Any]]]:
-    """The photos of one part, each with its place in the whole set sorted by file name: every third photo from the
-    first is the report part (never used for tuning), the others the tuning part; "all" is both."""
+    """The photos of one part ("all" is both), each with its place in the whole set sorted by file name."""
     ordered = sorted(photos, key=lambda photo: str(photo["file"]))
-    keep = {"report": lambda i: i % 3 == 0, "tuning": lambda i: i % 3 != 0, "all": lambda i: True}[part]
-    return [(index, photo) for index, photo in enumerate(ordered) if keep(index)]
+    return [(index, photo) for index, photo in enumerate(ordered) if part in ("all", photo["part"])]
 
 
 def story_options(position: int, kind: StoryKind | None = None, length: StoryLength | None = None) -> StoryOptions:
@@ -644,7 +643,7 @@ async def main_async(args: argparse.Namespace) -> int:
         return 2
     if english_words(["house"]) is None:
         print("note: no en_US Hunspell dictionary (hunspell-en-us); names are read without it", file=sys.stderr)
-    chosen = split_part(load_manifest(EVERYDAY / "photos.toml"), args.part)[: args.limit]
+    chosen = split_part(load_photos(), args.part)[: args.limit]
     writers = {tier: writer_for(tier) for tier in args.tiers}  # every tier checked before any story is written
     translator = build_translator(settings_for("light"))
     translator.load()

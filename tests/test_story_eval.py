@@ -40,13 +40,11 @@ def words(count: int) -> str:
     return " ".join(["word"] * count)
 
 
-def test_split_part_is_by_sorted_file_name_every_third_from_the_first():
-    photos = [{"file": f"{name}.jpg"} for name in "gfedcba"]
-    report = split_part(photos, "report")
-    tuning = split_part(photos, "tuning")
-    assert [(i, p["file"]) for i, p in report] == [(0, "a.jpg"), (3, "d.jpg"), (6, "g.jpg")]
-    assert [p["file"] for _, p in tuning] == ["b.jpg", "c.jpg", "e.jpg", "f.jpg"]
-    assert sorted(p["file"] for _, p in split_part(photos, "all")) == sorted(p["file"] for p in photos)
+def test_split_part_keeps_each_photos_place_in_the_sorted_set():
+    photos = [{"file": f"{name}.jpg", "part": part} for name, part in zip("dcba", ["report", "tuning"] * 2)]
+    assert [(i, p["file"]) for i, p in split_part(photos, "report")] == [(1, "b.jpg"), (3, "d.jpg")]
+    assert [(i, p["file"]) for i, p in split_part(photos, "tuning")] == [(0, "a.jpg"), (2, "c.jpg")]
+    assert [p["file"] for _, p in split_part(photos, "all")] == ["a.jpg", "b.jpg", "c.jpg", "d.jpg"]
 
 
 def test_kinds_and_lengths_cycle_through_every_pair_unless_fixed():
