@@ -40,7 +40,16 @@ if TYPE_CHECKING:
     import onnxruntime
     import torch
 
-__all__ = ["OPSET", "OnnxModel", "cache_folder", "cached_session", "code_of", "export_onnx", "onnx_session"]
+__all__ = [
+    "OPSET",
+    "OnnxModel",
+    "cache_folder",
+    "cached_session",
+    "code_of",
+    "export_onnx",
+    "model_session",
+    "onnx_session",
+]
 
 OPSET = 17
 INPUT_NAME = "input"
@@ -105,6 +114,11 @@ def _session(model: bytes | Path, threads: int) -> OnnxModel:
     options.enable_mem_pattern = False
     source = str(model) if isinstance(model, Path) else model
     return OnnxModel(onnxruntime.InferenceSession(source, sess_options=options, providers=["CPUExecutionProvider"]))
+
+
+def model_session(model: bytes | Path, *, threads: int = 1) -> OnnxModel:
+    """A ready ONNX model (its bytes or its file) in ONNX Runtime on the CPU, with the settings above."""
+    return _session(model, threads)
 
 
 def onnx_session(
