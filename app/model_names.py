@@ -46,13 +46,17 @@ def _server(settings: PipelineSettings) -> str:
 
 
 def caption_model_name(captioner: Captioner, settings: PipelineSettings) -> str:
-    """The captioner's networks: "EfficientNet-Lite0 ImageNet classifier + MTCNN faces", BLIP, or a server's."""
+    """The captioner's networks: "EfficientNet-Lite0 + Lite2 ImageNet classifiers + MTCNN faces + NanoDet
+    objects", BLIP, or a server's."""
     from pipeline.caption import BlipCaptioner, ClassifierCaptioner
     from pipeline.openai_compat import CaptionerWithFallback
 
     if isinstance(captioner, ClassifierCaptioner):
+        variants = captioner.variant.split("+")
+        classifiers = " + ".join(v.capitalize() for v in variants) + " ImageNet classifier" + "s" * (len(variants) > 1)
         faces = " + MTCNN faces" if settings.caption_faces else ""
-        return f"EfficientNet-{captioner.variant.capitalize()} ImageNet classifier{faces}"
+        objects = " + NanoDet objects" if settings.caption_objects else ""
+        return f"EfficientNet-{classifiers}{faces}{objects}"
     if isinstance(captioner, BlipCaptioner):
         return f"{captioner.model_id} (BLIP)"
     if isinstance(captioner, CaptionerWithFallback):

@@ -58,7 +58,7 @@ OUTDOOR_WORDS = r"\b(sky|sunset|dusk|landscape|countryside|outdoors|mountains?|m
 LANDSCAPE_WORDS = r"\b(landscape|countryside|a view of)\b"
 # On a landscape, any landscape word names the subject (the gallery credits say "hills", the caption "valley").
 LANDSCAPE_NOUNS = (
-    r"\b(landscape|countryside|view|mountains?|peaks?|ridge|valley|volcan\w*|cliff|hills?|lake\w*|coast\w*|"
+    r"\b(landscape|countryside|view|mountains?|peaks?|ridge|valley|volcan\w*|cliff|rock\w*|hills?|hay\w*|lake\w*|coast\w*|"
     r"shore\w*|seashore|sea|beach|forest|woodland|trees|meadow|pasture|field|grass|snow\w*|sunset|sky)\b"
 )
 # A vague but true subject ("an animal" for a kitten) is neither named nor false.
@@ -76,7 +76,8 @@ LIGHT_CLAIMS = {
     "dusk": (r"\b(sunset|sunrise|dusk|twilight|evening)\b", ("dusk", "night")),
     "daylight": (r"\b(daylight|sunlit|sunny)\b", ("day", "unknown", "indoor")),
 }
-# What a caption's words claim of the weather, each true only when the manifest's `weather` lists it.
+# What a caption's words claim of the weather, each true only when the manifest's `weather` lists it (a grey
+# sky is also true of fog).
 WEATHER_CLAIMS = {
     "clear": r"\b(blue sky|clear sky|clear blue)\b",
     "cloudy": r"\b(cloudy|grey sky|clouds)\b",
@@ -134,7 +135,7 @@ def judge(photo: dict[str, Any], facts: PhotoFacts, seconds: float) -> Verdict:
     ]
     hedged = re.search(HEDGES, caption) is not None
     return Verdict(
-        str(photo["file"]), str(photo.get("part", "")), str(photo["category"]), str(photo["light"]), facts.caption, facts.subject,
+        str(photo["file"]), str(photo.get("part", "")), str(photo["category"]), str(photo.get("light", "unknown")), facts.caption, facts.subject,
         seconds, named, hedged, false,
     )  # fmt: skip
 
@@ -174,6 +175,8 @@ def setting_claims(photo: dict[str, Any], caption: str) -> list[str]:
 
 
 def light_and_weather_claims(photo: dict[str, Any], caption: str) -> list[str]:
+    if "light" not in photo:
+        return []  # the gallery's credits say nothing of light and weather
     light, weather = str(photo["light"]), [str(w) for w in photo["weather"]]
     false = [
         f"light: says {claim}, it is {light}"
@@ -183,7 +186,7 @@ def light_and_weather_claims(photo: dict[str, Any], caption: str) -> list[str]:
     false += [
         f"weather: says {claim}, it shows {', '.join(weather) or 'no weather'}"
         for claim, pattern in WEATHER_CLAIMS.items()
-        if re.search(pattern, caption) and claim not in weather
+        if re.search(pattern, caption) and claim not in weather and not (claim == "cloudy" and "fog" in weather)
     ]
     return false
 

