@@ -135,9 +135,17 @@ def judge(photo: dict[str, Any], facts: PhotoFacts, seconds: float) -> Verdict:
     ]
     hedged = re.search(HEDGES, caption) is not None
     return Verdict(
-        str(photo["file"]), str(photo.get("part", "")), str(photo["category"]), str(photo.get("light", "unknown")), facts.caption, facts.subject,
-        seconds, named, hedged, false,
-    )  # fmt: skip
+        file=str(photo["file"]),
+        part=str(photo.get("part", "")),
+        category=str(photo["category"]),
+        light=str(photo.get("light", "unknown")),
+        caption=facts.caption,
+        subject=facts.subject,
+        seconds=seconds,
+        named=named,
+        hedged=hedged,
+        false_claims=false,
+    )
 
 
 def subject_claims(photo: dict[str, Any], facts: PhotoFacts, named: bool) -> list[str]:
@@ -325,11 +333,15 @@ def print_totals(totals: dict[str, Any]) -> None:
     for part in ("report", "tuning"):
         figures = totals[part]
         print(f"\n## {part.capitalize()} part: {figures['photos']} photos\n")
-        print(f"- named {figures['named_share']:.1%} (target ≥ 75%), false {figures['false_share']:.1%} (≤ 5%), "
-              f"hedged {figures['hedged_share']:.1%}")
+        print(
+            f"- named {figures['named_share']:.1%} (target ≥ 75%), false {figures['false_share']:.1%} (≤ 5%), "
+            f"hedged {figures['hedged_share']:.1%}"
+        )
         print(f"- false claims by kind: {figures['false_by_kind']}")
-        print(f"- night scenes with a false light or weather claim: {figures['night_light_or_weather_false']} "
-              f"of {figures['night_photos']} (target 0)")
+        print(
+            f"- night scenes with a false light or weather claim: {figures['night_light_or_weather_false']} "
+            f"of {figures['night_photos']} (target 0)"
+        )
         print("\n| category | photos | named | false | hedged |\n|---|---:|---:|---:|---:|")
         for category, c in figures["by_category"].items():
             print(f"| {category} | {c['photos']} | {c['named']} | {c['false']} | {c['hedged']} |")

@@ -34,8 +34,8 @@ from .describe import Evidence, Vocabulary, default_vocabulary, describe, image_
 from .errors import StageError
 from .faces import FaceDetector
 from .facts import PhotoFacts
-from .objects import ObjectDetector
 from .images import ImageSource, decode_image, read_source
+from .objects import ObjectDetector
 from .threads import release_memory_soon, run_cpu
 
 if TYPE_CHECKING:
@@ -313,7 +313,11 @@ def _openai_captioner(settings: PipelineSettings) -> Captioner:
 
 _BACKENDS: dict[str, Callable[[PipelineSettings], Captioner]] = {
     "classifier": lambda s: ClassifierCaptioner(
-        threads=s.torch_threads, variant=s.caption_classifier, faces=s.caption_faces, objects=s.caption_objects, cache_dir=s.model_cache_dir
+        threads=s.torch_threads,
+        variant=s.caption_classifier,
+        faces=s.caption_faces,
+        objects=s.caption_objects,
+        cache_dir=s.model_cache_dir,
     ),
     "blip": lambda s: BlipCaptioner(s.blip_model_id, threads=s.torch_threads),
     "openai": _openai_captioner,

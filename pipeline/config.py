@@ -28,7 +28,7 @@ class PipelineSettings(BaseSettings):
     caption_backend: Literal["classifier", "blip", "openai"] = "classifier"
     caption_classifier: Literal["lite0+lite2", "lite0", "lite1", "lite2"] = Field(
         "lite0+lite2",
-        description="EfficientNet-Lite variant(s) of the offline captioner, averaged when joined by + (README: caption-eval)",
+        description="EfficientNet-Lite variant(s) of the offline captioner, averaged when joined by +",
     )
     caption_faces: bool = Field(True, description="find faces (MTCNN) so the caption can name people")
     caption_objects: bool = Field(True, description="find COCO objects (NanoDet) to count people and check things")

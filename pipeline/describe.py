@@ -228,7 +228,9 @@ class Group:
 
 # The kind of a thing, when that is all the models agree on ("an animal" for a rabbit called a dog).
 KIND_GROUPS = {
-    kind: Group(key=f"kind_{kind}", name=words.removeprefix("a ").removeprefix("an "), kind=kind, setting=None, classes=())
+    kind: Group(
+        key=f"kind_{kind}", name=words.removeprefix("a ").removeprefix("an "), kind=kind, setting=None, classes=()
+    )
     for kind, words in KIND_WORDS.items()
 }
 
@@ -410,8 +412,8 @@ MIN_PERSON = 0.25  # the tallest person box, as a fraction of the photo's height
 SUBJECT_OBJECT_THRESHOLD = 0.5
 MIN_OBJECT_AREA = 0.02
 GUESS_OBJECT_THRESHOLD = 0.55  # nothing else is named: any object this likely is a guess
-SURE_OBJECT_THRESHOLD = 0.7
-BIG_OBJECT_AREA = 0.25  # an object this big (any score counted) makes the photo a photo of it, not a landscape  # the detector alone names a thing; below, only its kind, and not under open sky
+SURE_OBJECT_THRESHOLD = 0.7  # the detector alone names a thing; below, only its kind, and not under open sky
+BIG_OBJECT_AREA = 0.25  # an object this big (any score counted) makes the photo a photo of it, not a landscape
 # When the two models disagree: the classifier keeps its thing when this sure, else the detector wins when
 # this sure, else neither is named.
 SURE_THING_THRESHOLD = 0.6
@@ -423,9 +425,7 @@ def count_bodies(objects: Sequence[Detection], faces: bool) -> tuple[int, int]:
     faces: people seen from behind or too small for the face detector still count. With no face in the
     photo, a box that fills it is not believed."""
     people = [
-        d
-        for d in objects
-        if d.label == "person" and d.score >= PERSON_THRESHOLD and (faces or d.area <= MAX_BODY_AREA)
+        d for d in objects if d.label == "person" and d.score >= PERSON_THRESHOLD and (faces or d.area <= MAX_BODY_AREA)
     ]
     tallest = max((d.box[3] - d.box[1] for d in people), default=0.0)
     if tallest < MIN_PERSON:
@@ -586,14 +586,18 @@ class _Describer:
     def object_guess(self) -> Group | None:
         """The detector's likeliest object of any label but a person's, as a guess ("what looks like a cup")."""
         candidates = [
-            d for d in self.objects if d.label != "person" and d.score >= GUESS_OBJECT_THRESHOLD and d.area >= MIN_OBJECT_AREA
+            d
+            for d in self.objects
+            if d.label != "person" and d.score >= GUESS_OBJECT_THRESHOLD and d.area >= MIN_OBJECT_AREA
         ]
         best = max(candidates, key=lambda d: d.score * d.area**0.5, default=None)
         return self.vocab.objects[best.label].group if best else None
 
     def confirmed(self, thing: Group) -> bool:
         """The detector found this thing (or what it is a finer word for)."""
-        return any(thing.key in self.vocab.objects[d.label].agrees for d in self.objects if d.score >= SUBJECT_OBJECT_THRESHOLD)
+        return any(
+            thing.key in self.vocab.objects[d.label].agrees for d in self.objects if d.score >= SUBJECT_OBJECT_THRESHOLD
+        )
 
     def scene_beats(self, scene: str, thing: Group) -> bool:
         """The landscape is likelier than the thing (a label that is evidence for both counts for the thing);

@@ -46,7 +46,7 @@ def test_a_photo_listed_twice_or_missing_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="repeated"):
         load_photos(tmp_path)
     (tmp_path / "photos-more.toml").write_text('[[photo]]\nfile = "gone.jpg"\n', encoding="utf-8")
-    with pytest.raises(ValueError, match="gone.jpg"):
+    with pytest.raises(ValueError, match=r"gone\.jpg"):
         load_photos(tmp_path)
 
 

@@ -41,7 +41,9 @@ def words(count: int) -> str:
 
 
 def test_split_part_keeps_each_photos_place_in_the_sorted_set():
-    photos = [{"file": f"{name}.jpg", "part": part} for name, part in zip("dcba", ["report", "tuning"] * 2)]
+    photos = [
+        {"file": f"{name}.jpg", "part": part} for name, part in zip("dcba", ["report", "tuning"] * 2, strict=True)
+    ]
     assert [(i, p["file"]) for i, p in split_part(photos, "report")] == [(1, "b.jpg"), (3, "d.jpg")]
     assert [(i, p["file"]) for i, p in split_part(photos, "tuning")] == [(0, "a.jpg"), (2, "c.jpg")]
     assert [p["file"] for _, p in split_part(photos, "all")] == ["a.jpg", "b.jpg", "c.jpg", "d.jpg"]
