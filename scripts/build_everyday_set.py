@@ -12,7 +12,9 @@ own their photos-*.toml manifests and photos (scripts/build_everyday_pypi_npm.py
 removes only the photos its previous photos.toml listed and stops rather than overwrite another builder's file.
 
 Sources (Debian 12 "bookworm"):
-  gcompris-qt-data   photos inside Qt resource files (.rcc); credits in the README beside each photo
+  gcompris-qt-data   photos inside Qt resource files (.rcc); credits in the README beside each photo (for
+                     explore_monuments in the activity's resource/README; the details activity's puzzle
+                     backgrounds are whole photos adapted by the GCompris team, CC-BY-SA-4.0)
   kphotoalbum        the demo album (upstream .reuse/dep5: demo/*.jpg © 2003-2007 Jesper K. Pedersen, CC-BY-SA-4.0);
                      photos the album's index.xml rotates are turned upright by the same angle
   palapeli-data      puzzle photos; author and licence in the puzzle's .desktop file
@@ -147,6 +149,42 @@ def _gc(file, category, subject, people, setting, rcc, inner, author, licence, n
         f"{readme} inside {rcc}.rcc",
         note,
         list(absent),
+    )
+
+
+def _monument(file, category, subject, people, name, author, licence, note, absent=()):
+    """A photo of GCompris's explore_monuments activity: its credits are in the activity's resource/README."""
+    return Pick(
+        file,
+        category,
+        subject,
+        people,
+        "outdoors",
+        GCOMPRIS,
+        f"{RCC}/explore_monuments.rcc!{ACT}/explore_monuments/resource/{name}",
+        author,
+        licence,
+        "explore_monuments/resource/README inside explore_monuments.rcc",
+        note,
+        list(absent),
+    )
+
+
+def _details(file, category, subject, name, photographer, note, people=0):
+    """The background of a GCompris details puzzle: the whole photo (the puzzle's pieces are separate files);
+    its README credits the photographer (CC-BY-SA-3.0) and licenses the adapted image CC-BY-SA-4.0."""
+    return Pick(
+        file,
+        category,
+        subject,
+        people,
+        "outdoors",
+        GCOMPRIS,
+        f"{RCC}/details.rcc!{ACT}/details/resource/image/{name}_background.webp",
+        f"{photographer} (photo, CC-BY-SA-3.0); adapted by Bruno Coudoin and others",
+        "CC-BY-SA-4.0",
+        "details/resource/image/README inside details.rcc",
+        note,
     )
 
 
@@ -2168,6 +2206,181 @@ PICKS: list[Pick] = [
         "debian/copyright (Files: examples/*: © 2016-2021 The Qt Company Ltd., BSD-3-clause)",
         "a bowl of fruit salad: melon, kiwi, strawberries, orange, grapes, pineapple",
     ),
+    # --- night and dusk: floodlit landmarks (GCompris explore_monuments and details), the moon (Scribus
+    # templates), a lake before dawn (Plasma) ---
+    _monument(
+        "gateway-of-india-at-night.jpg",
+        "night_city",
+        ["gateway", "gate", "arch", "monument", "building", "night"],
+        3,
+        "india/gatewayofIndia.webp",
+        "Simon Steinberger",
+        "CC0-1.0",
+        "the Gateway of India floodlit at night, people sitting on the lawn and walking by, palm trees and lamps",
+        ["sunset"],
+    ),
+    _monument(
+        "lincoln-memorial-at-dusk.jpg",
+        "building",
+        ["memorial", "lincoln memorial", "monument", "temple", "building", "columns"],
+        3,
+        "usa/lincolnMemorial.webp",
+        "Brylie Christopher Oxley",
+        "CC0-1.0",
+        "the Lincoln Memorial floodlit at dusk under a deep-blue sky, a few visitors on the steps",
+    ),
+    _details(
+        "louvre-pyramid-at-night.jpg",
+        "night_city",
+        ["louvre", "pyramid", "glass pyramid", "palace", "museum", "building", "buildings", "night"],
+        "Louvre_2007_02_24_c",
+        "Benh LIEU SONG",
+        "the Louvre's glass pyramid and palace wings lit at night, small figures of people in the wide courtyard",
+        3,
+    ),
+    _details(
+        "notre-dame-at-night.jpg",
+        "night_city",
+        ["cathedral", "notre dame", "notre-dame", "church", "building", "night"],
+        "NDP",
+        "Sanchezn",
+        "the floodlit front of Notre-Dame de Paris at night under an orange-brown city sky, small figures in front",
+        3,
+    ),
+    _details(
+        "opera-house-at-night.jpg",
+        "night_city",
+        ["opera house", "sydney opera house", "harbour", "harbor", "city", "skyline", "night", "building"],
+        "OperaSidney",
+        "David Iliff",
+        "the Sydney Opera House lit at night on the harbour, city lights behind, reflections on the water",
+    ),
+    _details(
+        "tower-bridge-at-night.jpg",
+        "night_city",
+        ["bridge", "tower bridge", "river", "thames", "night", "city"],
+        "TowerBridgeLondon",
+        "David Iliff",
+        "Tower Bridge in London lit at night over the dark river, small boats moored in front",
+    ),
+    Pick(
+        "full-moon.jpg",
+        "landscape",
+        ["moon", "full moon", "night sky", "sky", "night"],
+        0,
+        "outdoors",
+        SCRIBUS,
+        "usr/share/scribus/templates/br2/moon.jpg",
+        "Riku Leino",
+        _PD,
+        _SCRIBUS_STATEMENT,
+        "the nearly full moon, craters sharp, in a black night sky",
+        ["sun"],
+    ),
+    Pick(
+        "moon-in-the-evening-sky.jpg",
+        "landscape",
+        ["moon", "full moon", "sky", "branches", "tree"],
+        0,
+        "outdoors",
+        SCRIBUS,
+        "usr/share/scribus/templates/cal2/moon.jpg",
+        "Riku Leino",
+        _PD,
+        _SCRIBUS_STATEMENT,
+        "a full moon in a deep-blue evening sky, dark leafy branches in front",
+        ["sun"],
+    ),
+    Pick(
+        "misty-lake-before-dawn.jpg",
+        "landscape",
+        ["lake", "water", "fog", "mist", "trees", "landscape"],
+        0,
+        "outdoors",
+        PLASMA,
+        "usr/share/wallpapers/DarkestHour/contents/images/2560x1600.jpg",
+        "Risto Saukonpää",
+        "LGPL-3.0-only",
+        "usr/share/wallpapers/DarkestHour/metadata.json (wallpaper “Darkest Hour”)",
+        "a still lake in the blue darkness before dawn, mist on the water, a line of trees",
+        ["sunset"],
+    ),
+    # --- more landmarks and a musician (GCompris) ---
+    _details(
+        "castle-reflected-in-a-lake.jpg",
+        "building",
+        ["castle", "palace", "building", "lake", "moat", "reflection"],
+        "EgeskovSlotSpejling",
+        "Malene Thyssen",
+        "Egeskov Castle, red brick with green spires, mirrored in its still moat",
+    ),
+    _details(
+        "japanese-castle.jpg",
+        "building",
+        ["castle", "japanese castle", "nagoya castle", "building", "tower", "pagoda"],
+        "Nagoya",
+        "Base64",
+        "Nagoya Castle: white walls and green roofs on a stone base, trees around",
+    ),
+    _monument(
+        "golden-temple.jpg",
+        "building",
+        ["temple", "golden temple", "building", "pool", "lake", "water", "reflection"],
+        3,
+        "india/goldenTemple.webp",
+        "Jasdeep Singh",
+        "CC0-1.0",
+        "the Golden Temple in Amritsar across its pool on a hazy day, crowds along the white buildings",
+    ),
+    _gc(
+        "didgeridoo-player.jpg",
+        "person",
+        ["man", "musician", "didgeridoo", "person", "performer"],
+        1,
+        "outdoors",
+        "explore_world_music",
+        "explore_world_music/resource/music/australia.webp",
+        "Steve Evans",
+        "CC-BY-2.0",
+        "an Aboriginal man with white body paint sitting on a stump and playing a didgeridoo",
+    ),
+    # --- rooms and streets (Scratch 1.4 backgrounds) ---
+    _scratch(
+        "empty-hallway.jpg",
+        "room",
+        ["hallway", "corridor", "hall", "interior", "room"],
+        0,
+        "indoors",
+        "Backgrounds/Indoors/hall.jpg",
+        "a long empty corridor with a blue carpet, windows on the left and pink doors on the right",
+    ),
+    _scratch(
+        "stage-with-blackboard.jpg",
+        "room",
+        ["blackboard", "chalkboard", "stage", "curtains", "classroom", "room"],
+        0,
+        "indoors",
+        "Backgrounds/Indoors/chalkboard.jpg",
+        "a blackboard between red curtains above a wooden stage floor, a pink wall",
+    ),
+    _scratch(
+        "parking-garage-entrance.jpg",
+        "street",
+        ["street", "road", "parking garage", "car park", "garage", "parking"],
+        1,
+        "outdoors",
+        "Backgrounds/Outdoors/parking-ramp.jpg",
+        "a street in front of a multi-storey car park's entrance and exit, one pedestrian far left",
+    ),
+    _scratch(
+        "lane-between-shacks.jpg",
+        "street",
+        ["shacks", "huts", "lane", "street", "houses", "shanty town", "slum", "village"],
+        0,
+        "outdoors",
+        "Backgrounds/Outdoors/houses.jpg",
+        "a dirt lane between corrugated-iron shacks in an informal settlement",
+    ),
 ]
 
 # Light and weather of every pick: light is day, dusk (sunset, sunrise, golden light), night, indoor (artificial
@@ -2351,6 +2564,24 @@ SCENE: dict[str, tuple[str, list[str]]] = {
     "green-soup.jpg": ("unknown", []),
     "grilled-salmon.jpg": ("unknown", []),
     "fruit-salad.jpg": ("unknown", []),
+    # night and dusk scenes, more rooms and streets
+    "gateway-of-india-at-night.jpg": ("night", []),
+    "lincoln-memorial-at-dusk.jpg": ("dusk", ["clear"]),
+    "louvre-pyramid-at-night.jpg": ("night", ["cloudy"]),
+    "notre-dame-at-night.jpg": ("night", []),
+    "opera-house-at-night.jpg": ("night", []),
+    "tower-bridge-at-night.jpg": ("night", []),
+    "full-moon.jpg": ("night", []),
+    "moon-in-the-evening-sky.jpg": ("dusk", ["clear"]),
+    "misty-lake-before-dawn.jpg": ("night", ["fog"]),
+    "castle-reflected-in-a-lake.jpg": ("day", ["clear", "cloudy"]),
+    "japanese-castle.jpg": ("day", ["cloudy"]),
+    "golden-temple.jpg": ("day", []),
+    "didgeridoo-player.jpg": ("day", []),
+    "empty-hallway.jpg": ("indoor", []),
+    "stage-with-blackboard.jpg": ("indoor", []),
+    "parking-garage-entrance.jpg": ("day", []),
+    "lane-between-shacks.jpg": ("day", ["clear", "cloudy"]),
 }
 
 
