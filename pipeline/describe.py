@@ -137,7 +137,7 @@ def image_stats(image: Image.Image) -> ImageStats:
 
 
 GLOWING_BELOW = 0.45  # a photo darker than this (mean HSV value) under a warm or violet top: a sunset's light
-DAYLIGHT_SKY = 0.55  # a blue sky at least this bright (mean HSV value) is a daylight one, not dusk or night
+DAYLIGHT_SKY = 0.7  # a blue sky at least this bright (mean HSV value) is a daylight one, not dusk or night
 LIGHTS = ("night", "sunset", "dusk", "fog", "clear", "overcast", "plain")  # `plain`: nothing stands out
 
 

@@ -49,7 +49,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from scripts.build_everyday_set import MODIFIED, _toml_list, _toml_str, to_jpeg
+from scripts.build_everyday_set import MODIFIED, manifest_entry, to_jpeg
 from scripts.debian_packages import build_from_command_line
 
 REPO = Path(__file__).resolve().parent.parent
@@ -526,25 +526,11 @@ def manifest(picks: list[Pick]) -> str:
         "",
     ]
     for p in picks:
-        lines += [
-            "[[photo]]",
-            f"file = {_toml_str(p.file)}",
-            f"category = {_toml_str(p.category)}",
-            f"subject = {_toml_list(p.subject)}",
-            f"people = {p.people}",
-            f"setting = {_toml_str(p.setting)}",
-        ]
-        if p.absent:
-            lines.append(f"absent = {_toml_list(p.absent)}")
-        lines += [
-            f"light = {_toml_str(p.light)}",
-            f"weather = {_toml_list(p.weather)}",
-            f"source = {_toml_str(source_line(p))}",
-            f"licence = {_toml_str(p.package.licence)}",
-            f"author = {_toml_str(p.who)}",
-            f"note = {_toml_str(p.note)}",
-            "",
-        ]
+        lines += manifest_entry(
+            file=p.file, category=p.category, subject=p.subject, people=p.people, setting=p.setting,
+            absent=p.absent, light=p.light, weather=p.weather, source=source_line(p), licence=p.package.licence,
+            author=p.who, note=p.note,
+        )  # fmt: skip
     return "\n".join(lines)
 
 

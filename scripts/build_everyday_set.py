@@ -2658,6 +2658,40 @@ def _toml_list(values: list[str]) -> str:
     return "[" + ", ".join(_toml_str(v) for v in values) + "]"
 
 
+def manifest_entry(
+    *,
+    file: str,
+    category: str,
+    subject: list[str],
+    people: int,
+    setting: str,
+    absent: list[str],
+    light: str,
+    weather: list[str],
+    source: str,
+    licence: str,
+    author: str,
+    note: str,
+) -> list[str]:
+    """One `[[photo]]` entry of a manifest, as lines (this builder's and build_everyday_pypi_npm's)."""
+    return [
+        "[[photo]]",
+        f"file = {_toml_str(file)}",
+        f"category = {_toml_str(category)}",
+        f"subject = {_toml_list(subject)}",
+        f"people = {people}",
+        f"setting = {_toml_str(setting)}",
+        *([f"absent = {_toml_list(absent)}"] if absent else []),
+        f"light = {_toml_str(light)}",
+        f"weather = {_toml_list(weather)}",
+        f"source = {_toml_str(source)}",
+        f"licence = {_toml_str(licence)}",
+        f"author = {_toml_str(author)}",
+        f"note = {_toml_str(note)}",
+        "",
+    ]
+
+
 def source_line(pick: Pick) -> str:
     return f"Debian package {pick.package.name} {pick.package.version}, /{pick.member}"
 
@@ -2677,26 +2711,12 @@ def manifest(picks: list[Pick]) -> str:
         "",
     ]
     for p in picks:
-        lines += [
-            "[[photo]]",
-            f"file = {_toml_str(p.file)}",
-            f"category = {_toml_str(p.category)}",
-            f"subject = {_toml_list(p.subject)}",
-            f"people = {p.people}",
-            f"setting = {_toml_str(p.setting)}",
-        ]
-        if p.absent:
-            lines.append(f"absent = {_toml_list(p.absent)}")
         light, weather = SCENE[p.file]
-        lines += [
-            f"light = {_toml_str(light)}",
-            f"weather = {_toml_list(weather)}",
-            f"source = {_toml_str(source_line(p))}",
-            f"licence = {_toml_str(p.licence)}",
-            f"author = {_toml_str(p.author)}",
-            f"note = {_toml_str(p.note)}",
-            "",
-        ]
+        lines += manifest_entry(
+            file=p.file, category=p.category, subject=p.subject, people=p.people, setting=p.setting,
+            absent=p.absent, light=light, weather=weather, source=source_line(p), licence=p.licence,
+            author=p.author, note=p.note,
+        )  # fmt: skip
     return "\n".join(lines)
 
 
