@@ -137,7 +137,15 @@ def image_stats(image: Image.Image) -> ImageStats:
 
 
 GLOWING_BELOW = 0.45  # a photo darker than this (mean HSV value) under a warm or violet top: a sunset's light
-DAYLIGHT_SKY = 0.7  # a blue sky at least this bright (mean HSV value) is a daylight one, not dusk or night
+# A blue top this bright (mean HSV value) is a daylight sky; one less bright only if the photo is not too
+# saturated (lamp-lit and pre-dawn scenes are vivid under a mid-bright blue); darker, it is dusk or night.
+BRIGHT_SKY, DAYLIGHT_SKY, LAMPLIT = 0.7, 0.55, 0.58
+
+
+def daylight_sky(stats: ImageStats) -> bool:
+    if stats.sky_brightness >= BRIGHT_SKY:
+        return True
+    return stats.sky_brightness >= DAYLIGHT_SKY and stats.saturation < LAMPLIT
 LIGHTS = ("night", "sunset", "dusk", "fog", "clear", "overcast", "plain")  # `plain`: nothing stands out
 
 
@@ -151,7 +159,7 @@ def light_of(stats: ImageStats) -> str | None:
         return "dusk"
     if stats.saturation < 0.08 and stats.sky_grey >= 0.8 and stats.sky_unevenness < 0.06:
         return "fog"
-    if stats.sky_blue >= 0.45 and stats.sky_brightness >= DAYLIGHT_SKY:
+    if stats.sky_blue >= 0.45 and daylight_sky(stats):
         return "clear"
     if stats.sky_grey >= 0.45:
         return "overcast"
