@@ -146,6 +146,8 @@ def daylight_sky(stats: ImageStats) -> bool:
     if stats.sky_brightness >= BRIGHT_SKY:
         return True
     return stats.sky_brightness >= DAYLIGHT_SKY and stats.saturation < LAMPLIT
+
+
 LIGHTS = ("night", "sunset", "dusk", "fog", "clear", "overcast", "plain")  # `plain`: nothing stands out
 
 
