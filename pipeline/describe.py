@@ -404,12 +404,15 @@ PORTRAIT_FACE = 0.22  # one face this tall (fraction of the image height): a por
 
 def count_people(faces: Sequence[Face]) -> tuple[int, int]:
     """(people the photo is of, all faces seen); the first is 0, 1, 2 or 3 (three or more)."""
-    seen = [f for f in faces if f.height >= MIN_FACE]
-    if not seen:
-        return 0, 0
-    largest = max(f.height for f in seen)
-    main = [f for f in seen if f.height >= BYSTANDER_RATIO * largest]
-    return min(len(main), 3), len(seen)
+    seen = [f.height for f in faces if f.height >= MIN_FACE]
+    return main_people(seen), len(seen)
+
+
+def main_people(heights: Sequence[float]) -> int:
+    """How many of these people (face or body heights) the photo is of: 0 to 3, those much smaller than the
+    largest being bystanders."""
+    largest = max(heights, default=0.0)
+    return min(sum(h >= BYSTANDER_RATIO * largest for h in heights), 3)
 
 
 # The object detector's scores run lower than a classifier's probabilities (they also say how well the box
@@ -437,11 +440,8 @@ def count_bodies(objects: Sequence[Detection], faces: bool) -> tuple[int, int]:
     people = [
         d for d in objects if d.label == "person" and d.score >= PERSON_THRESHOLD and (faces or d.area <= MAX_BODY_AREA)
     ]
-    tallest = max((d.box[3] - d.box[1] for d in people), default=0.0)
-    if tallest < MIN_PERSON:
-        return 0, len(people)
-    main = [d for d in people if d.box[3] - d.box[1] >= BYSTANDER_RATIO * tallest]
-    return min(len(main), 3), len(people)
+    heights = [d.box[3] - d.box[1] for d in people]
+    return (main_people(heights) if max(heights, default=0.0) >= MIN_PERSON else 0), len(people)
 
 
 def people_phrase(people: int, faces_seen: int, largest_face: float) -> str:
@@ -559,12 +559,16 @@ class _Describer:
             return self.landscape_facts("landscape")
         return self.fallback_facts()
 
-    def main_object(self) -> Detection | None:
-        """The detected object the photo is most likely of: sure, big, and a thing a photo can be of."""
+    def likeliest_object(self, min_score: float, *, subjects_only: bool) -> Detection | None:
+        """The detected object (never a person) the photo is most likely of, by score and size: at least
+        `min_score`, not tiny, and with `subjects_only` a thing a photo can be of (not furniture or tableware)."""
         candidates = [
             d
             for d in self.objects
-            if self.vocab.objects[d.label].subject and d.score >= SUBJECT_OBJECT_THRESHOLD and d.area >= MIN_OBJECT_AREA
+            if d.label != "person"
+            and d.score >= min_score
+            and d.area >= MIN_OBJECT_AREA
+            and (self.vocab.objects[d.label].subject or not subjects_only)
         ]
         return max(candidates, key=lambda d: d.score * d.area**0.5, default=None)
 
@@ -577,7 +581,7 @@ class _Describer:
         (neither is sure of the species); else the detector wins when it is sure, and nothing is named when
         it is not.
         """
-        found = self.main_object()
+        found = self.likeliest_object(SUBJECT_OBJECT_THRESHOLD, subjects_only=True)
         if found is None:
             return thing
         word = self.vocab.objects[found.label]
@@ -595,12 +599,7 @@ class _Describer:
 
     def object_guess(self) -> Group | None:
         """The detector's likeliest object of any label but a person's, as a guess ("what looks like a cup")."""
-        candidates = [
-            d
-            for d in self.objects
-            if d.label != "person" and d.score >= GUESS_OBJECT_THRESHOLD and d.area >= MIN_OBJECT_AREA
-        ]
-        best = max(candidates, key=lambda d: d.score * d.area**0.5, default=None)
+        best = self.likeliest_object(GUESS_OBJECT_THRESHOLD, subjects_only=False)
         return self.vocab.objects[best.label].group if best else None
 
     def confirmed(self, thing: Group) -> bool:
