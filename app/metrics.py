@@ -86,11 +86,11 @@ class ObservedPipeline:
         self.warm = True
         return seconds
 
-    async def describe(self, source: ImageSource) -> CaptionReady:
+    async def describe(self, source: ImageSource, options: StoryOptions | None = None) -> CaptionReady:
         """The caption phase, timed as the stage "describe"; its failures count as failed stories."""
         started = time.perf_counter()
         try:
-            return await self.inner.describe(source)
+            return await self.inner.describe(source, options)
         except PipelineError as exc:
             self.metrics.stories_failed.labels(failed_stage(exc)).inc()
             raise

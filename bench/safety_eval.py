@@ -343,7 +343,7 @@ async def measure_tier(
     settings = PipelineSettings(_env_file=None, **overrides)
     writer = story_writer(settings, args.backend)
     voices = {"pt": SilentVoice("pt"), "en": SilentVoice("en")}
-    backends = Backends(captioner, writer, build_translator(settings), voices)
+    backends = Backends(captioner, writer, build_translator(settings), build_translator(settings, "pt", "en"), voices)
     writer.load()
     backends.translator.load()
     pipeline = Pipeline(settings, backends)

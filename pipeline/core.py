@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from .caption import Captioner, build_captioner
 from .config import Language, PipelineSettings
+from .describe import default_vocabulary
 from .errors import PipelineError, StageError, StageTimeout, UnsuitableStory
 from .events import (
     CaptionReady,
@@ -41,6 +42,8 @@ from .events import (
 )
 from .facts import PhotoFacts
 from .images import ImageSource, LoadedImage, decode_image, read_source
+from .names import translated_keeping
+from .own_words import read_told, told_facts
 from .safety import cut_at_unsuitable, enough_left, is_suitable, unsuitable_words
 from .speech import VoiceSynthesizer, build_synthesizer
 from .story import SentenceSink, StoryWriter, build_story_writer
@@ -58,7 +61,8 @@ class Backends:
 
     captioner: Captioner
     story_writer: StoryWriter
-    translator: Translator
+    translator: Translator  # English → Portuguese: the caption and the story
+    words_translator: Translator  # Portuguese → English: the user's own words, for the writer
     synthesizers: Mapping[str, VoiceSynthesizer]  # by language
 
     @classmethod
@@ -67,11 +71,12 @@ class Backends:
             captioner=build_captioner(settings),
             story_writer=build_story_writer(settings),
             translator=build_translator(settings),
+            words_translator=build_translator(settings, "pt", "en"),
             synthesizers={lang: build_synthesizer(settings, lang) for lang in ("pt", "en")},
         )
 
     def all(self) -> list[Any]:
-        return [self.captioner, self.story_writer, self.translator, *self.synthesizers.values()]
+        return [self.captioner, self.story_writer, self.translator, self.words_translator, *self.synthesizers.values()]
 
 
 class Pipeline:
@@ -120,15 +125,16 @@ class Pipeline:
                 await on_event(event)
         return result
 
-    async def describe(self, source: ImageSource) -> CaptionReady:
-        """Decode, caption and translate the caption, nothing else (the caption's own fast path).
+    async def describe(self, source: ImageSource, options: StoryOptions | None = None) -> CaptionReady:
+        """Decode, caption and translate the caption, nothing else (the caption's own fast path); the facts include
+        what the user told in `options` (their words, the chat's main character).
 
         Raises InvalidImageError or FetchError for bad input and StageError for a failed caption; a failed
         translation only logs, and the Portuguese caption is then the English one.
         """
         run = _Run(self.settings.stage_timeout_s)
         try:
-            facts = await self._caption(run, await self._decode(run, source))
+            facts = await self._caption(run, await self._decode(run, source), options)
             caption, _ = await self._translate_caption(run, facts)
             return caption
         finally:
@@ -165,7 +171,7 @@ class Pipeline:
                 yield StageStarted(Stage.DECODE)
                 loaded = await self._decode(run, source)
                 yield StageStarted(Stage.CAPTION)
-                facts = await self._caption(run, loaded)
+                facts = await self._caption(run, loaded, options)
                 writing = self._start_story(run, facts, options)  # written while the caption is translated
                 caption, failed = await self._translate_caption(run, facts)
                 if failed is not None:
@@ -186,9 +192,22 @@ class Pipeline:
         """The photo, read and validated; bad input raises as it is (not as a stage failure)."""
         return await run.timed(Stage.DECODE, lambda: self.load_image(source), wrap=False)
 
-    async def _caption(self, run: _Run, loaded: LoadedImage) -> PhotoFacts:
-        """What the captioner sees in the photo; raises StageError if it cannot tell."""
-        return await run.timed(Stage.CAPTION, lambda: self.backends.captioner.caption(loaded.image))
+    async def _caption(self, run: _Run, loaded: LoadedImage, options: StoryOptions | None) -> PhotoFacts:
+        """What the captioner sees in the photo, with what the user told in `options` on top (`own_words`); raises
+        StageError if the captioner cannot tell."""
+        options = options or StoryOptions()
+        told = None
+        if options.hint or options.main_character:  # translated while the photo is captioned
+            words = self.backends.words_translator
+            told = run.start(Stage.TRANSLATE_WORDS, lambda: read_told(options, words.translate))
+        facts = await run.timed(Stage.CAPTION, lambda: self.backends.captioner.caption(loaded.image))
+        if told is None:
+            return facts
+        read = await _settle(told, Stage.TRANSLATE_WORDS)
+        if isinstance(read, StageFailed):  # the writer reads the user's words as they wrote them
+            read = await read_told(options, _as_written)
+        run.names = read.names
+        return told_facts(facts, read, default_vocabulary())
 
     async def _translate_caption(self, run: _Run, facts: PhotoFacts) -> tuple[CaptionReady, StageFailed | None]:
         """The caption in both languages (English twice if the translation failed), and that failure."""
@@ -198,8 +217,9 @@ class Pipeline:
         return CaptionReady(facts.caption, caption_pt, facts), None
 
     async def _translated(self, run: _Run, stage: Stage, text: str) -> str | StageFailed:
-        """`text` in Portuguese, or the failure that says why not."""
-        return await _settle(run.start(stage, lambda: self.backends.translator.translate(text)), stage)
+        """`text` in Portuguese, the names the user wrote kept as written, or the failure that says why not."""
+        translate = self.backends.translator.translate
+        return await _settle(run.start(stage, lambda: translated_keeping(translate, text, run.names)), stage)
 
     def _start_story(self, run: _Run, facts: PhotoFacts, options: StoryOptions | None) -> _Writing:
         """Start writing the English story from the caption's facts, and translating each sentence it is given."""
@@ -221,6 +241,7 @@ class Pipeline:
         then whole with its translation, then the voice. Only what is fit for children is told (`_suitable`)."""
         yield StageStarted(Stage.STORY)
         facts = caption.facts or PhotoFacts(caption.caption_en)
+        run.names = facts.names
         writing = writing or self._start_story(run, facts, options)
         async for sentence in writing.sentences():
             yield sentence
@@ -406,12 +427,14 @@ class _Told:
 
 
 class _Run:
-    """One request's stage timings, time budget and the stage tasks it started (cancelled when it ends)."""
+    """One request's stage timings, time budget, the stage tasks it started (cancelled when it ends) and the names
+    its translations keep."""
 
     def __init__(self, timeout_s: float) -> None:
         self.timeout_s = timeout_s
         self.timings: dict[str, float] = {}
         self.tasks: list[asyncio.Task[Any]] = []
+        self.names: tuple[str, ...] = ()  # the names and places the user wrote: translations keep them as written
 
     def start(self, stage: Stage, make: Callable[[], Awaitable[T]]) -> asyncio.Task[T]:
         """Run a stage in its own task, so that independent stages overlap."""
@@ -460,6 +483,11 @@ def _log_caught(action: str, *attempts: _Told) -> None:
         for told in attempts
     ]
     log.warning("unsuitable story", extra={"action": action, "caught": caught})
+
+
+async def _as_written(text: str) -> str:
+    """No translation: the user's words as they wrote them, when the translator failed."""
+    return text
 
 
 def _failure(stage: Stage, exc: PipelineError) -> StageFailed:

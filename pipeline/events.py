@@ -41,6 +41,7 @@ __all__ = [
 class Stage(StrEnum):
     DECODE = "decode"
     CAPTION = "caption"
+    TRANSLATE_WORDS = "translate_words"  # the user's own words, for the writer
     TRANSLATE_CAPTION = "translate_caption"
     STORY = "story"
     TRANSLATE_STORY = "translate_story"
@@ -53,10 +54,14 @@ StoryLength = Literal["short", "medium", "long"]  # about 60, 120 and 200 words 
 
 @dataclass(frozen=True)
 class StoryOptions:
-    """How a chat wants its stories: the kind and the length."""
+    """How a story is wanted: the chat's kind, length and main character, and the user's own words about this
+    photo. Words are written as the user wrote them (Portuguese, usually): they become the story's facts
+    (`pipeline.own_words`), never its instructions."""
 
     kind: StoryKind = "classic"
     length: StoryLength = "medium"
+    main_character: str = ""  # the chat's hero, "Thor, nosso cachorro"; "" for one the story invents
+    hint: str = ""  # who and what is in the photo, where: "minha filha Iara em Gramado"; "" for none
 
 
 @dataclass(frozen=True)
@@ -159,8 +164,9 @@ class StoryPipeline(Protocol):
 
     async def warm_up(self) -> float: ...
 
-    async def describe(self, source: ImageSource) -> CaptionReady:
-        """The caption alone (decode, caption, its translation): its facts are always set.
+    async def describe(self, source: ImageSource, options: StoryOptions | None = None) -> CaptionReady:
+        """The caption alone (decode, caption, its translation): its facts are always set, with what the user told
+        in `options` (their words, the chat's main character).
 
         Raises InvalidImageError / FetchError for bad input and StageError if the caption fails; a failed
         translation does not raise (the Portuguese caption is then the English one)."""

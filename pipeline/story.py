@@ -27,6 +27,7 @@ from .config import PipelineSettings
 from .errors import StoryError, StoryStopped
 from .events import StoryLength, StoryOptions
 from .facts import PhotoFacts
+from .names import spell_names
 from .safety import is_suitable
 from .story_models import StoryModel, choose_story_model, smollm2_model_path
 from .story_styles import CLASSIC, EXAMPLE_FACTS, EXAMPLE_HERO, RULES, STYLES, StoryStyle
@@ -272,12 +273,20 @@ def story_messages(
             facts=example_facts, hero=style.hero_of(EXAMPLE_HERO, 0), name=EXAMPLE_HERO, words=example_words
         )
         chat += [{"role": "user", "content": example_ask}, {"role": "assistant", "content": style.example}]
-    ask = style.ask.format(
-        facts=facts.describe_for_prompt(), hero=style.hero_of(hero, facts.people), name=hero, words=words
-    )
+    ask = style.ask.format(facts=facts.describe_for_prompt(), hero=hero_of(facts, hero, style), name=hero, words=words)
     if not guided:
         ask += f"\nWrite {PARAGRAPHS[options.length]} short paragraphs, {words} words in all, and finish the story."
     return [*chat, {"role": "user", "content": ask}]
+
+
+def hero_of(facts: PhotoFacts, name: str, style: StoryStyle) -> str:
+    """Who the main character is, for the request: the chat's main character as the user described them, or one
+    the user named ("Iara", as their words say), else the kind's hero."""
+    if facts.main_character:
+        return facts.main_character
+    if facts.hero:
+        return f"{name}, as the family's words say"
+    return style.hero_of(name, facts.people)
 
 
 # The quality tier is asked for this share of a length's words: asked for all of them it overshoots, and a story
@@ -301,9 +310,10 @@ class StoryPlan:
     hero: str = ""
 
     def finish(self, raw: str) -> str:
-        """`finish_story` for this kind and length, the hero's name spelled one way."""
+        """`finish_story` for this kind and length, the hero's name spelled one way, the user's names as written."""
         story = finish_story(raw, echo=self.facts.caption, max_words=self.max_words, poem=self.style.poem)
-        return one_hero_name(story, self.hero) if self.hero else story
+        story = one_hero_name(story, self.hero) if self.hero else story
+        return spell_names(story, self.facts.names)
 
 
 def story_plan(
@@ -318,6 +328,7 @@ def story_plan(
     style = STYLES[options.kind]
     least, _, most = style.word_limits(options.length)
     hero = rng.choice(HERO_NAMES)
+    hero = facts.hero or hero  # the user's hero, when they named one (the draw keeps the seeds' stories)
     opener = story_opener(facts, hero, rng, style) if guided else ""
     ending = _fill(rng.choice(style.endings), facts, hero, rng) if style.endings else ""
     start = f"{opener}\n" if style.poem and opener else opener

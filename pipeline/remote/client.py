@@ -116,11 +116,11 @@ class RemotePipeline:
             await self._redis.aclose()
             self._redis = None
 
-    async def describe(self, source: ImageSource) -> CaptionReady:
+    async def describe(self, source: ImageSource, options: StoryOptions | None = None) -> CaptionReady:
         """Like `Pipeline.describe`: the caption alone, from a job of its own, with the same errors."""
         caption = None
         async with self._photo(source) as photo:
-            async for event in self._job(DESCRIBE_JOB_NAME, JobRequest(photo)):
+            async for event in self._job(DESCRIBE_JOB_NAME, JobRequest(photo, options=options)):
                 if isinstance(event, CaptionReady):
                     caption = event
         if caption is None:

@@ -136,7 +136,7 @@ async def _describe_events(pipeline: Pipeline, asked: JobRequest) -> AsyncIterat
     if source is None:
         raise ValueError("a caption needs its photo")
     started = time.perf_counter()
-    yield await pipeline.describe(source)
+    yield await pipeline.describe(source, asked.options)
     yield Finished({"describe": time.perf_counter() - started})
 
 

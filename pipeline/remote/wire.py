@@ -35,7 +35,8 @@ from ..facts import PhotoFacts
 JOB_NAME = "story"  # the events of one photo (or of a caption, or of a story to read)
 DESCRIBE_JOB_NAME = "describe"  # the caption alone
 KEY_PREFIX = "conta-historias"
-WIRE_VERSION = 3  # of the job requests; 1 was (photo, voice_language) as two arguments, 2 had no story options
+# Of the job requests; 1 was (photo, voice_language) as two arguments, 2 had no story options, 3 no user's words.
+WIRE_VERSION = 4
 
 T = TypeVar("T")
 

@@ -1,0 +1,111 @@
+"""Names and places the user wrote ("minha filha Iara em Gramado"), kept exactly as written in both directions.
+
+They are found in the Portuguese words (`find_names`: capitalised words; "em Gramado" is a place), kept through
+each translation (`translated_keeping`: the translator would make "Pipoca" "Popcorn"), and spelled as written in
+the English story ("Antonio" is Antônio: `spell_names`). `clean_words` makes the words one line of plain text,
+since they are quoted in a prompt as data. Imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from .safety import fold
+
+__all__ = ["Name", "clean_words", "find_names", "spell_names", "translated_keeping"]
+
+WORDS_FILE = Path(__file__).parent / "data" / "name_words.toml"
+# Stand-ins for a name the translator would not keep: made-up words it leaves alone (tests/test_own_words.py).
+STAND_INS = ("Kwazi", "Vexley", "Nomex", "Zorvak", "Qorbin", "Zubra", "Kelvix", "Yorbel")
+_CHAT_MARKUP = re.compile(r"<\|[^|>]*\|>|<\/?[a-z]+>|```|[\x00-\x1f]+|\s+", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
+
+
+@dataclass(frozen=True)
+class Name:
+    """A name the user wrote, exactly as written; `place` when the words say it is where ("em Gramado")."""
+
+    text: str
+    place: bool = False
+
+
+@cache
+def _words(which: str) -> frozenset[str]:
+    """One list of `WORDS_FILE`: the words before a place, inside a name, or that only start a sentence."""
+    with WORDS_FILE.open("rb") as fh:
+        return frozenset(tomllib.load(fh)[which].split())
+
+
+def clean_words(text: str) -> str:
+    """The words as one line of plain text: no chat-turn markers, tags, code fences or line breaks (a user's
+    words are quoted in the prompt, and nothing in them may look like a new turn or a new rule)."""
+    return _CHAT_MARKUP.sub(" ", text).replace("«", '"').replace("»", '"').strip()
+
+
+def find_names(text: str) -> list[Name]:
+    """The names and places in Portuguese words, in order, each once: runs of capitalised words ("Belo Horizonte",
+    "Rio de Janeiro"), but not a common word that only starts a sentence ("Minha filha Iara" names Iara)."""
+    words = list(_WORD.finditer(text))
+    names: list[Name] = []
+    i = 0
+    while i < len(words):
+        word = words[i][0]
+        starts_sentence = i == 0 or text[words[i - 1].end() : words[i].start()].strip()[-1:] in (".", "!", "?")
+        if not word[0].isupper() or (starts_sentence and word.lower() in _words("common_starts")):
+            i += 1
+            continue
+        run = [word]
+        j = i + 1
+        while j < len(words):
+            joined = words[j][0].lower() in _words("joiners") and j + 1 < len(words) and words[j + 1][0][0].isupper()
+            if joined:
+                run += [words[j][0], words[j + 1][0]]
+                j += 2
+            elif words[j][0][0].isupper() and not text[words[j - 1].end() : words[j].start()].strip():
+                run.append(words[j][0])
+                j += 1
+            else:
+                break
+        before = words[i - 1][0].lower() if i else ""
+        name = Name(" ".join(run), place=before in _words("place"))
+        if name.text not in {n.text for n in names}:
+            names.append(name)
+        i = j
+    return names
+
+
+def _name_pattern(name: str) -> re.Pattern[str]:
+    """A name however a writer or translator spells its case and accents ("antonio" for Antônio)."""
+    letters = "".join(f"[{re.escape(c)}{re.escape(fold(c))}]" if fold(c) != c.lower() else re.escape(c) for c in name)
+    return re.compile(rf"(?<![\w])(?:the )?{letters}(?![\w])", re.IGNORECASE)
+
+
+def spell_names(text: str, names: Iterable[str]) -> str:
+    """`text` with each of `names` spelled exactly as written: its case and accents, without an English "the"
+    before it ("the Thor", from "o Thor")."""
+    for name in sorted(names, key=len, reverse=True):  # "Belo Horizonte" before a name inside it
+        text = _name_pattern(name).sub(name, text)
+    return text
+
+
+async def translated_keeping(translate: Callable[[str], Awaitable[str]], text: str, names: Sequence[str]) -> str:
+    """`text` translated with each of `names` in it kept as written. The names go through the translator first
+    (it then agrees words with them: "Iara estava cansada"); when one is lost, the text is translated again with
+    made-up stand-ins for the names, put back afterwards."""
+    present = [name for name in names if _name_pattern(name).search(text)]
+    translated = spell_names(await translate(text), present)
+    if all(name in translated for name in present):
+        return translated
+    stand_ins = dict(zip(present, STAND_INS, strict=False))
+    hidden = text
+    for name, stand_in in stand_ins.items():
+        hidden = _name_pattern(name).sub(stand_in, hidden)
+    translated = await translate(hidden)
+    for name, stand_in in stand_ins.items():
+        translated = re.sub(rf"(?:\bthe )?\b{stand_in}\b", name, translated)
+    return translated

@@ -1,0 +1,106 @@
+"""The user's own words about a photo ("minha filha Iara em Gramado") and a chat's main character, as story facts.
+
+The words are data, never instructions: they are made one line of plain text (`names.clean_words`), capped in
+length (`MAX_WORDS_CHARS`, by the front ends, which say so politely), quoted in the prompt as what the family says
+(`PhotoFacts.describe_for_prompt`), and the story is checked for children like any other. They outrank the
+captioner: an animal or thing they name replaces the one the captioner guessed, of the same kind ("meu esquilo"
+beats "a monkey"), and the hero is the main character, or the first person they name. Names and places stay as
+written (`names`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+
+from .describe import KIND_WORDS, KINDS, Vocabulary, with_article
+from .events import StoryOptions
+from .facts import PhotoFacts
+from .names import clean_words, find_names, translated_keeping
+from .safety import fold
+
+__all__ = ["MAX_WORDS_CHARS", "Told", "read_told", "told_facts"]
+
+MAX_WORDS_CHARS = 200  # of the user's words, and of a main character: a sentence or two, not a plot
+
+
+@dataclass(frozen=True)
+class Told:
+    """What the user told, ready for an English writer: the words and the main character in English, who the hero
+    is, and every name and place to keep as written."""
+
+    words: str = ""
+    main_character: str = ""
+    hero: str | None = None
+    names: tuple[str, ...] = ()
+
+
+async def read_told(options: StoryOptions, translate: Callable[[str], Awaitable[str]]) -> Told:
+    """The options' words and main character translated (by `translate`, Portuguese → English) with their names
+    kept; the hero is the main character's name, else the first person the words name."""
+    words, character = clean_words(options.hint), clean_words(options.main_character)
+    if not (words or character):
+        return Told()
+    in_words, in_character = find_names(words), find_names(character)
+    names = tuple(dict.fromkeys(name.text for name in [*in_character, *in_words]))
+    people = [name.text for name in [*in_character, *in_words] if not name.place]
+    return Told(
+        words=await translated_keeping(translate, words, names) if words else "",
+        main_character=await translated_keeping(translate, character, names) if character else "",
+        hero=people[0] if people else None,
+        names=names,
+    )
+
+
+def told_facts(facts: PhotoFacts, told: Told, vocab: Vocabulary) -> PhotoFacts:
+    """The captioner's facts with what the user told on top: a thing the words name replaces a guess of the same
+    kind (`_with_subject`), and the story's hero and names are theirs."""
+    if told == Told():
+        return facts
+    facts = _with_subject(facts, _named_thing(told.words, vocab), vocab)
+    return replace(
+        facts,
+        told=told.words or None,
+        main_character=told.main_character or None,
+        hero=told.hero,
+        names=told.names,
+    )
+
+
+def _named_thing(told: str, vocab: Vocabulary) -> tuple[str, str] | None:
+    """The longest animal or thing of the caption's vocabulary the words name, and its kind ("squirrel", "animal")."""
+    folded = f" {fold(told)} "
+    found = [
+        (group.name, group.kind)
+        for group in [*vocab.groups.values(), *vocab.families.values()]
+        if group.name and group.kind in KINDS and re.search(rf"\b{re.escape(group.name)}s?\b", folded)
+    ]
+    return max(found, key=lambda item: len(item[0]), default=None)
+
+
+def _with_subject(facts: PhotoFacts, thing: tuple[str, str] | None, vocab: Vocabulary) -> PhotoFacts:
+    """`facts` with the user's `thing` as the subject when the captioner named none, only guessed one, or named
+    another of the same kind: "a photo of what looks like a monkey" and "a monkey on a branch" become "a squirrel",
+    but "two people" stay (the user's dog is there too, unseen)."""
+    if thing is None:
+        return facts
+    name, kind = thing
+    subject = with_article(name)
+    guessed = facts.subject
+    if guessed is None or facts.caption.startswith(GUESS):
+        return replace(facts, caption=subject, subject=subject)
+    if guessed == subject or _kind_of(guessed, vocab) != kind:
+        return facts
+    return replace(facts, caption=facts.caption.replace(guessed, subject, 1), subject=subject)
+
+
+GUESS = "a photo of what looks like "
+
+
+def _kind_of(subject: str, vocab: Vocabulary) -> str | None:
+    """The kind of a thing the captioner named ("a monkey", "an animal" → "animal"); None for people, scenes."""
+    kinds = {words: kind for kind, words in KIND_WORDS.items()}
+    bare = subject.removeprefix("an ").removeprefix("a ")
+    named = (g.kind for g in [*vocab.groups.values(), *vocab.families.values()] if bare in (g.name, g.subject_name))
+    return kinds.get(subject) or next(named, None)
