@@ -1,4 +1,7 @@
-"""Names and places the user wrote ("minha filha Iara em Gramado"), kept exactly as written in both directions.
+"""The words a user writes about a photo ("minha filha Iara em Gramado"): checked, cleaned, and their names and
+places kept exactly as written in both directions.
+
+`words_problem` is what every front end asks first: too long (`MAX_WORDS_CHARS`) or unfit for children's stories.
 
 They are found in the Portuguese words (`find_names`: capitalised words; "em Gramado" is a place), kept through
 each translation (`translated_keeping`: the translator would make "Pipoca" "Popcorn"), and spelled as written in
@@ -14,10 +17,23 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
-from .safety import fold
+from .safety import fold, is_suitable
 
-__all__ = ["Name", "clean_words", "find_names", "spell_names", "translated_keeping"]
+__all__ = [
+    "MAX_WORDS_CHARS",
+    "Name",
+    "WordsProblem",
+    "clean_words",
+    "find_names",
+    "spell_names",
+    "translated_keeping",
+    "words_problem",
+]
+
+MAX_WORDS_CHARS = 200  # of the user's words, and of a main character: a sentence or two, not a plot
+WordsProblem = Literal["too_long", "unsuitable"]
 
 WORDS_FILE = Path(__file__).parent / "data" / "name_words.toml"
 # Stand-ins for a name the translator would not keep: made-up words it leaves alone (tests/test_own_words.py).
@@ -39,6 +55,16 @@ def _words(which: str) -> frozenset[str]:
     """One list of `WORDS_FILE`: the words before a place, inside a name, or that only start a sentence."""
     with WORDS_FILE.open("rb") as fh:
         return frozenset(tomllib.load(fh)[which].split())
+
+
+def words_problem(text: str) -> WordsProblem | None:
+    """Why the user's words cannot be used (longer than `MAX_WORDS_CHARS`, or a word unfit for children's stories
+    in either language), or None when they can."""
+    if len(text.strip()) > MAX_WORDS_CHARS:
+        return "too_long"
+    if not is_suitable(text, "pt"):  # the Portuguese check has the English words too
+        return "unsuitable"
+    return None
 
 
 def clean_words(text: str) -> str:

@@ -1,11 +1,11 @@
 """The user's own words about a photo ("minha filha Iara em Gramado") and a chat's main character, as story facts.
 
 The words are data, never instructions: they are made one line of plain text (`names.clean_words`), capped in
-length (`MAX_WORDS_CHARS`, by the front ends, which say so politely), quoted in the prompt as what the family says
-(`PhotoFacts.describe_for_prompt`), and the story is checked for children like any other. They outrank the
-captioner: an animal or thing they name replaces the one the captioner guessed, of the same kind ("meu esquilo"
-beats "a monkey"), and the hero is the main character, or the first person they name. Names and places stay as
-written (`names`).
+length and checked by the front ends (`names.words_problem`, which they explain politely), quoted in the prompt as
+what the family says (`PhotoFacts.describe_for_prompt`), and the story is checked for children like any other.
+They outrank the captioner: an animal or thing they name replaces the one the captioner guessed, of the same kind
+("meu esquilo" beats "a monkey"), and the hero is the main character, or the first person they name. Names and
+places stay as written (`names`).
 """
 
 from __future__ import annotations
@@ -20,9 +20,7 @@ from .facts import PhotoFacts
 from .names import clean_words, find_names, translated_keeping
 from .safety import fold
 
-__all__ = ["MAX_WORDS_CHARS", "Told", "read_told", "told_facts"]
-
-MAX_WORDS_CHARS = 200  # of the user's words, and of a main character: a sentence or two, not a plot
+__all__ = ["Told", "read_told", "told_facts"]
 
 
 @dataclass(frozen=True)
