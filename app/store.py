@@ -7,7 +7,7 @@ Tables (schema in `app/migrations`, applied by Alembic at start):
   the story) and sent (caption, story, voice), until its answer is out. A restarted bot resumes the
   unfinished ones; answered ones are kept briefly (to recognise a redelivered update), then purged.
 - `stories`: the stories told, for /historias and "Outra história", kept STORIES_KEPT_DAYS.
-- `chat_settings`: each chat's narration language, kind and length of story.
+- `chat_settings`: each chat's narration language, kind and length of story, and main character.
 
 `forget_chat` erases a chat from every table (/esquecer). SQLite under DATA_DIR by default (one file, WAL
 journal: a killed process loses nothing committed); PostgreSQL (or any SQLAlchemy async URL) in DATABASE_URL
@@ -89,6 +89,8 @@ requests_table = Table(
     Column("story_kind", String(16)),
     Column("story_length", String(16)),
     Column("story_message_id", BigInteger),  # the story message while it is being written
+    Column("story_hint", Text),  # the user's own words about the photo, as written
+    Column("main_character", Text),  # the chat's main character when the request was made
 )
 
 stories_table = Table(
@@ -115,6 +117,7 @@ chat_settings_table = Table(
     Column("story_kind", String(16)),
     Column("story_length", String(16)),
     Column("updated_at", Float, nullable=False),
+    Column("main_character", Text),
 )
 
 # Every table with rows about a chat. (`updates` holds an update only until it is handled: milliseconds.)
@@ -137,9 +140,9 @@ def _request_row(request: StoryRequest) -> dict[str, Any]:
         "story": story_json(request.story),
         "created_at": request.created_at,
         "updated_at": time.time(),
-        "story_kind": request.options.kind,
-        "story_length": request.options.length,
+        **_option_columns(request.options),
         "story_message_id": request.story_message_id,
+        "story_hint": request.options.hint or None,
     }
 
 
@@ -153,7 +156,7 @@ def _request(row: Any) -> StoryRequest:
         reply_to=row.reply_to,
         file_id=row.file_id,
         voice_language=row.voice_language,
-        options=_options(row.story_kind, row.story_length),
+        options=_options(row, hint=row.story_hint),
         status_message_id=row.status_message_id,
         story_message_id=row.story_message_id,
         state=row.state,
@@ -164,10 +167,24 @@ def _request(row: Any) -> StoryRequest:
     )
 
 
-def _options(kind: Any, length: Any) -> StoryOptions:
-    """Options from their columns; a missing value is the default."""
+def _options(row: Any, *, hint: str | None = None) -> StoryOptions:
+    """Options from a row's columns (a story's have no main character); a missing value is the default."""
     default = StoryOptions()
-    return StoryOptions(kind=kind or default.kind, length=length or default.length)
+    return StoryOptions(
+        kind=row.story_kind or default.kind,
+        length=row.story_length or default.length,
+        main_character=getattr(row, "main_character", None) or "",
+        hint=hint or "",
+    )
+
+
+def _option_columns(options: StoryOptions) -> dict[str, Any]:
+    """The columns of a chat's or a request's options."""
+    return {
+        "story_kind": options.kind,
+        "story_length": options.length,
+        "main_character": options.main_character or None,
+    }
 
 
 def _story(row: Any) -> SavedStory:
@@ -177,7 +194,7 @@ def _story(row: Any) -> SavedStory:
         id=row.id,
         chat_id=row.chat_id,
         created_at=row.created_at,
-        options=_options(row.story_kind, row.story_length),
+        options=_options(row),
         caption=caption,
         story=StoryReady(row.story_en, row.story_pt),
         voice_language=row.voice_language,
@@ -358,14 +375,13 @@ class Store:
             row = (await connection.execute(query)).first()
         if row is None:
             return ChatSettings(chat_id)
-        return ChatSettings(chat_id, row.voice_language, _options(row.story_kind, row.story_length))
+        return ChatSettings(chat_id, row.voice_language, _options(row))
 
     async def save_chat_settings(self, settings: ChatSettings) -> None:
         row = {
             "chat_id": settings.chat_id,
             "voice_language": settings.voice_language,
-            "story_kind": settings.options.kind,
-            "story_length": settings.options.length,
+            **_option_columns(settings.options),
             "updated_at": time.time(),
         }
         async with self._transaction() as connection:

@@ -26,6 +26,7 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("estilo", choices.story_kind))
     application.add_handler(CommandHandler("tamanho", choices.story_length))
     application.add_handler(CommandHandler("voz", choices.voice))
+    application.add_handler(CommandHandler("personagem", choices.main_character))
     application.add_handler(CommandHandler("historias", history.history))
     application.add_handler(CommandHandler("privacidade", privacy.privacy))
     application.add_handler(CommandHandler("esquecer", privacy.forget))

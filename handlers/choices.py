@@ -1,4 +1,5 @@
-"""A chat's choices, each a command with buttons: /estilo (kind of story), /tamanho (length), /voz (narration).
+"""A chat's choices, each a command with buttons: /estilo (kind of story), /tamanho (length), /voz (narration),
+/personagem (the main character of every story).
 
 Kept in the store per chat; a new request takes the chat's choices when it is made. In groups only the chat's
 administrators change them (the buttons are visible to all, so the press is checked, not only the command).
@@ -6,6 +7,7 @@ administrators change them (the buttons are visible to all, so the press is chec
 
 from __future__ import annotations
 
+import html
 from dataclasses import replace
 from typing import cast, get_args
 
@@ -15,11 +17,15 @@ from telegram.constants import ParseMode
 from app.records import ChatSettings
 from pipeline.config import Language
 from pipeline.events import StoryKind, StoryLength
+from pipeline.names import MAX_WORDS_CHARS, WordsProblem, words_problem
 
 from . import texts
 from .context import Context, callback_query_of, chat_of, get_services, message_of
 
-CHOICE_CALLBACK = r"^choose:(kind|length|voice):\w+$"
+CHOICE_CALLBACK = r"^choose:(kind|length|voice|character):\w+$"
+REMOVE_MAIN_CHARACTER = InlineKeyboardMarkup(
+    [[InlineKeyboardButton(texts.BUTTON_REMOVE_MAIN_CHARACTER, callback_data="choose:character:none")]]
+)
 
 
 async def story_kind(update: Update, context: Context) -> None:
@@ -49,6 +55,36 @@ async def voice(update: Update, context: Context) -> None:
     await ask(update, texts.VOICE_CHOOSE.format(current=current), "voice", texts.LANGUAGE_BUTTONS, columns=2)
 
 
+async def main_character(update: Update, context: Context) -> None:
+    """/personagem — set the hero of every story in this chat (/personagem Thor, nosso cachorro), see or remove it."""
+    message = message_of(update)
+    words = " ".join(context.args or [])
+    chosen = await chat_choices(update, context)
+    if not words:
+        current = chosen.options.main_character
+        shown = f"<b>{html.escape(current)}</b>" if current else texts.MAIN_CHARACTER_NONE
+        markup = REMOVE_MAIN_CHARACTER if current else None
+        await message.reply_html(texts.MAIN_CHARACTER_CHOOSE.format(current=shown), reply_markup=markup)
+        return
+    if not await may_choose(update, context):
+        await message.reply_html(texts.ADMINS_ONLY)
+        return
+    if problem := words_problem(words):
+        await message.reply_html(words_problem_text(problem))
+        return
+    await get_services(context).store.save_chat_settings(
+        replace(chosen, options=replace(chosen.options, main_character=words))
+    )
+    await message.reply_html(
+        texts.MAIN_CHARACTER_SET.format(character=html.escape(words)), reply_markup=REMOVE_MAIN_CHARACTER
+    )
+
+
+def words_problem_text(problem: WordsProblem) -> str:
+    """What to tell a user whose words cannot go into a story."""
+    return texts.WORDS_TOO_LONG.format(limit=MAX_WORDS_CHARS) if problem == "too_long" else texts.WORDS_UNSUITABLE
+
+
 async def choice_button(update: Update, context: Context) -> None:
     """A press on one of the choices' buttons (callback data 'choose:<what>:<value>')."""
     query = callback_query_of(update)
@@ -76,6 +112,9 @@ async def apply_choice(update: Update, context: Context, what: str, value: str) 
         case "voice", ("pt" | "en") as language:
             chosen = replace(chosen, voice_language=language)
             text = texts.VOICE_SET.format(language=texts.LANGUAGE_NAMES[language])
+        case "character", "none":
+            chosen = replace(chosen, options=replace(chosen.options, main_character=""))
+            text = texts.MAIN_CHARACTER_REMOVED
         case _:
             return ""
     await store.save_chat_settings(chosen)

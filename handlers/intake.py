@@ -3,17 +3,26 @@
 Private chats: any photo or image document. Groups (privacy mode on by default): a photo captioned
 /historia, or /historia as a reply to a photo. Other input gets a short explanation in private chats
 and silence in groups, where the bot must not talk over people.
+
+The words that come with the photo are the story's facts (who is in it, where): a private photo's caption, or
+what follows /historia ("/historia vovô Antônio no sítio"), as a caption or as a reply.
 """
 
 from __future__ import annotations
 
+import re
+
 from telegram import Message, Update
 
+from pipeline.names import words_problem
+
 from . import texts
+from .choices import words_problem_text
 from .context import Context, get_services, message_of
 from .formatting import invalid_image_text
 from .story import new_request, tell_story
 
+HISTORIA = re.compile(r"^/historia(@\w+)?\b", re.IGNORECASE)  # the command before a photo's words
 ACCEPTED_DOCUMENT_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 
 
@@ -33,10 +42,13 @@ def is_private(update: Update) -> bool:
     return update.effective_chat is not None and update.effective_chat.type == "private"
 
 
-async def story_from_message(update: Update, context: Context, source: Message) -> None:
-    """Tell the story of the photo in `source` (the message itself, or the one replied to)."""
+async def story_from_message(update: Update, context: Context, source: Message, hint: str = "") -> None:
+    """Tell the story of the photo in `source` (the message itself, or the one replied to), with the user's words."""
     settings = get_services(context).settings
     message = message_of(update)
+    if problem := words_problem(hint):
+        await message.reply_html(words_problem_text(problem))
+        return
     document = source.document
     if document and document.file_size and document.file_size > settings.max_image_bytes:
         await message.reply_html(invalid_image_text("too_large", settings.max_image_bytes))
@@ -48,12 +60,13 @@ async def story_from_message(update: Update, context: Context, source: Message) 
     if file_id is None:
         await message.reply_html(texts.HISTORIA_NOT_A_PHOTO)
         return
-    await tell_story(context, await new_request(context, update, file_id))
+    await tell_story(context, await new_request(context, update, file_id, hint=hint))
 
 
 async def photo(update: Update, context: Context) -> None:
-    """A photo or image document in a private chat, or captioned /historia anywhere."""
-    await story_from_message(update, context, message_of(update))
+    """A photo or image document in a private chat, or captioned /historia anywhere; its caption's words with it."""
+    message = message_of(update)
+    await story_from_message(update, context, message, HISTORIA.sub("", message.caption or "", count=1).strip())
 
 
 async def historia(update: Update, context: Context) -> None:
@@ -67,7 +80,7 @@ async def historia(update: Update, context: Context) -> None:
     if not (target.photo or target.document):
         await message.reply_html(texts.HISTORIA_NOT_A_PHOTO)
         return
-    await story_from_message(update, context, target)
+    await story_from_message(update, context, target, " ".join(context.args or []))
 
 
 async def sticker(update: Update, context: Context) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from . import texts
@@ -17,8 +19,14 @@ async def privacy(update: Update, context: Context) -> None:
     where = texts.PRIVACY_WHERE["sqlite" if settings.store_url().startswith("sqlite") else "other"]
     hours = settings.finished_requests_kept_s / 3600
     request_hours = f"{hours:g} hora" + ("s" if hours != 1 else "")
+    character = (await get_services(context).store.chat_settings(chat_of(update).id)).options.main_character
     await message_of(update).reply_html(
-        texts.PRIVACY.format(story_days=f"{settings.stories_kept_days:g}", request_hours=request_hours, where=where)
+        texts.PRIVACY.format(
+            story_days=f"{settings.stories_kept_days:g}",
+            request_hours=request_hours,
+            where=where,
+            main_character=f"<b>{html.escape(character)}</b>" if character else texts.MAIN_CHARACTER_NONE,
+        )
     )
 
 

@@ -108,7 +108,7 @@ class StoryRun:
                 data = photo if photo is not None else await self.download()
                 async with self.services.captions:  # the CPU part has its own small bound, not the download
                     await self.show_status(texts.STATUS_LOOKING)
-                    await self.save(caption=await self.services.pipeline.describe(data))
+                    await self.save(caption=await self.services.pipeline.describe(data, self.request.options))
         except InvalidImageError as exc:
             await self.give_up(invalid_image_text(exc.reason, self.services.settings.max_image_bytes))
             return None
@@ -281,9 +281,10 @@ def reply_parameters(reply_to: int | None) -> ReplyParameters | None:
 
 
 async def new_request(
-    context: Context, update: Update, file_id: str | None, caption: CaptionReady | None = None
+    context: Context, update: Update, file_id: str | None, caption: CaptionReady | None = None, hint: str = ""
 ) -> StoryRequest:
-    """A request for the photo `file_id` (or a known caption), with the chat's choices, answering this update."""
+    """A request for the photo `file_id` (or a known caption), with the chat's choices and the user's words about
+    the photo (`hint`), answering this update."""
     services = get_services(context)
     chat = chat_of(update)
     choices = await services.store.chat_settings(chat.id)
@@ -296,7 +297,7 @@ async def new_request(
         reply_to=None if chat.type == chat.PRIVATE or message is None else message.message_id,
         file_id=file_id,
         voice_language=choices.voice_language or services.settings.voice_language,
-        options=choices.options,
+        options=replace(choices.options, hint=hint),
         caption=caption,
         parts_sent=frozenset() if caption is None else frozenset({"caption"}),
     )

@@ -16,6 +16,7 @@ COMMANDS = {
     "estilo": "Tipo de história: para dormir, aventura, poema…",
     "tamanho": "Tamanho da história: curta, média ou longa",
     "voz": "Idioma da narração: português ou inglês",
+    "personagem": "Personagem principal de todas as histórias",
     "historias": "Suas últimas histórias, para ler e ouvir de novo",
     "privacidade": "O que eu guardo e por quanto tempo",
     "esquecer": "Apagar tudo o que guardo desta conversa",
@@ -25,7 +26,7 @@ COMMANDS = {
 
 WELCOME = (
     "Olá, {name}! 👋 Eu sou o <b>Conta-Histórias</b>.\n\n"
-    "Mande uma foto e eu respondo com:\n"
+    "Mande uma foto — se quiser, com uma legenda dizendo quem aparece e onde — e eu respondo com:\n"
     "📷 uma legenda do que vejo,\n"
     "📖 uma pequena história inspirada nela,\n"
     "🎙️ e a história narrada em áudio.\n\n"
@@ -36,6 +37,10 @@ WELCOME = (
 HELP = (
     "<b>Como usar</b>\n"
     "• Envie uma foto (ou uma imagem como arquivo: JPEG, PNG ou WebP).\n"
+    "• Escreva na legenda quem está na foto e onde (ex.: <i>minha filha Iara em Gramado</i>): a história usa "
+    "os nomes do jeito que você escreveu.\n"
+    "• /personagem — o personagem principal de todas as histórias (ex.: <code>/personagem Thor, nosso "
+    "cachorro</code>).\n"
     "• /aleatorio — uma paisagem aleatória, com a história dela.\n"
     "• /estilo — o tipo de história: clássica, para dormir, aventura, fábula, mistério, engraçada ou poema.\n"
     "• /tamanho — curta, média ou longa.\n"
@@ -46,7 +51,8 @@ HELP = (
     "(Escolhas valem para esta conversa; nos grupos, só os administradores mudam.)\n"
     "• /sobre — créditos dos modelos, das vozes e das fotos.\n\n"
     "<b>Em grupos</b>\n"
-    "Responda a uma foto com /historia, ou envie a foto com a legenda /historia.\n\n"
+    "Responda a uma foto com /historia, ou envie a foto com a legenda /historia. Depois do comando vale "
+    "escrever quem está na foto: <code>/historia vovô Antônio no sítio</code>.\n\n"
     "Por padrão tudo roda no nosso servidor, sem serviços externos, e as fotos são apagadas em minutos."
 )
 
@@ -80,6 +86,24 @@ LENGTH_CHOOSE = "📏 De que tamanho? Agora: <b>{current}</b>."
 LENGTH_SET = "📏 Pronto! As próximas histórias serão <b>{choice}</b>."
 LENGTH_NAMES = {"short": "curtas", "medium": "médias", "long": "longas"}
 ADMINS_ONLY = "Neste grupo, só os administradores mudam isso. 🙂"
+
+MAIN_CHARACTER_CHOOSE = (
+    "🦸 <b>Personagem principal</b>: {current}.\n"
+    "Para escolher, escreva o nome depois do comando — e, se quiser, quem é: "
+    "<code>/personagem Thor, nosso cachorro</code>. Ele será o herói de todas as histórias desta conversa."
+)
+MAIN_CHARACTER_NONE = "nenhum (cada história inventa o seu)"
+MAIN_CHARACTER_SET = "🦸 Pronto! <b>{character}</b> é o personagem principal das próximas histórias desta conversa."
+MAIN_CHARACTER_REMOVED = "🦸 Pronto: sem personagem principal. Cada história inventa o seu de novo."
+BUTTON_REMOVE_MAIN_CHARACTER = "❌ Tirar o personagem"
+
+WORDS_TOO_LONG = (
+    "✂️ Esse texto é comprido demais para mim: escreva em até {limit} caracteres quem está na foto e onde "
+    "(ex.: <i>minha filha Iara em Gramado</i>)."
+)
+WORDS_UNSUITABLE = (
+    "🙈 Desculpe, não posso usar essas palavras: minhas histórias são para crianças. Pode escrever de outro jeito?"
+)
 
 HISTORIA_USAGE_PRIVATE = "Envie uma foto e eu conto a história dela. 📷"
 HISTORIA_USAGE_GROUP = "Para eu contar uma história, responda a uma foto com /historia. 📷"
@@ -134,7 +158,9 @@ TIMEZONE = "America/Sao_Paulo"
 
 PRIVACY = (
     "🔒 <b>O que eu guardo sobre esta conversa</b>\n"
-    "• Suas escolhas (/estilo, /tamanho, /voz), até você pedir para apagar.\n"
+    "• Suas escolhas (/estilo, /tamanho, /voz, /personagem), até você pedir para apagar. "
+    "Personagem principal agora: {main_character}.\n"
+    "• O que você escreve junto com a foto, dentro da legenda e da história que guardo.\n"
     "• As histórias contadas aqui — o texto, a legenda e a referência do áudio no Telegram — por "
     "{story_days} dias, para o /historias. Depois eu apago sozinho.\n"
     "• Cada pedido em andamento — quem pediu, a mensagem a responder e a referência da foto no Telegram — "

@@ -70,7 +70,7 @@ def words_problem(text: str) -> WordsProblem | None:
 def clean_words(text: str) -> str:
     """The words as one line of plain text: no chat-turn markers, tags, code fences or line breaks (a user's
     words are quoted in the prompt, and nothing in them may look like a new turn or a new rule)."""
-    return _CHAT_MARKUP.sub(" ", text).replace("«", '"').replace("»", '"').strip()
+    return " ".join(_CHAT_MARKUP.sub(" ", text).replace("«", '"').replace("»", '"').split())
 
 
 def find_names(text: str) -> list[Name]:
