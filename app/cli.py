@@ -2,9 +2,11 @@
 
 Prints the Portuguese caption and story (or one JSON object with --json), writes `voice.ogg` and
 `result.json` into --out, and shows a progress bar on stderr. `--kind` and `--length` choose the story
-(as /estilo and /tamanho do in the bot), `--tier` the story model; the JSON says which models ran
-(`models`: caption, story, translation, speech). Exit codes: 0 ok, 1 a stage failed (what could be made is
-still printed and written), 2 the input could not be used.
+(as /estilo and /tamanho do in the bot), `--hint` and `--main-character` say who is in the photo and who its
+hero is (as a photo's caption and /personagem do; names kept as written), `--tier` the story model; the JSON
+says which models ran (`models`: caption, story, translation, speech). Exit codes: 0 ok, 1 a stage failed
+(what could be made is still printed and written), 2 the input could not be used (a photo, or words that are
+too long or unfit for children).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pipeline.core import Pipeline
 from pipeline.errors import FetchError, InvalidImageError, PipelineError
 from pipeline.events import Event, PipelineResult, Stage, StageStarted, StoryKind, StoryLength, StoryOptions
 from pipeline.images import decode_image, read_source
+from pipeline.names import MAX_WORDS_CHARS, words_problem
 
 from .model_names import models_used
 from .photos import Photo, build_photo_source
@@ -43,6 +46,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--kind", choices=get_args(StoryKind), default="classic", help="kind of story (/estilo)")
     parser.add_argument("--length", choices=get_args(StoryLength), default="medium", help="story length (/tamanho)")
     parser.add_argument(
+        "--hint",
+        default="",
+        metavar="TEXT",
+        help='who/what is in the photo, where: names kept as written ("minha filha Iara em Gramado")',
+    )
+    parser.add_argument(
+        "--main-character",
+        default="",
+        metavar="TEXT",
+        help='the story\'s hero, as written ("Thor, nosso cachorro")',
+    )
+    parser.add_argument(
         "--tier", choices=["quality", "light"], help="story model: quality or light (default: STORY_TIER)"
     )
     return parser.parse_args(argv)
@@ -58,9 +73,31 @@ def settings_for(args: argparse.Namespace) -> PipelineSettings:
     return PipelineSettings(**overrides)
 
 
+class WordsRefused(Exception):
+    """The user's words (--hint, --main-character) cannot go into a story; the message says why, in Portuguese."""
+
+
+WORDS_OPTIONS = {"hint": "--hint", "main_character": "--main-character"}
+WORDS_ADVICE = {"hint": "escreva só quem está na foto e onde", "main_character": "basta o nome e quem é"}
+
+
 def story_options(args: argparse.Namespace) -> StoryOptions:
-    """The kind and length of story the command line asks for."""
-    return StoryOptions(kind=args.kind, length=args.length)
+    """The kind and length of story the command line asks for, and the user's own words (trimmed, otherwise as
+    written); raises WordsRefused when `words_problem` finds one of them too long or unfit for children."""
+    words = {name: getattr(args, name).strip() for name in WORDS_OPTIONS}
+    for name, text in words.items():
+        match words_problem(text):
+            case "too_long":
+                raise WordsRefused(
+                    f"{WORDS_OPTIONS[name]} pode ter até {MAX_WORDS_CHARS} caracteres (tem {len(text)}): "
+                    f"{WORDS_ADVICE[name]}"
+                )
+            case "unsuitable":
+                raise WordsRefused(
+                    f"não posso usar as palavras de {WORDS_OPTIONS[name]}: as histórias são para crianças; "
+                    "escreva de outro jeito"
+                )
+    return StoryOptions(kind=args.kind, length=args.length, **words)
 
 
 async def pick_random_photo(settings: PipelineSettings) -> Photo:
@@ -72,6 +109,7 @@ async def pick_random_photo(settings: PipelineSettings) -> Photo:
 
 async def run_cli(args: argparse.Namespace) -> tuple[PipelineResult, dict[str, Any]]:
     settings = settings_for(args)
+    options = story_options(args)  # refused words end the run before any photo is fetched
     extra: dict[str, Any] = {}
     source: bytes | str = args.photo
     if args.random:
@@ -87,7 +125,6 @@ async def run_cli(args: argparse.Namespace) -> tuple[PipelineResult, dict[str, A
         extra["photo"] = args.photo
 
     pipeline = Pipeline(settings)
-    options = story_options(args)
     if isinstance(source, str):  # read and check the photo before spending seconds on loading models
         source = await read_source(source, max_bytes=settings.max_image_bytes, timeout_s=settings.fetch_timeout_s)
     decode_image(source, max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels)
@@ -104,7 +141,12 @@ async def run_cli(args: argparse.Namespace) -> tuple[PipelineResult, dict[str, A
         result = await pipeline.run(source, voice_language=args.voice, options=options, on_event=show)
         bar.n = len(STEPS)
         bar.refresh()
-    extra["story_options"] = {"kind": options.kind, "length": options.length}
+    extra["story_options"] = {
+        "kind": options.kind,
+        "length": options.length,
+        "hint": options.hint,
+        "main_character": options.main_character,
+    }
     language = args.voice or settings.voice_language
     extra["models"] = models_used(pipeline.backends, settings, result.voice, language)
     return result, extra
@@ -142,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     try:
         result, extra = asyncio.run(run_cli(args))
+    except WordsRefused as exc:
+        print(f"erro: {exc}", file=sys.stderr)
+        return 2
     except InvalidImageError as exc:
         print(f"erro: o arquivo não é uma foto utilizável ({exc.reason})", file=sys.stderr)
         return 2

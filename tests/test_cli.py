@@ -1,4 +1,5 @@
-"""`python -m app`: its options (--kind, --length, --tier) and the `models` its JSON names (app/model_names.py)."""
+"""`python -m app`: its options (--kind, --length, --hint, --main-character, --tier) and the `models` its JSON names
+(app/model_names.py)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,13 @@ from pipeline.config import PipelineSettings
 from pipeline.core import Backends, Pipeline
 from pipeline.events import StoryOptions, Voice
 from pipeline.facts import PhotoFacts
+from pipeline.names import MAX_WORDS_CHARS
 from pipeline.openai_compat import openai_story_writer
 from pipeline.speech import EspeakSynthesizer, PiperSynthesizer, RHVoiceSynthesizer
 from pipeline.story import LlamaStoryWriter, SentenceSink
 from pipeline.story_models import StoryModel
 from pipeline.translate import GoogleTranslator, OfflineTranslator
-from tools.fake_backends import FakeCaptioner, FakeSynthesizer, FakeTranslator
+from tools.fake_backends import FakeBackends, FakeCaptioner, FakeSynthesizer, FakeTranslator, fake_backends
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).parent.parent
@@ -80,13 +82,78 @@ def test_json_says_which_models_ran_and_the_story_options(
     assert code == 0, payload["errors"]
     assert made["settings"].story_tier == "quality"  # asked for; the writer then fell back (short of memory)
     assert made["writer"].options_seen == StoryOptions(kind="fable", length="long")
-    assert payload["story_options"] == {"kind": "fable", "length": "long"}
+    assert payload["story_options"] == {"kind": "fable", "length": "long", "hint": "", "main_character": ""}
     assert payload["models"] == {
         "caption": "fake-caption",
         "story": "SmolLM2-135M-Instruct (light tier: only 900 MB of memory available (the quality tier needs 2000))",
         "translation": "fake-translate",
         "speech": "fake-voice",
     }
+
+
+def test_hint_and_main_character_are_parsed_as_written() -> None:
+    args = cli.parse_args(["photo.jpg", "--hint", " minha filha Iara em Gramado ", "--main-character", "Antônio"])
+    assert cli.story_options(args) == StoryOptions(main_character="Antônio", hint="minha filha Iara em Gramado")
+
+
+def fake_pipeline(monkeypatch: pytest.MonkeyPatch) -> list[FakeBackends]:
+    """`cli.Pipeline` on the fake backends; the list holds each run's backends (none when no run started)."""
+    made: list[FakeBackends] = []
+
+    def pipeline(settings: PipelineSettings) -> Pipeline:
+        made.append(fake_backends())
+        return Pipeline(settings, made[-1])
+
+    monkeypatch.setattr(cli, "Pipeline", pipeline)
+    return made
+
+
+def test_hint_and_main_character_reach_the_story_and_its_json(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    made = fake_pipeline(monkeypatch)
+    photo = str(DATA / "mountain.jpg")
+    code = cli.main([photo, "--json", "--hint", "minha filha Iara em Gramado"])
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 0, payload["errors"]
+    writer = made[-1].story_writer
+    assert writer.options_seen == [StoryOptions(hint="minha filha Iara em Gramado")]
+    facts = writer.facts_seen[-1]
+    assert facts.told == "[en] minha filha Iara em Gramado"  # the fake words translator's English
+    assert (facts.hero, facts.names, facts.main_character) == ("Iara", ("Iara", "Gramado"), None)
+    assert payload["story_options"]["hint"] == "minha filha Iara em Gramado"
+    assert payload["facts"]["told"] == "[en] minha filha Iara em Gramado"
+    assert (payload["facts"]["hero"], payload["facts"]["names"]) == ("Iara", ["Iara", "Gramado"])
+
+    code = cli.main([photo, "--json", "--main-character", "vovô Antônio", "--hint", "no sítio do Antônio"])
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 0, payload["errors"]
+    facts = made[-1].story_writer.facts_seen[-1]
+    assert (facts.main_character, facts.told) == ("[en] vovô Antônio", "[en] no sítio do Antônio")
+    assert (facts.hero, facts.names) == ("Antônio", ("Antônio",))  # accents kept, each name once
+    assert payload["story_options"]["main_character"] == "vovô Antônio"
+    assert payload["facts"]["main_character"] == "[en] vovô Antônio" and payload["facts"]["hero"] == "Antônio"
+
+
+@pytest.mark.parametrize(
+    ("option", "text", "words"),
+    [
+        ("--hint", "minha filha Iara no parque " * 8, f"--hint pode ter até {MAX_WORDS_CHARS} caracteres (tem 215)"),
+        ("--main-character", "x" * (MAX_WORDS_CHARS + 1), "--main-character pode ter até 200 caracteres (tem 201)"),
+        ("--hint", "a arma do Antônio", "não posso usar as palavras de --hint: as histórias são para crianças"),
+        ("--main-character", "o assassino Thor", "não posso usar as palavras de --main-character"),
+    ],
+    ids=["hint-too-long", "character-too-long", "hint-unsuitable", "character-unsuitable"],
+)
+def test_words_too_long_or_unsuitable_exit_2_before_any_story(
+    option: str, text: str, words: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    made = fake_pipeline(monkeypatch)
+    code = cli.main([str(DATA / "mountain.jpg"), "--json", option, text])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err.startswith("erro: ") and words in err
+    assert made == []  # no pipeline, no story
 
 
 def test_models_are_named_from_the_backends_built() -> None:
@@ -146,7 +213,8 @@ def test_cli_names_the_real_models(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     payload = json.loads(done.stdout)
-    assert payload["story_en"] and payload["story_options"] == {"kind": "bedtime", "length": "medium"}
+    assert payload["story_en"] and payload["story_options"]["kind"] == "bedtime"
+    assert payload["story_options"]["length"] == "medium"
     models = payload["models"]
     assert models["caption"] == "EfficientNet-Lite0 + Lite2 ImageNet classifiers + MTCNN faces + NanoDet objects"
     assert models["story"] == "SmolLM2-135M-Instruct (light tier: STORY_TIER=light)"

@@ -26,11 +26,12 @@ from app.work_queue import WorkQueue
 from handlers import texts as bot_texts
 from pipeline.core import Pipeline
 from pipeline.events import StoryKind, StoryLength, StoryOptions
+from pipeline.names import MAX_WORDS_CHARS
 from tools.bot_harness import running_bot
 from tools.fake_backends import FakeBackends, fake_backends
 from web import WebPage, standalone
 from web import texts as web_texts
-from web.server import CSP, STATIC_DIR, credit_parts
+from web.server import CSP, MAX_PARTS, STATIC_DIR, WORDS_FIELD_BYTES, credit_parts
 
 EVERYDAY = Path(__file__).parent / "data" / "everyday"
 PHOTO = (EVERYDAY / "kitten.jpg").read_bytes()
@@ -86,7 +87,7 @@ def form(data: bytes | None, filename: str = "foto.jpg", voice: str | None = Non
     body = FormData(default_to_multipart=True)
     if voice is not None:
         body.add_field("voice", voice)
-    for name, value in choices.items():  # kind, length
+    for name, value in choices.items():  # kind, length, hint, main_character
         body.add_field(name, value)
     if data is not None:
         body.add_field("photo", data, filename=filename, content_type="image/jpeg")
@@ -208,6 +209,83 @@ async def test_unknown_kind_or_length_is_refused(site: Site, fields: dict[str, s
     assert site.page.stories.total_bytes == 0 and site.backends.story_writer.options_seen == []
 
 
+async def test_own_words_and_main_character_reach_the_story_writer(site: Site) -> None:
+    """The user's words about the photo and the hero, as written, become the facts the writer sees: translated
+    ("[en] …" from the fake words translator) with names and places kept exactly, accents included."""
+    writer = site.backends.story_writer
+    status, started = await upload(site, hint="  minha filha Iara em Gramado ")
+    assert status == 202 and started["hint"] == "minha filha Iara em Gramado" and started["main_character"] == ""
+    await events(site, started["events"])
+    assert writer.options_seen[-1] == StoryOptions(hint="minha filha Iara em Gramado")
+    facts = writer.facts_seen[-1]
+    assert facts.told == "[en] minha filha Iara em Gramado"
+    assert (facts.names, facts.hero, facts.main_character) == (("Iara", "Gramado"), "Iara", None)
+    snapshot = await (await site.client.get(started["url"])).json()
+    assert (snapshot["hint"], snapshot["main_character"]) == ("minha filha Iara em Gramado", "")
+
+    status, started = await upload(site, kind="poem", hint="vovô Antônio no sítio", main_character="Pipoca, a gata")
+    assert status == 202
+    await events(site, started["events"])
+    assert writer.options_seen[-1] == StoryOptions("poem", "medium", "Pipoca, a gata", "vovô Antônio no sítio")
+    facts = writer.facts_seen[-1]
+    assert (facts.told, facts.main_character) == ("[en] vovô Antônio no sítio", "[en] Pipoca, a gata")
+    assert (facts.hero, facts.names) == ("Pipoca", ("Pipoca", "Antônio"))  # the main character is the hero
+
+    # The random photo takes them in a form body (as the page sends them), a JSON object, or the query.
+    body = FormData({"hint": "Iara em Gramado", "main_character": "Thor, nosso cachorro"})
+    response = await site.client.post("/api/stories/random", data=body)
+    assert response.status == 202
+    await events(site, (await response.json())["events"])
+    facts = writer.facts_seen[-1]
+    assert (facts.hero, facts.names, facts.main_character) == (
+        "Thor",
+        ("Thor", "Iara", "Gramado"),
+        "[en] Thor, nosso cachorro",
+    )
+    response = await site.client.post("/api/stories/random", json={"kind": "fable", "hint": "Antônio em Curitiba"})
+    assert response.status == 202 and (await response.json())["hint"] == "Antônio em Curitiba"
+    await events(site, (await response.json())["events"])
+    assert writer.options_seen[-1] == StoryOptions("fable", hint="Antônio em Curitiba")
+    assert writer.facts_seen[-1].names == ("Antônio", "Curitiba") and writer.facts_seen[-1].hero == "Antônio"
+    response = await site.client.post("/api/stories/random", params={"main_character": "Antônio"})
+    assert response.status == 202
+    await events(site, (await response.json())["events"])
+    assert writer.facts_seen[-1].hero == "Antônio" and writer.facts_seen[-1].told is None
+
+    exactly = "a" * MAX_WORDS_CHARS  # the limit itself is allowed
+    status, started = await upload(site, hint=exactly)
+    assert status == 202
+    await events(site, started["events"])
+    assert writer.options_seen[-1] == StoryOptions(hint=exactly)
+
+
+TOO_LONG = "minha filha Iara brincando no parque " * 6  # 222 characters
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "reason", "words"),
+    [
+        ("hint", TOO_LONG, "hint_too_long", f"O texto sobre a foto pode ter até {MAX_WORDS_CHARS} caracteres"),
+        ("hint", "x" * (WORDS_FIELD_BYTES + 1), "hint_too_long", "pode ter até 200 caracteres"),  # cut while read
+        ("main_character", TOO_LONG, "main_character_too_long", "O personagem principal pode ter até 200 caracteres"),
+        ("hint", "a arma do Antônio", "hint_unsuitable", "minhas histórias são para crianças"),
+        ("main_character", "o assassino Thor", "main_character_unsuitable", "não posso usar esse personagem"),
+    ],
+    ids=["hint-too-long", "hint-far-too-long", "character-too-long", "hint-unsuitable", "character-unsuitable"],
+)
+async def test_words_too_long_or_unsuitable_are_refused_before_any_story(
+    site: Site, field: str, text: str, reason: str, words: str
+) -> None:
+    code, body = await upload(site, PHOTO, **{field: text})
+    assert (code, body["error"], body["field"]) == (400, reason, field) and words in body["message"]
+    response = await site.client.post("/api/stories/random", data=FormData({field: text}))
+    assert response.status == 400 and (await response.json())["error"] == reason
+    response = await site.client.post("/api/stories/random", json={field: text})
+    assert response.status == 400 and (await response.json())["message"] == body["message"]
+    assert len(site.page.stories) == 0 and site.page.stories.total_bytes == 0  # nothing kept, nothing started
+    assert site.backends.story_writer.options_seen == [] and site.backends.captioner.seen_sizes == []
+
+
 async def test_sentences_stream_live_before_the_whole_story(site: Site) -> None:
     writer = site.backends.story_writer
     writer.streams, writer.sentence_delay_s = True, 0.2
@@ -299,10 +377,16 @@ async def test_malformed_requests(site: Site) -> None:
     code, body = await upload(site, voice="fr")
     assert (code, body["error"]) == (400, "bad_voice")
     many = FormData()
-    for index in range(6):
+    for index in range(MAX_PARTS + 1):
         many.add_field(f"campo{index}", "x")
     response = await site.client.post("/api/stories", data=many)
-    assert response.status == 400
+    assert response.status == 400 and (await response.json())["error"] == "bad_request"
+    response = await site.client.post(
+        "/api/stories/random", data=b"[1, 2]", headers={"Content-Type": "application/json"}
+    )  # a JSON body must be an object
+    assert response.status == 400 and "objeto JSON" in (await response.json())["message"]
+    response = await site.client.post("/api/stories/random", data=b"{", headers={"Content-Type": "application/json"})
+    assert response.status == 400 and (await response.json())["error"] == "bad_request"
 
 
 @pytest.mark.parametrize(("method", "path"), [("GET", "/api/stories"), ("PUT", "/"), ("DELETE", "/api/stories")])
@@ -461,6 +545,18 @@ async def test_page_offers_the_story_choices(site: Site) -> None:
     assert '<option value="poem">Poema</option>' in html and '<option value="bedtime">Para dormir</option>' in html
     assert '<option value="short">Curta (~60 palavras)</option>' in html
     assert '<option value="medium" selected>Média (~120)</option>' in html
+
+
+async def test_page_offers_the_words_fields(site: Site) -> None:
+    html = await (await site.client.get("/")).text()
+    assert '<label for="hint">Quem ou o que está na foto? (opcional)</label>' in html
+    assert '<label for="main_character">Personagem principal (opcional)</label>' in html
+    for name in ("hint", "main_character"):
+        assert f'<input id="{name}" name="{name}" type="text" maxlength="{MAX_WORDS_CHARS}"' in html
+    assert (
+        'placeholder="ex.: minha filha Iara em Gramado"' in html and 'placeholder="ex.: Thor, nosso cachorro"' in html
+    )
+    assert "{{" not in html
 
 
 def test_credit_parts_keep_the_bots_wording() -> None:

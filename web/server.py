@@ -1,15 +1,19 @@
 """The web page and its API on aiohttp: a photo in, the pipeline's events out as Server-Sent Events.
 
     GET  /                              the page (web/static: plain HTML, CSS and JavaScript)
-    POST /api/stories                   multipart `photo` (+ `voice` pt|en, `kind`, `length`) → 202 {id, events, …}
-    POST /api/stories/random            a random photo (gallery or Unsplash) and its credit → 202 {id, credit, …}
+    POST /api/stories                   multipart `photo` (+ `voice` pt|en, `kind`, `length`, `hint`,
+                                        `main_character`) → 202 {id, events, …}
+    POST /api/stories/random            a random photo (gallery or Unsplash) and its credit → 202 {id, credit, …};
+                                        the same fields in the query, a form or a JSON object
     GET  /api/stories/{id}              what the story has so far (JSON)
     GET  /api/stories/{id}/events       its events, as they happen (text/event-stream; Last-Event-ID resumes)
     GET  /api/stories/{id}/photo        the photo
     GET  /api/stories/{id}/voice        the voice (OGG/Opus; Range requests; ?download=1 for a file)
 
 Stories go through the bot's own admission queue (app/work_queue.py) with the key ("web_ip", address): the same
-running slots, the same line, its own limit per address (WEB_PER_IP_JOBS), plus a limit per minute. Errors
+running slots, the same line, its own limit per address (WEB_PER_IP_JOBS), plus a limit per minute. `hint` (who
+or what is in the photo, where: "minha filha Iara em Gramado") and `main_character` ("Thor, nosso cachorro") are
+the user's own words, as written, checked by `pipeline.names.words_problem` before a story starts. Errors
 are JSON {error, message} with the message in Portuguese. Every response carries a strict
 Content-Security-Policy and no cookie is ever set. See README, "The web page".
 """
@@ -24,7 +28,8 @@ import json
 import logging
 import time
 from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any, cast, get_args
 
@@ -53,6 +58,7 @@ from pipeline.events import (
     VoiceReady,
 )
 from pipeline.images import open_image
+from pipeline.names import MAX_WORDS_CHARS, words_problem
 
 from . import texts
 from .stories import StoreFull, Story, StoryStore
@@ -71,7 +77,9 @@ KINDS: tuple[str, ...] = get_args(StoryKind)
 LENGTHS: tuple[str, ...] = get_args(StoryLength)
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries, headers and the small fields around the photo
 SMALL_FIELD_BYTES = 64
-MAX_PARTS = 4  # photo, voice, kind, length
+WORDS_FIELDS = ("hint", "main_character")  # the user's own words: StoryOptions' fields of the same names
+WORDS_FIELD_BYTES = 4 * 1024  # MAX_WORDS_CHARS characters in UTF-8 with room to spare; more is too long anyway
+MAX_PARTS = 6  # photo, voice, kind, length, hint, main_character
 KEEPALIVE_S = 15.0
 QUEUE_POLL_S = 1.0
 CLEANUP_INTERVAL_S = 30.0
@@ -222,6 +230,7 @@ class WebPage:
             defaults = StoryOptions()
             for key, value in (
                 ("MAX_IMAGE_BYTES", str(self.settings.max_image_bytes)),
+                ("MAX_WORDS_CHARS", str(MAX_WORDS_CHARS)),
                 ("KIND_OPTIONS", choice_options(texts.KIND_NAMES, defaults.kind)),
                 ("LENGTH_OPTIONS", choice_options(texts.LENGTH_BUTTONS, defaults.length)),
             ):
@@ -354,7 +363,7 @@ class WebPage:
         except InvalidImageError as exc:
             status = 413 if exc.reason in ("too_large", "too_many_pixels") else 400
             raise Problem(status, exc.reason, texts.invalid_image(exc.reason, limit)) from exc
-        language, options = self._language(fields.get("voice")), self._options(fields.get("kind"), fields.get("length"))
+        language, options = self._language(fields.get("voice")), self._options(fields)
         return await self._begin(ip, photo, language, options, credit=None)
 
     async def _read_form(self, request: web.Request, limit: int) -> dict[str, bytes]:
@@ -369,20 +378,25 @@ class WebPage:
                 if index == MAX_PARTS or not isinstance(part, BodyPartReader):  # one part too many, or nested
                     raise Problem(400, "bad_request", texts.BAD_REQUEST)
                 name = part.name or ""
-                fields[name] = await self._read_part(part, limit if name == "photo" else SMALL_FIELD_BYTES)
+                if name == "photo":
+                    fields[name] = await self._read_part(part, limit, self._too_large)
+                elif name in WORDS_FIELDS:
+                    fields[name] = await self._read_part(part, WORDS_FIELD_BYTES, partial(_words_too_long, name))
+                else:
+                    fields[name] = await self._read_part(part, SMALL_FIELD_BYTES, _bad_request)
         except (ValueError, AssertionError) as exc:  # aiohttp's complaints about a malformed multipart body
             raise Problem(400, "bad_request", texts.BAD_REQUEST) from exc
         raise Problem(400, "bad_request", texts.BAD_REQUEST)
 
-    async def _read_part(self, part: BodyPartReader, limit: int) -> bytes:
+    @staticmethod
+    async def _read_part(part: BodyPartReader, limit: int, too_much: Callable[[], Problem]) -> bytes:
+        """A part's bytes, up to `limit`; past it, the `too_much` answer."""
         chunks: list[bytes] = []
         size = 0
         while chunk := await part.read_chunk(256 * 1024):
             size += len(chunk)
             if size > limit:
-                if limit == SMALL_FIELD_BYTES:
-                    raise Problem(400, "bad_request", texts.BAD_REQUEST)
-                raise self._too_large()
+                raise too_much()
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -400,15 +414,31 @@ class WebPage:
         return cast(Language, value)
 
     @classmethod
-    def _options(cls, kind: bytes | str | None, length: bytes | str | None) -> StoryOptions:
-        """The story's kind and length (the bot's /estilo and /tamanho), classic and medium unless asked."""
+    def _options(cls, fields: Mapping[str, bytes | str]) -> StoryOptions:
+        """The story's kind and length (the bot's /estilo and /tamanho), classic and medium unless asked, and the
+        user's own words (`WORDS_FIELDS`, none unless written)."""
         defaults = StoryOptions()
-        chosen_kind, chosen_length = cls._field(kind, defaults.kind), cls._field(length, defaults.length)
+        chosen_kind = cls._field(fields.get("kind"), defaults.kind)
+        chosen_length = cls._field(fields.get("length"), defaults.length)
         if chosen_kind not in KINDS:
             raise Problem(400, "bad_kind", texts.BAD_KIND.format(choices=quoted_choices(KINDS)))
         if chosen_length not in LENGTHS:
             raise Problem(400, "bad_length", texts.BAD_LENGTH.format(choices=quoted_choices(LENGTHS)))
-        return StoryOptions(cast(StoryKind, chosen_kind), cast(StoryLength, chosen_length))
+        hint, main_character = (cls._words(name, fields.get(name)) for name in WORDS_FIELDS)
+        return StoryOptions(
+            cast(StoryKind, chosen_kind), cast(StoryLength, chosen_length), main_character=main_character, hint=hint
+        )
+
+    @staticmethod
+    def _words(name: str, raw: bytes | str | None) -> str:
+        """One of the user's own words fields as written (only trimmed), once `words_problem` finds none."""
+        text = (raw.decode(errors="replace") if isinstance(raw, bytes) else raw or "").strip()
+        match words_problem(text):
+            case "too_long":
+                raise _words_too_long(name)
+            case "unsuitable":
+                raise Problem(400, f"{name}_unsuitable", texts.WORDS_UNSUITABLE[name], field=name)
+        return text
 
     async def _random(self, request: web.Request) -> web.Response:
         ip = self.client_ip(request)
@@ -417,9 +447,11 @@ class WebPage:
         if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
             form = await request.post()
             fields = {name: value for name, value in form.items() if isinstance(value, str)}
+        elif request.content_type == "application/json":
+            fields = await _json_fields(request)
         fields.update(request.query)  # the query wins over the body
         language = self._language(fields.get("voice"))
-        options = self._options(fields.get("kind"), fields.get("length"))
+        options = self._options(fields)
         photo = await self.photos.random_photo(f"web:{ip}")
         if photo.data is None:
             raise Problem(503, "no_photo", texts.FETCH_FAILED)
@@ -459,6 +491,8 @@ class WebPage:
             "expires_in_s": round(self.stories.ttl_s),
             "kind": options.kind,
             "length": options.length,
+            "hint": options.hint,
+            "main_character": options.main_character,
         }
         if ticket.position:
             body["message"] = texts.STATUS_QUEUED.format(position=ticket.position)
@@ -577,6 +611,8 @@ class WebPage:
             "voice_language": story.voice_language,
             "kind": story.options.kind,
             "length": story.options.length,
+            "hint": story.options.hint,
+            "main_character": story.options.main_character,
             "expires_in_s": round(self.stories.expires_in(story)),
             "credit": story.credit,
             "caption_pt": None,
@@ -660,6 +696,27 @@ class WebPage:
             return web.Response(status=416, headers={**headers, "Content-Range": f"bytes */{len(body)}"})
         headers["Content-Range"] = f"bytes {start}-{stop - 1}/{len(body)}"
         return web.Response(status=206, body=body[start:stop], headers=headers)
+
+
+def _bad_request() -> Problem:
+    return Problem(400, "bad_request", texts.BAD_REQUEST)
+
+
+def _words_too_long(name: str) -> Problem:
+    """The answer to words longer than `MAX_WORDS_CHARS` in the field `name` (hint, main_character)."""
+    message = texts.WORDS_TOO_LONG[name].format(max_chars=MAX_WORDS_CHARS)
+    return Problem(400, f"{name}_too_long", message, field=name, max_chars=MAX_WORDS_CHARS)
+
+
+async def _json_fields(request: web.Request) -> dict[str, str]:
+    """A JSON object's text fields ({"kind": "poem", "hint": "…"}); anything but an object is a bad request."""
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise Problem(400, "bad_request", texts.BAD_JSON) from exc
+    if not isinstance(body, dict):
+        raise Problem(400, "bad_request", texts.BAD_JSON)
+    return {name: value for name, value in body.items() if isinstance(value, str)}
 
 
 def _credit_fields(credit: Credit) -> dict[str, Any]:

@@ -54,6 +54,29 @@ BAD_REQUEST = "Pedido inválido. 🤔 Envie a foto num formulário multipart (ca
 BAD_VOICE = "Idioma da narração desconhecido: use “pt” ou “en”."
 BAD_KIND = "Estilo de história desconhecido: use {choices}."
 BAD_LENGTH = "Tamanho de história desconhecido: use {choices}."
+BAD_JSON = "Pedido inválido. 🤔 Envie um objeto JSON com os campos do pedido (ex.: “kind”, “hint”)."
+
+# The user's own words (fields `hint` and `main_character`), refused by pipeline.names.words_problem.
+WORDS_TOO_LONG = {
+    "hint": (
+        "O texto sobre a foto pode ter até {max_chars} caracteres: ✂️ escreva só quem está nela e onde "
+        "(ex.: “minha filha Iara em Gramado”)."
+    ),
+    "main_character": (
+        "O personagem principal pode ter até {max_chars} caracteres: ✂️ basta o nome e quem é "
+        "(ex.: “Thor, nosso cachorro”)."
+    ),
+}
+WORDS_UNSUITABLE = {
+    "hint": (
+        "🙈 Desculpe, não posso usar as palavras sobre a foto: minhas histórias são para crianças. "
+        "Pode escrever de outro jeito?"
+    ),
+    "main_character": (
+        "🙈 Desculpe, não posso usar esse personagem principal: minhas histórias são para crianças. "
+        "Pode escrever de outro jeito?"
+    ),
+}
 
 
 def invalid_image(reason: str, max_bytes: int) -> str:

@@ -30,6 +30,9 @@
   let objectUrl = null; // the local preview of an uploaded photo
   let story = null; // { pt, en, showing, writing }
   const CHOICES = ["kind", "length"]; // the story's <select>s, remembered in this browser (localStorage)
+  // The user's own words about the photo and the story's hero, sent as written; the main character is remembered.
+  const WORDS = ["hint", "main_character"];
+  const REMEMBERED_WORDS = ["main_character"];
 
   $("max-mb").textContent = maxMb;
 
@@ -151,6 +154,10 @@
     return $(name).value;
   }
 
+  function words(name) {
+    return $(name).value.trim();
+  }
+
   function voiceLanguage() {
     const checked = document.querySelector('input[name="voice"]:checked');
     return checked ? checked.value : "pt";
@@ -250,6 +257,7 @@
     const form = new FormData();
     form.append("voice", voiceLanguage());
     for (const name of CHOICES) form.append(name, choice(name));
+    for (const name of WORDS) form.append(name, words(name));
     form.append("photo", file, file.name || "foto.jpg");
     const xhr = new XMLHttpRequest();
     xhr.open("POST", "/api/stories");
@@ -286,8 +294,10 @@
     let response;
     let body;
     try {
-      const query = new URLSearchParams({ voice: voiceLanguage(), kind: choice("kind"), length: choice("length") });
-      response = await fetch(`/api/stories/random?${query}`, { method: "POST" });
+      // A form body, not the query: the user's words stay out of addresses (and logs).
+      const form = new URLSearchParams({ voice: voiceLanguage(), kind: choice("kind"), length: choice("length") });
+      for (const name of WORDS) form.append(name, words(name));
+      response = await fetch("/api/stories/random", { method: "POST", body: form });
       body = await response.json();
     } catch {
       if (gen === generation) fail(TEXT.network);
@@ -315,6 +325,25 @@
     select.addEventListener("change", () => {
       try {
         localStorage.setItem(key, select.value);
+      } catch {
+        // not remembered, still used
+      }
+    });
+  }
+
+  // The main character: as last time in this browser (forgotten when emptied).
+  for (const name of REMEMBERED_WORDS) {
+    const input = $(name);
+    const key = `conta-historias.${name}`;
+    try {
+      input.value = localStorage.getItem(key) || "";
+    } catch {
+      // no storage: empty
+    }
+    input.addEventListener("change", () => {
+      try {
+        if (words(name)) localStorage.setItem(key, words(name));
+        else localStorage.removeItem(key);
       } catch {
         // not remembered, still used
       }
