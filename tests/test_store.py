@@ -53,20 +53,22 @@ def saved_story(story_id: str, chat_id: int = CHAT, created_at: float | None = N
 
 
 async def test_a_request_round_trips_with_what_was_made_and_sent(store: Store) -> None:
-    request = StoryRequest("r1", CHAT, USER, 42, "en", StoryOptions("bedtime", "long"), file_id="F", update_id=9)
+    options = StoryOptions("bedtime", "long", main_character="Thor, nosso cachorro", hint="vovô Antônio em São Paulo")
+    request = StoryRequest("r1", CHAT, USER, 42, "en", options, file_id="F", update_id=9)
     assert await store.accept(request)
     assert not await store.accept(StoryRequest("r2", CHAT, USER, 43, "pt", update_id=9))  # the same update again
     request = mark_sent(mark_sent(request, "caption"), "story")
-    request = replace(request, caption=CAPTION, story=STORY, status_message_id=5)
+    facts = PhotoFacts("a dog", "a dog", told="grandpa Antônio in São Paulo", hero="Thor", names=("Thor", "Antônio"))
+    request = replace(request, caption=replace(CAPTION, facts=facts), story=STORY, status_message_id=5)
     await store.save(request)
-    assert await store.unfinished() == [request]
+    assert await store.unfinished() == [request]  # the user's words too, accents and all
     await store.save(replace(request, state="finished"))
     assert await store.unfinished() == []
 
 
 async def test_chat_settings_default_then_saved(store: Store) -> None:
     assert await store.chat_settings(CHAT) == ChatSettings(CHAT)
-    chosen = ChatSettings(CHAT, "en", StoryOptions("fable", "short"))
+    chosen = ChatSettings(CHAT, "en", StoryOptions("fable", "short", main_character="Iara, a exploradora"))
     await store.save_chat_settings(chosen)
     await store.save_chat_settings(chosen)  # saving again updates, never duplicates
     assert await store.chat_settings(CHAT) == chosen
