@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from .safety import fold, is_suitable
 
@@ -28,14 +28,16 @@ __all__ = [
     "clean_words",
     "find_names",
     "spell_names",
+    "translated_hiding",
     "translated_keeping",
+    "user_words",
     "words_problem",
 ]
 
 MAX_WORDS_CHARS = 200  # of the user's words, and of a main character: a sentence or two, not a plot
 WordsProblem = Literal["too_long", "unsuitable"]
 
-WORDS_FILE = Path(__file__).parent / "data" / "name_words.toml"
+WORDS_FILE = Path(__file__).parent / "data" / "user_words.toml"
 # Stand-ins for a name the translator would not keep: made-up words it leaves alone (tests/test_own_words.py).
 STAND_INS = ("Kwazi", "Vexley", "Nomex", "Zorvak", "Qorbin", "Zubra", "Kelvix", "Yorbel")
 _CHAT_MARKUP = re.compile(r"<\|[^|>]*\|>|<\/?[a-z]+>|```|[\x00-\x1f]+|\s+", re.IGNORECASE)
@@ -51,10 +53,15 @@ class Name:
 
 
 @cache
+def user_words() -> dict[str, Any]:
+    """`WORDS_FILE`: the Portuguese words around names, and the synonyms the translator needs."""
+    with WORDS_FILE.open("rb") as fh:
+        return tomllib.load(fh)
+
+
 def _words(which: str) -> frozenset[str]:
     """One list of `WORDS_FILE`: the words before a place, inside a name, or that only start a sentence."""
-    with WORDS_FILE.open("rb") as fh:
-        return frozenset(tomllib.load(fh)[which].split())
+    return frozenset(user_words()[which].split())
 
 
 def words_problem(text: str) -> WordsProblem | None:
@@ -122,16 +129,22 @@ def spell_names(text: str, names: Iterable[str]) -> str:
 async def translated_keeping(translate: Callable[[str], Awaitable[str]], text: str, names: Sequence[str]) -> str:
     """`text` translated with each of `names` in it kept as written. The names go through the translator first
     (it then agrees words with them: "Iara estava cansada"); when one is lost, the text is translated again with
-    made-up stand-ins for the names, put back afterwards."""
+    stand-ins for them (`translated_hiding`)."""
     present = [name for name in names if _name_pattern(name).search(text)]
     translated = spell_names(await translate(text), present)
     if all(name in translated for name in present):
         return translated
-    stand_ins = dict(zip(present, STAND_INS, strict=False))
+    return await translated_hiding(translate, text, present)
+
+
+async def translated_hiding(translate: Callable[[str], Awaitable[str]], text: str, names: Sequence[str]) -> str:
+    """`text` translated with made-up stand-ins for `names`, which the translator leaves alone, put back as written
+    afterwards (without an English "the" before them: "o Thor" is "Thor"). One translation, whatever the names."""
+    stand_ins = dict(zip(names, STAND_INS, strict=False))
     hidden = text
     for name, stand_in in stand_ins.items():
         hidden = _name_pattern(name).sub(stand_in, hidden)
     translated = await translate(hidden)
     for name, stand_in in stand_ins.items():
-        translated = re.sub(rf"(?:\bthe )?\b{stand_in}\b", name, translated)
+        translated = re.sub(rf"(?:\b[Tt]he )?\b{stand_in}\b", name, translated)
     return translated

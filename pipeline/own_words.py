@@ -17,10 +17,10 @@ from dataclasses import dataclass, replace
 from .describe import KIND_WORDS, KINDS, Vocabulary, with_article
 from .events import StoryOptions
 from .facts import PhotoFacts
-from .names import clean_words, find_names, translated_keeping
+from .names import clean_words, find_names, translated_hiding, user_words
 from .safety import fold
 
-__all__ = ["Told", "read_told", "told_facts"]
+__all__ = ["Told", "clearer", "read_told", "told_facts"]
 
 
 @dataclass(frozen=True)
@@ -36,19 +36,27 @@ class Told:
 
 async def read_told(options: StoryOptions, translate: Callable[[str], Awaitable[str]]) -> Told:
     """The options' words and main character translated (by `translate`, Portuguese → English) with their names
-    kept; the hero is the main character's name, else the first person the words name."""
+    hidden from the translator, so kept in one pass; the hero is the main character's name, else the first person
+    the words name."""
     words, character = clean_words(options.hint), clean_words(options.main_character)
     if not (words or character):
         return Told()
+    words, character = clearer(words), clearer(character)
     in_words, in_character = find_names(words), find_names(character)
     names = tuple(dict.fromkeys(name.text for name in [*in_character, *in_words]))
     people = [name.text for name in [*in_character, *in_words] if not name.place]
     return Told(
-        words=await translated_keeping(translate, words, names) if words else "",
-        main_character=await translated_keeping(translate, character, names) if character else "",
+        words=await translated_hiding(translate, words, names) if words else "",
+        main_character=await translated_hiding(translate, character, names) if character else "",
         hero=people[0] if people else None,
         names=names,
     )
+
+
+def clearer(words: str) -> str:
+    """The words with a synonym for each the translator gets wrong ("sítio" came out as "site"; `names.WORDS_FILE`)."""
+    synonyms: dict[str, str] = user_words()["synonyms"]
+    return re.sub(r"\w+", lambda word: synonyms.get(word[0].lower(), word[0]), words)
 
 
 def told_facts(facts: PhotoFacts, told: Told, vocab: Vocabulary) -> PhotoFacts:
