@@ -43,10 +43,11 @@ from .events import (
 from .facts import PhotoFacts
 from .images import ImageSource, LoadedImage, decode_image, read_source
 from .names import translated_keeping
-from .own_words import read_told, told_facts
+from .own_words import names_coda, read_told, told_facts
 from .safety import cut_at_unsuitable, enough_left, is_suitable, unsuitable_words
 from .speech import VoiceSynthesizer, build_synthesizer
 from .story import SentenceSink, StoryWriter, build_story_writer
+from .story_styles import STYLES
 from .text import split_sentences
 from .threads import run_cpu
 from .translate import Translator, build_translator, join_translations
@@ -253,6 +254,11 @@ class Pipeline:
         if isinstance(told, StageFailed):
             yield told
             return
+        if coda := names_coda(told.story_en, facts):  # every name the user wrote is in their story
+            coda_pt = await self._translated(run, Stage.TRANSLATE_STORY, coda)
+            if isinstance(coda_pt, str):
+                yield StorySentence(coda, coda_pt)
+                told = told.ended_with(coda, coda_pt, "\n" if STYLES[(options or StoryOptions()).kind].poem else " ")
         story_pt = told.story_pt
         if isinstance(story_pt, StageFailed):
             yield story_pt
@@ -419,6 +425,12 @@ class _Told:
     def whole(self) -> bool:
         """Nothing had to be cut."""
         return self.story_en == self.written and bool(self.story_en)
+
+    def ended_with(self, sentence_en: str, sentence_pt: str, separator: str) -> _Told:
+        """The story with one more sentence (ours) at its end; an English voice started without it is stopped."""
+        self.cancel()
+        story_pt = self.story_pt if isinstance(self.story_pt, StageFailed) else self.story_pt + separator + sentence_pt
+        return _Told(self.story_en + separator + sentence_en, story_pt, self.written, None, self.caught_pt)
 
     def cancel(self) -> None:
         """Stop its voice: this story will not be told."""

@@ -27,6 +27,7 @@ class PhotoFacts:
     main_character: str | None = None  # the chat's hero: "Thor, our dog"
     hero: str | None = None  # the name the story's hero goes by: "Iara", "Thor"
     names: tuple[str, ...] = ()  # every name and place the user wrote, kept as written in both languages
+    places: tuple[str, ...] = ()  # those of the names that are places ("Gramado")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -34,7 +35,7 @@ class PhotoFacts:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PhotoFacts:
         known = {key: data[key] for key in cls.__dataclass_fields__ if key in data}
-        return cls(**{**known, "names": tuple(known.get("names", ()))})
+        return cls(**{**known, "names": tuple(known.get("names", ())), "places": tuple(known.get("places", ()))})
 
     def describe_for_prompt(self) -> str:
         """The facts as short English lines for a story prompt (only the known ones), about a scene, not a photo:

@@ -27,6 +27,7 @@ __all__ = [
     "WordsProblem",
     "clean_words",
     "find_names",
+    "mentions",
     "spell_names",
     "translated_hiding",
     "translated_keeping",
@@ -118,6 +119,11 @@ def _name_pattern(name: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w])(?:the )?{letters}(?![\w])", re.IGNORECASE)
 
 
+def mentions(text: str, name: str) -> bool:
+    """Whether `text` has `name` in it, however it spells its case and accents (`spell_names` mends them)."""
+    return bool(_name_pattern(name).search(text))
+
+
 def spell_names(text: str, names: Iterable[str]) -> str:
     """`text` with each of `names` spelled exactly as written: its case and accents, without an English "the"
     before it ("the Thor", from "o Thor")."""
@@ -130,7 +136,7 @@ async def translated_keeping(translate: Callable[[str], Awaitable[str]], text: s
     """`text` translated with each of `names` in it kept as written. The names go through the translator first
     (it then agrees words with them: "Iara estava cansada"); when one is lost, the text is translated again with
     stand-ins for them (`translated_hiding`)."""
-    present = [name for name in names if _name_pattern(name).search(text)]
+    present = [name for name in names if mentions(text, name)]
     translated = spell_names(await translate(text), present)
     if all(name in translated for name in present):
         return translated

@@ -17,10 +17,10 @@ from dataclasses import dataclass, replace
 from .describe import KIND_WORDS, KINDS, Vocabulary, with_article
 from .events import StoryOptions
 from .facts import PhotoFacts
-from .names import clean_words, find_names, translated_hiding, user_words
+from .names import clean_words, find_names, mentions, translated_hiding, user_words
 from .safety import fold
 
-__all__ = ["Told", "clearer", "read_told", "told_facts"]
+__all__ = ["Told", "clearer", "names_coda", "read_told", "told_facts"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class Told:
     main_character: str = ""
     hero: str | None = None
     names: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()  # those of the names that are places
 
 
 async def read_told(options: StoryOptions, translate: Callable[[str], Awaitable[str]]) -> Told:
@@ -50,6 +51,7 @@ async def read_told(options: StoryOptions, translate: Callable[[str], Awaitable[
         main_character=await translated_hiding(translate, character, names) if character else "",
         hero=people[0] if people else None,
         names=names,
+        places=tuple(dict.fromkeys(name.text for name in [*in_character, *in_words] if name.place)),
     )
 
 
@@ -71,7 +73,27 @@ def told_facts(facts: PhotoFacts, told: Told, vocab: Vocabulary) -> PhotoFacts:
         main_character=told.main_character or None,
         hero=told.hero,
         names=told.names,
+        places=told.places,
     )
+
+
+def names_coda(story: str, facts: PhotoFacts) -> str:
+    """Our last sentence for a story that left out names the user wrote (a writer may forget a town or an aunt):
+    who else was there, and where; "" when the story has every one."""
+    missing = [name for name in facts.names if not mentions(story, name)]
+    people = [name for name in missing if name not in facts.places]
+    places = [name for name in missing if name in facts.places]
+    where = f"that day in {_listed(places)}" if places else ""
+    if people:
+        were = "was" if len(people) == 1 else "were"
+        ending = f", and nobody would ever forget {where}." if where else ", smiling from ear to ear."
+        return f"{_listed(people)} {were} there too{ending}"
+    return f"Nobody would ever forget {where}." if where else ""
+
+
+def _listed(names: list[str]) -> str:
+    """Names as English lists them: "Iara", "Iara and Caio", "Iara, Caio and Bia"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _named_thing(told: str, vocab: Vocabulary) -> tuple[str, str] | None:

@@ -15,7 +15,7 @@ from handlers import texts
 from pipeline.config import PipelineSettings
 from pipeline.core import Pipeline
 from pipeline.describe import default_vocabulary
-from pipeline.events import StoryOptions
+from pipeline.events import StoryOptions, StoryReady, StorySentence
 from pipeline.facts import PhotoFacts
 from pipeline.names import (
     MAX_WORDS_CHARS,
@@ -27,7 +27,7 @@ from pipeline.names import (
     translated_keeping,
     words_problem,
 )
-from pipeline.own_words import Told, read_told, told_facts
+from pipeline.own_words import Told, names_coda, read_told, told_facts
 from pipeline.story import SentenceSink, story_messages, story_plan
 from pipeline.story_styles import RULES, STYLES
 from pipeline.translate import OfflineTranslator
@@ -209,6 +209,31 @@ def test_every_writers_story_spells_the_names_as_written() -> None:
     plan = story_plan(facts, None, random.Random(0), guided=False)
     assert plan.hero == "Pipoca"
     assert plan.finish("Pipoca met antonio in Sao Paulo.") == "Pipoca met Antônio in São Paulo."
+
+
+def test_a_story_that_left_out_names_ends_with_them() -> None:
+    facts = PhotoFacts("a boy by a river", names=("João", "Ana", "Brotas", "Rio Claro"), places=("Brotas", "Rio Claro"))
+    assert names_coda("Joao and Ana fished in Brotas and Rio Claro.", facts) == ""  # spelled right later
+    assert names_coda("João fished.", facts) == (
+        "Ana was there too, and nobody would ever forget that day in Brotas and Rio Claro."
+    )
+    assert names_coda("Nobody fished in Brotas.", facts) == (
+        "João and Ana were there too, and nobody would ever forget that day in Rio Claro."
+    )
+    assert names_coda("João and Ana fished.", facts) == "Nobody would ever forget that day in Brotas and Rio Claro."
+    assert names_coda("João fished in Brotas and Rio Claro.", facts) == "Ana was there too, smiling from ear to ear."
+
+
+async def test_a_story_without_a_place_gets_our_last_sentence_streamed_too() -> None:
+    backends = fake_backends()
+    backends.story_writer.streams = True
+    pipeline = Pipeline(PipelineSettings(_env_file=None), backends)
+    events = [e async for e in pipeline.stream(jpeg_bytes(), options=StoryOptions(hint="a Iara em Gramado"))]
+    sentences = [e.sentence_en for e in events if isinstance(e, StorySentence)]
+    (story,) = [e for e in events if isinstance(e, StoryReady)]
+    # the fake writer names neither: the story ends with both
+    assert sentences[-1] == "Iara was there too, and nobody would ever forget that day in Gramado."
+    assert story.story_en.endswith(sentences[-1]) and story.story_pt.endswith(f"[pt] {sentences[-1]}")
 
 
 async def test_a_failed_words_translation_leaves_the_words_as_written() -> None:
