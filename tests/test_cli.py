@@ -129,7 +129,7 @@ def test_hint_and_main_character_reach_the_story_and_its_json(
     payload = json.loads(capsys.readouterr().out)
     assert code == 0, payload["errors"]
     facts = made[-1].story_writer.facts_seen[-1]
-    assert (facts.main_character, facts.told) == ("[en] vovô Antônio", "[en] no sítio do Antônio")
+    assert (facts.main_character, facts.told) == ("[en] vovô Antônio", "[en] no rancho do Antônio")
     assert (facts.hero, facts.names) == ("Antônio", ("Antônio",))  # accents kept, each name once
     assert payload["story_options"]["main_character"] == "vovô Antônio"
     assert payload["facts"]["main_character"] == "[en] vovô Antônio" and payload["facts"]["hero"] == "Antônio"
