@@ -241,8 +241,12 @@ async def test_remote_describe_and_stream_from_a_caption_match_the_in_process_pi
     caption = await local.describe(photo)
     story = StoryReady("The lake slept.", "O lago dormia.")
     expected = [await collect(local.stream(caption=caption)), await collect(local.stream(caption=caption, story=story))]
+    told = StoryOptions(hint="vovô Antônio em São Paulo", main_character="Thor, nosso cachorro")
+    told_caption = await local.describe(photo, told)
+    assert told_caption.facts is not None and told_caption.facts.names == ("Thor", "Antônio", "São Paulo")
     async with in_process_worker(settings, backends):
         assert await remote.describe(photo) == caption
+        assert await remote.describe(photo, told) == told_caption  # the user's words travel with the job
         seen = len(backends.captioner.seen_sizes)
         events = [
             await collect(remote.stream(caption=caption)),
