@@ -26,6 +26,7 @@ __all__ = [
     "Name",
     "WordsProblem",
     "clean_words",
+    "edits",
     "find_names",
     "mentions",
     "spell_names",
@@ -105,12 +106,19 @@ def find_names(text: str) -> list[Name]:
                 j += 1
             else:
                 break
-        before = words[i - 1][0].lower() if i else ""
-        name = Name(" ".join(run), place=before in _words("place"))
+        before = [word[0].lower() for word in words[max(i - 2, 0) : i]]
+        name = Name(" ".join(run), place=_before_a_place(before))
         if name.text not in {n.text for n in names}:
             names.append(name)
         i = j
     return names
+
+
+def _before_a_place(before: list[str]) -> bool:
+    """Whether the two words before a name make it a place: "em Gramado", "praia de Ubatuba", "Lagoa Ibirapuera"."""
+    last = before[-1] if before else ""
+    place_noun = (before[-2] if len(before) == 2 else "") if last in _words("joiners") else last
+    return last in _words("place") or place_noun in _words("place_nouns")
 
 
 def _name_pattern(name: str) -> re.Pattern[str]:
@@ -126,10 +134,35 @@ def mentions(text: str, name: str) -> bool:
 
 def spell_names(text: str, names: Iterable[str]) -> str:
     """`text` with each of `names` spelled exactly as written: its case and accents, without an English "the"
-    before it ("the Thor", from "o Thor")."""
+    before it ("the Thor", from "o Thor"), and a long name a letter or two off mended ("Prata do Rosa" for Praia do
+    Rosa; `_near`)."""
     for name in sorted(names, key=len, reverse=True):  # "Belo Horizonte" before a name inside it
         text = _name_pattern(name).sub(name, text)
+        text = _mend_near(text, name)
     return text
+
+
+def _mend_near(text: str, name: str) -> str:
+    """`text` with each run of capitalised words near `name` (`_near`) replaced by it."""
+    count = len(name.split())
+    run = r"\b[^\W\d_][\w'-]*" + rf"(?: [\w'-]+){{{count - 1}}}" + r"\b"
+    return re.sub(run, lambda match: name if _near(match[0], name) else match[0], text)
+
+
+def _near(written: str, name: str) -> bool:
+    """A capitalised run a letter or two from a long name, beginning alike: one letter in six may differ."""
+    a, b = fold(written), fold(name)
+    return written[0].isupper() and a != b and a[0] == b[0] and edits(a, b) <= len(b) // 6
+
+
+def edits(a: str, b: str) -> int:
+    """Levenshtein distance: the fewest letters to insert, delete or change to turn `a` into `b`."""
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (x != y))
+    return row[-1]
 
 
 async def translated_keeping(translate: Callable[[str], Awaitable[str]], text: str, names: Sequence[str]) -> str:

@@ -56,7 +56,8 @@ async def read_told(options: StoryOptions, translate: Callable[[str], Awaitable[
 
 
 def clearer(words: str) -> str:
-    """The words with a synonym for each the translator gets wrong ("sítio" came out as "site", "rancho" comes out as "ranch"; `names.WORDS_FILE`)."""
+    """The words with a synonym for each the translator gets wrong ("no sítio" came out as "the site", "no rancho"
+    comes out as "the ranch"; `names.WORDS_FILE`)."""
     synonyms: dict[str, str] = user_words()["synonyms"]
     return re.sub(r"\w+", lambda word: synonyms.get(word[0].lower(), word[0]), words)
 

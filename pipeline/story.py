@@ -27,7 +27,7 @@ from .config import PipelineSettings
 from .errors import StoryError, StoryStopped
 from .events import StoryLength, StoryOptions
 from .facts import PhotoFacts
-from .names import spell_names
+from .names import edits, spell_names
 from .safety import is_suitable
 from .story_models import StoryModel, choose_story_model, smollm2_model_path
 from .story_styles import CLASSIC, EXAMPLE_FACTS, EXAMPLE_HERO, RULES, STYLES, StoryStyle
@@ -338,16 +338,6 @@ def story_plan(
     return StoryPlan(facts, style, messages, start, ending, least, most, body, hero)
 
 
-def _edits(a: str, b: str) -> int:
-    """Levenshtein distance: the fewest letters to insert, delete or change to turn `a` into `b`."""
-    row = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        previous, row[0] = row[0], i
-        for j, y in enumerate(b, 1):
-            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (x != y))
-    return row[-1]
-
-
 _NAME_INSIDE = re.compile(r"(?<=[a-z,;:] )[A-Z][a-z]{2,}\b")
 
 
@@ -358,7 +348,7 @@ def one_hero_name(story: str, hero: str) -> str:
 
     def spelled(match: re.Match[str]) -> str:
         name = match[0]
-        near = name != hero and name[0] == hero[0] and _edits(name.lower(), hero.lower()) <= min(2, len(hero) // 2)
+        near = name != hero and name[0] == hero[0] and edits(name.lower(), hero.lower()) <= min(2, len(hero) // 2)
         return hero if near else name
 
     return _NAME_INSIDE.sub(spelled, story)

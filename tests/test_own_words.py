@@ -46,6 +46,7 @@ from .test_story_controls import MEMBER, OWNER, fakes, last_message_with, press
         ("minha filha Iara em Gramado", [Name("Iara"), Name("Gramado", place=True)]),
         ("Minha filha Iara em Gramado", [Name("Iara"), Name("Gramado", place=True)]),  # "Minha" starts a sentence
         ("o Thor na praia", [Name("Thor")]),
+        ("o Thor na praia de Ubatuba", [Name("Thor"), Name("Ubatuba", place=True)]),  # a place noun before it
         (
             "vovô Antônio e vovó Conceição em Belo Horizonte",
             [Name("Antônio"), Name("Conceição"), Name("Belo Horizonte", place=True)],
@@ -63,6 +64,11 @@ def test_names_are_spelled_as_written_whatever_the_writer_did() -> None:
     story = "Antonio and the Thor met conceicao in belo horizonte. Then Thor ran."
     names = ["Antônio", "Thor", "Conceição", "Belo Horizonte"]
     assert spell_names(story, names) == "Antônio and Thor met Conceição in Belo Horizonte. Then Thor ran."
+
+
+def test_a_long_name_a_letter_off_is_mended_a_short_one_is_not() -> None:
+    story = "A note from Prata do Rosa. Lara smiled at Marta."
+    assert spell_names(story, ["Praia do Rosa", "Iara", "Maria"]) == "A note from Praia do Rosa. Lara smiled at Marta."
 
 
 def test_words_are_one_line_of_plain_text() -> None:
