@@ -78,6 +78,12 @@ caption-eval: setup
 story-eval: setup
 	$(BIN)/python -m bench.story_eval $(STORY_EVAL_ARGS)
 
+# The user's own words with 20 report-part photos (bench/personal_words.toml): names and places kept as written in the
+# Portuguese story, stories about the photo, words translated in <= 0.05 s; PERSONAL_EVAL_ARGS="--tier light --limit 4".
+.PHONY: personal-eval
+personal-eval: setup
+	$(BIN)/python -m bench.personal_eval $(PERSONAL_EVAL_ARGS)
+
 loadtest: setup
 	$(BIN)/python -m tools.loadtest
 

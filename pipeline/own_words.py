@@ -67,7 +67,7 @@ def told_facts(facts: PhotoFacts, told: Told, vocab: Vocabulary) -> PhotoFacts:
     kind (`_with_subject`), and the story's hero and names are theirs."""
     if told == Told():
         return facts
-    facts = _with_subject(facts, _named_thing(told.words, vocab), vocab)
+    facts = _with_subject(facts, _named_things(told.words, vocab), vocab)
     return replace(
         facts,
         told=told.words or None,
@@ -97,30 +97,40 @@ def _listed(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-def _named_thing(told: str, vocab: Vocabulary) -> tuple[str, str] | None:
-    """The longest animal or thing of the caption's vocabulary the words name, and its kind ("squirrel", "animal")."""
+def _named_things(told: str, vocab: Vocabulary) -> list[tuple[str, str]]:
+    """The animals and things of the caption's vocabulary the words name, with their kinds, longest first
+    ("squirrel", "animal"); a plural counts ("strawberries")."""
     folded = f" {fold(told)} "
-    found = [
+    found = {
         (group.name, group.kind)
         for group in [*vocab.groups.values(), *vocab.families.values()]
-        if group.name and group.kind in KINDS and re.search(rf"\b{re.escape(group.name)}s?\b", folded)
-    ]
-    return max(found, key=lambda item: len(item[0]), default=None)
+        if group.name and group.kind in KINDS and re.search(rf"\b{_plural_too(group.name)}\b", folded)
+    }
+    return sorted(found, key=lambda thing: (-len(thing[0]), thing))
 
 
-def _with_subject(facts: PhotoFacts, thing: tuple[str, str] | None, vocab: Vocabulary) -> PhotoFacts:
-    """`facts` with the user's `thing` as the subject when the captioner named none, only guessed one, or named
-    another of the same kind: "a photo of what looks like a monkey" and "a monkey on a branch" become "a squirrel",
-    but "two people" stay (the user's dog is there too, unseen)."""
-    if thing is None:
+def _plural_too(name: str) -> str:
+    """A pattern of `name` and its plural: "dogs", "boxes", "strawberries"."""
+    if name.endswith("y") and name[-2:-1] not in tuple("aeiou"):
+        return f"{re.escape(name[:-1])}(?:y|ies)"
+    return f"{re.escape(name)}(?:s|es)?"
+
+
+def _with_subject(facts: PhotoFacts, things: list[tuple[str, str]], vocab: Vocabulary) -> PhotoFacts:
+    """`facts` with a thing the user named as the subject when the captioner named none, only guessed one, or
+    named another of the same kind (that one then): "a photo of what looks like a monkey" and "a monkey on a
+    branch" become "a squirrel", but "two people" stay (the user's dog is there too, unseen)."""
+    if not things:
         return facts
-    name, kind = thing
-    subject = with_article(name)
     guessed = facts.subject
     if guessed is None or facts.caption.startswith(GUESS):
+        subject = with_article(things[0][0])
         return replace(facts, caption=subject, subject=subject)
-    if guessed == subject or _kind_of(guessed, vocab) != kind:
+    kind = _kind_of(guessed, vocab)
+    same_kind = [name for name, thing_kind in things if thing_kind == kind]
+    if not same_kind or guessed == with_article(same_kind[0]):
         return facts
+    subject = with_article(same_kind[0])
     return replace(facts, caption=facts.caption.replace(guessed, subject, 1), subject=subject)
 
 

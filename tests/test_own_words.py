@@ -135,6 +135,10 @@ def test_the_users_thing_beats_the_captioners_guess_of_the_same_kind() -> None:
     people = PhotoFacts("two people on a beach", "two people", 2)
     assert told_facts(people, Told(words="our dog Thor"), vocab).caption == "two people on a beach"  # not a dog
     assert told_facts(monkey, Told(), vocab) == monkey
+    food = PhotoFacts("a photo of what looks like some food", "some food")
+    assert told_facts(food, Told(words="Strawberries Grandma picked"), vocab).subject == "a strawberry"
+    truck = PhotoFacts("a vehicle on a road", "a vehicle")
+    assert told_facts(truck, Told(words="the uncle's truck in the apple orchard"), vocab).caption == "a truck on a road"
 
 
 def test_the_hero_is_the_main_character_else_the_first_person_named() -> None:
