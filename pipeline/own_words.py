@@ -64,10 +64,13 @@ def clearer(words: str) -> str:
 
 def told_facts(facts: PhotoFacts, told: Told, vocab: Vocabulary) -> PhotoFacts:
     """The captioner's facts with what the user told on top: a thing the words name replaces a guess of the same
-    kind (`_with_subject`), and the story's hero and names are theirs."""
+    kind (`_with_subject`), the words are the caption when the captioner saw nothing it could name, and the story's
+    hero and names are theirs."""
     if told == Told():
         return facts
     facts = _with_subject(facts, _named_things(told.words, vocab), vocab)
+    if facts.scene() is None and told.words:  # the captioner saw nothing it could name: the user's words say it
+        facts = replace(facts, caption=told.words)
     return replace(
         facts,
         told=told.words or None,

@@ -132,6 +132,8 @@ def test_the_users_thing_beats_the_captioners_guess_of_the_same_kind() -> None:
     assert told_facts(guess, Told(words="my dog"), vocab).caption == "a dog"
     nothing = PhotoFacts("a photo where nothing stands out")
     assert told_facts(nothing, Told(words="our cat on the sofa"), vocab).caption == "a cat"
+    unnamed = told_facts(nothing, Told(words="my son João fishing in Brotas"), vocab)
+    assert unnamed.caption == "my son João fishing in Brotas"  # not "a photo where nothing stands out"
     people = PhotoFacts("two people on a beach", "two people", 2)
     assert told_facts(people, Told(words="our dog Thor"), vocab).caption == "two people on a beach"  # not a dog
     assert told_facts(monkey, Told(), vocab) == monkey
