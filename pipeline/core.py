@@ -7,6 +7,10 @@ English narration starts as soon as the English story exists. Every stage has a 
 fails or times out is reported as `StageFailed` and the parts that do not depend on it are still delivered
 (e.g. caption and story without the voice).
 
+What the user told about the photo (their words, the chat's main character: `StoryOptions`) is translated while
+the photo is captioned and becomes part of its facts (`own_words`); every translation keeps the names they wrote
+(`names`), and a story that left one out ends with our sentence naming it.
+
 Whichever writer wrote it, a story is told only as far as it is fit for children (`safety`), in English and in
 Portuguese: a sentence that is not is never yielded, nor anything after it; the story is cut before it when
 enough is left, else written once more, else the story stage fails.
