@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
-from .facts import PhotoFacts, Setting
+from .facts import GUESS, PhotoFacts, Setting
 from .objects import COCO_LABELS, Detection
 
 DATA_DIR = Path(__file__).with_name("data")
@@ -737,7 +737,7 @@ class _Describer:
         setting: Setting | None = "indoors" if room else None
         if guess:
             subject = with_article(guess.subject_name or guess.name)
-            return PhotoFacts(f"a photo of what looks like {subject}", subject, 0, guess.setting or setting, None)
+            return PhotoFacts(f"{GUESS}{subject}", subject, 0, guess.setting or setting, None)
         light = light_of(self.stats)
         # A sunset photo is dark below a glowing sky; a bright, warm close-up (fruit, skin) is not.
         glowing = max(self.stats.sky_warm, self.stats.twilight) >= SKY_SHARE and self.stats.brightness < 0.5
@@ -745,14 +745,14 @@ class _Describer:
             return PhotoFacts(f"a view {self.light_phrase(light)}", None, 0, "outdoors", light)
         kind = max(GUESS_KINDS, key=self.kind_probability)
         if self.kind_probability(kind) >= KIND_THRESHOLD:
-            return PhotoFacts(f"a photo of what looks like {KIND_WORDS[kind]}", KIND_WORDS[kind], 0, setting, None)
+            return PhotoFacts(f"{GUESS}{KIND_WORDS[kind]}", KIND_WORDS[kind], 0, setting, None)
         if room:
             return PhotoFacts("a photo taken indoors", None, 0, "indoors", None)
         weak_scene = self.ranked_scenes[0] if self.ranked_scenes else None
         if weak_scene and self.scene_probs[weak_scene] >= WEAK_SCENE_THRESHOLD and self.stats.backdrop < BACKDROP:
             # Nothing else in sight, and this landscape is the likeliest: said as the guess it is.
             view = self.landscape_facts(weak_scene)
-            text = f"a photo of what looks like {view.caption.removeprefix('a view of ')}"
+            text = f"{GUESS}{view.caption.removeprefix('a view of ')}"
             return PhotoFacts(text, view.subject, 0, view.setting, view.light)
         # Neither "up close" nor "a landscape": nothing here says which, and a wrong guess is worse than none.
         return PhotoFacts("a photo where nothing stands out", None, 0, None, None)

@@ -70,7 +70,8 @@ def _unhedged(words: str) -> str:
 
 
 # What the captioner says of a photo that is not a scene: said to a story writer, it ends up in the story.
-HEDGES = ("a photo of what looks like ", "a photo of ", "a portrait of ")
+GUESS = "a photo of what looks like "  # how the captioner says a subject it is not sure of
+HEDGES = (GUESS, "a photo of ", "a portrait of ")
 NOT_A_SCENE = ("a photo where nothing stands out", "a photo taken indoors", "a photo")
 PEOPLE_WORDS = {0: "none", 1: "one person", 2: "two people", 3: "several people"}
 LIGHT_WORDS = {

@@ -3,7 +3,7 @@ places kept exactly as written in both directions.
 
 `words_problem` is what every front end asks first: too long (`MAX_WORDS_CHARS`) or unfit for children's stories.
 
-They are found in the Portuguese words (`find_names`: capitalised words; "em Gramado" is a place), kept through
+Names are found in the Portuguese words (`find_names`: capitalised words; "em Gramado" is a place), kept through
 each translation (`translated_keeping`: the translator would make "Pipoca" "Popcorn"), and spelled as written in
 the English story ("Antonio" is Antônio: `spell_names`). `clean_words` makes the words one line of plain text,
 since they are quoted in a prompt as data. Imports nothing heavy.
@@ -121,6 +121,7 @@ def _before_a_place(before: list[str]) -> bool:
     return last in _words("place") or place_noun in _words("place_nouns")
 
 
+@cache
 def _name_pattern(name: str) -> re.Pattern[str]:
     """A name however a writer or translator spells its case and accents ("antonio" for Antônio)."""
     letters = "".join(f"[{re.escape(c)}{re.escape(fold(c))}]" if fold(c) != c.lower() else re.escape(c) for c in name)

@@ -2,7 +2,7 @@
 
 The words are data, never instructions: they are made one line of plain text (`names.clean_words`), capped in
 length and checked by the front ends (`names.words_problem`, which they explain politely), quoted in the prompt as
-what the family says (`PhotoFacts.describe_for_prompt`), and the story is checked for children like any other.
+what the sender says (`PhotoFacts.describe_for_prompt`), and the story is checked for children like any other.
 They outrank the captioner: an animal or thing they name replaces the one the captioner guessed, of the same kind
 ("meu esquilo" beats "a monkey"), and the hero is the main character, or the first person they name. Names and
 places stay as written (`names`).
@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from .describe import KIND_WORDS, KINDS, Vocabulary, with_article
 from .events import StoryOptions
-from .facts import PhotoFacts
+from .facts import GUESS, PhotoFacts
 from .names import clean_words, find_names, mentions, translated_hiding, user_words
 from .safety import fold
 
@@ -43,15 +43,15 @@ async def read_told(options: StoryOptions, translate: Callable[[str], Awaitable[
     if not (words or character):
         return Told()
     words, character = clearer(words), clearer(character)
-    in_words, in_character = find_names(words), find_names(character)
-    names = tuple(dict.fromkeys(name.text for name in [*in_character, *in_words]))
-    people = [name.text for name in [*in_character, *in_words] if not name.place]
+    found = [*find_names(character), *find_names(words)]  # the main character's name first: the hero
+    names = tuple(dict.fromkeys(name.text for name in found))
+    people = [name.text for name in found if not name.place]
     return Told(
         words=await translated_hiding(translate, words, names) if words else "",
         main_character=await translated_hiding(translate, character, names) if character else "",
         hero=people[0] if people else None,
         names=names,
-        places=tuple(dict.fromkeys(name.text for name in [*in_character, *in_words] if name.place)),
+        places=tuple(dict.fromkeys(name.text for name in found if name.place)),
     )
 
 
@@ -135,9 +135,6 @@ def _with_subject(facts: PhotoFacts, things: list[tuple[str, str]], vocab: Vocab
         return facts
     subject = with_article(same_kind[0])
     return replace(facts, caption=facts.caption.replace(guessed, subject, 1), subject=subject)
-
-
-GUESS = "a photo of what looks like "
 
 
 def _kind_of(subject: str, vocab: Vocabulary) -> str | None:
