@@ -267,7 +267,12 @@ TOO_LONG = "minha filha Iara brincando no parque " * 6  # 222 characters
     [
         ("hint", TOO_LONG, "hint_too_long", f"O texto sobre a foto pode ter até {MAX_WORDS_CHARS} caracteres"),
         ("hint", "x" * (WORDS_FIELD_BYTES + 1), "hint_too_long", "pode ter até 200 caracteres"),  # cut while read
-        ("main_character", TOO_LONG, "main_character_too_long", "O personagem principal pode ter até 200 caracteres"),
+        (
+            "main_character",
+            TOO_LONG,
+            "main_character_too_long",
+            "A descrição do personagem principal pode ter até 200 caracteres",
+        ),
         ("hint", "a arma do Antônio", "hint_unsuitable", "minhas histórias são para crianças"),
         ("main_character", "o assassino Thor", "main_character_unsuitable", "não posso usar esse personagem"),
     ],

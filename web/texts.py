@@ -63,7 +63,7 @@ WORDS_TOO_LONG = {
         "(ex.: “minha filha Iara em Gramado”)."
     ),
     "main_character": (
-        "O personagem principal pode ter até {max_chars} caracteres: ✂️ basta o nome e quem é "
+        "A descrição do personagem principal pode ter até {max_chars} caracteres: ✂️ basta o nome e quem é "
         "(ex.: “Thor, nosso cachorro”)."
     ),
 }
