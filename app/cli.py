@@ -23,11 +23,21 @@ from tqdm import tqdm
 
 from pipeline.config import PipelineSettings
 from pipeline.core import Pipeline
-from pipeline.errors import FetchError, InvalidImageError, PipelineError
-from pipeline.events import Event, PipelineResult, Stage, StageStarted, StoryKind, StoryLength, StoryOptions
+from pipeline.errors import PipelineError
+from pipeline.events import (
+    Event,
+    PipelineInput,
+    PipelineResult,
+    Stage,
+    StageStarted,
+    StoryKind,
+    StoryLength,
+    StoryOptions,
+)
 from pipeline.images import decode_image, read_source
 from pipeline.names import MAX_WORDS_CHARS, words_problem
 
+from .failures import failure
 from .model_names import models_used
 from .photos import Photo, build_photo_source
 
@@ -138,7 +148,7 @@ async def run_cli(args: argparse.Namespace) -> tuple[PipelineResult, dict[str, A
                 bar.set_description(STEPS[event.stage])
                 bar.refresh()
 
-        result = await pipeline.run(source, voice_language=args.voice, options=options, on_event=show)
+        result = await pipeline.run(PipelineInput(source, voice_language=args.voice, options=options), show)
         bar.n = len(STEPS)
         bar.refresh()
     extra["story_options"] = {
@@ -187,15 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     except WordsRefused as exc:
         print(f"erro: {exc}", file=sys.stderr)
         return 2
-    except InvalidImageError as exc:
-        print(f"erro: o arquivo não é uma foto utilizável ({exc.reason})", file=sys.stderr)
-        return 2
-    except FetchError as exc:
-        print(f"erro: não consegui ler a foto ({exc})", file=sys.stderr)
-        return 2
-    except PipelineError as exc:
-        print(f"erro: {exc}", file=sys.stderr)
-        return 1
+    except PipelineError as exc:  # said as the bot and the page say it, with the pipeline's own words after
+        failed = failure(exc)
+        print(f"erro: {failed.text(settings_for(args).max_image_bytes)} ({exc})", file=sys.stderr)
+        return 2 if failed.photo_refused else 1
     payload = write_outputs(result, extra, args.out)
     if args.json:
         print(json.dumps(payload, ensure_ascii=False))

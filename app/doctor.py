@@ -20,8 +20,8 @@ from typing import Literal, TextIO
 
 import httpx
 
-from pipeline.backend import Backend
 from pipeline.config import PipelineSettings
+from pipeline.interfaces import Backend
 
 from .model_names import LIGHT_MODEL, QUALITY_MODEL
 from .settings import AppSettings
@@ -113,7 +113,7 @@ def check_story_model(settings: PipelineSettings) -> Check:
         if not path.is_file():
             return fail(f"STORY_MODEL_PATH não existe: {path}", "corrija STORY_MODEL_PATH ou deixe vazio (STORY_TIER)")
         return ok(f"modelo da história: {path} ({_megabytes(path)})")
-    from pipeline import story_models
+    from pipeline.story import models as story_models
 
     model = story_models.choose_story_model(settings)
     if model.tier == "quality" and model.path is not None:
@@ -165,7 +165,7 @@ def _megabytes(path: Path) -> str:
 def check_portuguese_voice(settings: PipelineSettings) -> Check:
     if settings.speech_backend_pt != "rhvoice":
         return ok(f"voz em português: backend {settings.speech_backend_pt}")
-    from pipeline.rhvoice import RHVoiceReaders
+    from pipeline.speech.rhvoice import RHVoiceReaders
 
     install = "`sudo bash scripts/setup-system.sh` (instala librhvoice5 e rhvoice-brazilian-portuguese)"
     try:
@@ -205,10 +205,7 @@ def check_english_voice(settings: PipelineSettings) -> Check:
 
 def check_models(settings: PipelineSettings, out: TextIO) -> list[Check]:
     """Load every stage's model as the bot would (a few seconds), one line per stage."""
-    from pipeline.caption import build_captioner
-    from pipeline.speech import build_synthesizer
-    from pipeline.story import build_story_writer
-    from pipeline.translate import build_translator
+    from pipeline.backends import build_captioner, build_story_writer, build_synthesizer, build_translator
 
     print("⏳ carregando os modelos (legenda, história, tradução, vozes; alguns segundos)…", file=out, flush=True)
     stages: list[tuple[str, Callable[[], Backend]]] = [
@@ -238,10 +235,9 @@ def check_port(setting: str, host: str, port: int) -> Check:
 
 
 def check_ports(settings: AppSettings) -> list[Check]:
-    return [
-        check_port("MEDIA_PORT", settings.media_host, settings.media_port),
-        check_port("METRICS_PORT", settings.metrics_host, settings.metrics_port),
-    ]
+    """The ports the bot binds: MEDIA_PORT only with QUEUE_URL (the media server exists for the Redis workers)."""
+    media = [check_port("MEDIA_PORT", settings.media_host, settings.media_port)] if settings.queue_url else []
+    return [*media, check_port("METRICS_PORT", settings.metrics_host, settings.metrics_port)]
 
 
 async def check_redis(settings: AppSettings) -> Check:

@@ -3,7 +3,8 @@
 Unlike the original `uploads/` folder (wiped and recreated on every upload), each photo gets its own file
 named by a random token of 192 bits; URLs expire; total disk use is bounded (oldest evicted first); only
 GET and HEAD on `/m/<token>` exist, and the token is looked up in memory, never joined into a path, so
-there is nothing to traverse and nothing to list.
+there is nothing to traverse and nothing to list. It exists only with QUEUE_URL (app/services.py builds it): the
+in-process pipeline gets the photo's bytes.
 """
 
 from __future__ import annotations

@@ -21,11 +21,19 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
 
+from app.failures import failure
 from app.settings import AppSettings
 from app.work_queue import WorkQueue
-from pipeline.config import Language
-from pipeline.errors import FetchError, InvalidImageError, PipelineError, StageError
-from pipeline.events import CaptionReady, Event, Finished, StageFailed, StoryOptions, StoryPipeline, StoryReady
+from pipeline.errors import PipelineError
+from pipeline.events import (
+    CaptionReady,
+    Event,
+    Finished,
+    PipelineInput,
+    StageFailed,
+    StoryOptions,
+    StoryPipeline,
+)
 from pipeline.images import ImageSource
 from pipeline.remote import RemotePipeline
 
@@ -64,15 +72,6 @@ class Metrics:
         )
 
 
-def failed_stage(exc: PipelineError) -> str:
-    """The stage label of an error that ended a story."""
-    if isinstance(exc, StageError):
-        return exc.stage
-    if isinstance(exc, InvalidImageError):
-        return "invalid_image"
-    return "fetch" if isinstance(exc, FetchError) else "other"
-
-
 class ObservedPipeline:
     """A pipeline (in-process or remote) that feeds the metrics; the handlers cannot tell the difference."""
 
@@ -92,24 +91,16 @@ class ObservedPipeline:
         try:
             return await self.inner.describe(source, options)
         except PipelineError as exc:
-            self.metrics.stories_failed.labels(failed_stage(exc)).inc()
+            self.metrics.stories_failed.labels(failure(exc).label).inc()
             raise
         finally:
             self.metrics.stage_seconds.labels("describe").observe(time.perf_counter() - started)
 
-    async def stream(
-        self,
-        source: ImageSource | None = None,
-        *,
-        voice_language: Language | None = None,
-        caption: CaptionReady | None = None,
-        story: StoryReady | None = None,
-        options: StoryOptions | None = None,
-    ) -> AsyncIterator[Event]:
+    async def stream(self, asked: PipelineInput) -> AsyncIterator[Event]:
         m = self.metrics
         started = time.perf_counter()
         m.stories_started.inc()
-        stream = self.inner.stream(source, voice_language=voice_language, caption=caption, story=story, options=options)
+        stream = self.inner.stream(asked)
         try:
             async for event in stream:
                 match event:
@@ -120,7 +111,7 @@ class ObservedPipeline:
                             m.stage_seconds.labels(stage_name).observe(seconds)
                 yield event
         except PipelineError as exc:
-            m.stories_failed.labels(failed_stage(exc)).inc()
+            m.stories_failed.labels(failure(exc).label).inc()
             raise
         else:
             m.stories_finished.inc()

@@ -16,14 +16,11 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
-    from pipeline.caption import Captioner
+    from pipeline.backends import Backends
     from pipeline.config import PipelineSettings
-    from pipeline.core import Backends
     from pipeline.events import Voice
-    from pipeline.speech import VoiceSynthesizer
-    from pipeline.story import StoryWriter
-    from pipeline.story_models import StoryModel
-    from pipeline.translate import Translator
+    from pipeline.interfaces import Captioner, StoryWriter, Translator, VoiceSynthesizer
+    from pipeline.story.models import StoryModel
 
 QUALITY_MODEL = "Qwen2.5-Coder-1.5B-Instruct Q4_K_M"
 LIGHT_MODEL = "SmolLM2-135M-Instruct"
@@ -48,8 +45,8 @@ def _server(settings: PipelineSettings) -> str:
 def caption_model_name(captioner: Captioner, settings: PipelineSettings) -> str:
     """The captioner's networks: "EfficientNet-Lite0 + Lite2 ImageNet classifiers + MTCNN faces + NanoDet
     objects", BLIP, or a server's."""
-    from pipeline.caption import BlipCaptioner, ClassifierCaptioner
-    from pipeline.openai_compat import CaptionerWithFallback
+    from pipeline.caption.captioners import BlipCaptioner, ClassifierCaptioner
+    from pipeline.caption.openai import CaptionerWithFallback
 
     if isinstance(captioner, ClassifierCaptioner):
         variants = captioner.variant.split("+")
@@ -67,8 +64,9 @@ def caption_model_name(captioner: Captioner, settings: PipelineSettings) -> str:
 
 def story_writer_name(writer: StoryWriter, settings: PipelineSettings) -> str:
     """The story writer's model: the llama tier it chose (see `story_model_name`), GPT-2's id, or a server's."""
-    from pipeline.openai_compat import StoryWriterWithFallback
-    from pipeline.story import LlamaStoryWriter, TransformersStoryWriter
+    from pipeline.story.gpt2 import TransformersStoryWriter
+    from pipeline.story.llama import LlamaStoryWriter
+    from pipeline.story.openai import StoryWriterWithFallback
 
     if isinstance(writer, LlamaStoryWriter):
         return story_model_name(writer.story_model())
@@ -82,7 +80,7 @@ def story_writer_name(writer: StoryWriter, settings: PipelineSettings) -> str:
 
 def translator_name(translator: Translator) -> str:
     """The translator: Bergamot (offline), or googletrans with its offline fallback."""
-    from pipeline.translate import GoogleTranslator, OfflineTranslator
+    from pipeline.translation.translators import GoogleTranslator, OfflineTranslator
 
     if isinstance(translator, OfflineTranslator):
         return BERGAMOT
@@ -93,7 +91,7 @@ def translator_name(translator: Translator) -> str:
 
 def synthesizer_name(synthesizer: VoiceSynthesizer) -> str:
     """The voice: "RHVoice Leticia-F123", "Piper en_US-joe-medium", "espeak-ng (pt)" or a VITS model's id."""
-    from pipeline.speech import EspeakSynthesizer, PiperSynthesizer, RHVoiceSynthesizer, VitsSynthesizer
+    from pipeline.speech.synthesizers import EspeakSynthesizer, PiperSynthesizer, RHVoiceSynthesizer, VitsSynthesizer
 
     if isinstance(synthesizer, RHVoiceSynthesizer):
         return f"RHVoice {synthesizer.voice}"

@@ -12,7 +12,6 @@ from typing import Literal
 
 from pipeline.config import Language
 from pipeline.events import CaptionReady, StoryOptions, StoryReady
-from pipeline.facts import PhotoFacts
 
 Part = Literal["caption", "story", "voice"]
 State = Literal["open", "finished"]
@@ -71,23 +70,16 @@ class ChatSettings:
 
 
 def caption_json(caption: CaptionReady | None) -> str | None:
-    if caption is None:
-        return None
-    facts = caption.facts.to_dict() if caption.facts else None
-    return json.dumps({"caption_en": caption.caption_en, "caption_pt": caption.caption_pt, "facts": facts})
+    return None if caption is None else json.dumps(caption.to_dict())
 
 
 def caption_of(text: str | None) -> CaptionReady | None:
-    if text is None:
-        return None
-    data = json.loads(text)
-    facts = PhotoFacts.from_dict(data["facts"]) if data.get("facts") else None
-    return CaptionReady(data["caption_en"], data["caption_pt"], facts)
+    return None if text is None else CaptionReady.from_dict(json.loads(text))
 
 
 def story_json(story: StoryReady | None) -> str | None:
-    return None if story is None else json.dumps({"story_en": story.story_en, "story_pt": story.story_pt})
+    return None if story is None else json.dumps(story.to_dict())
 
 
 def story_of(text: str | None) -> StoryReady | None:
-    return None if text is None else StoryReady(**json.loads(text))
+    return None if text is None else StoryReady.from_dict(json.loads(text))

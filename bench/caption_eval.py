@@ -35,14 +35,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.photo_set import EVERYDAY, load_photos
-from pipeline.caption import Captioner
+from pipeline.backends import Backends
 from pipeline.config import PipelineSettings
-from pipeline.core import Backends
 from pipeline.facts import PhotoFacts
 from pipeline.images import decode_image
-from pipeline.story import FRIEND_NAMES, HERO_NAMES, StoryWriter
+from pipeline.interfaces import Captioner, StoryWriter, Translator
+from pipeline.story.prompt import FRIEND_NAMES, HERO_NAMES
 from pipeline.text import split_sentences
-from pipeline.translate import Translator
 
 ROOT = Path(__file__).resolve().parents[1]
 GALLERY = ROOT / "assets" / "gallery"

@@ -19,6 +19,7 @@ import time
 started = time.perf_counter()
 import asyncio, json, sys
 from pipeline.core import Pipeline
+from pipeline.events import PipelineInput
 from bench.system import peak_rss_mb
 
 async def main():
@@ -29,11 +30,11 @@ async def main():
     report = {"import_s": imported - started, "warm_up_s": warm_up_s, "ready_rss_mb": peak_rss_mb()}
     if len(sys.argv) > 1:
         first = time.perf_counter()
-        result = await pipeline.run(open(sys.argv[1], "rb").read())
+        result = await pipeline.run(PipelineInput(open(sys.argv[1], "rb").read()))
         report["first_request_s"] = time.perf_counter() - first
         report["first_request_ok"] = result.voice is not None and not result.errors
         report["after_pt_rss_mb"] = peak_rss_mb()
-        result = await pipeline.run(open(sys.argv[1], "rb").read(), voice_language="en")
+        result = await pipeline.run(PipelineInput(open(sys.argv[1], "rb").read(), voice_language="en"))
         report["after_en_rss_mb"] = peak_rss_mb()
     print(json.dumps(report), flush=True)
 

@@ -1,4 +1,4 @@
-"""How well the COCO object detector (pipeline/objects.py) sees the everyday photos, at several thresholds.
+"""How well the COCO object detector (pipeline/caption/objects.py) sees the everyday photos, at several thresholds.
 
     .venv/bin/python -m bench.detector_eval [--thresholds 0.3 0.35 0.4 0.45 0.5] [--manifests 'photos*.toml']
         [--stretch] [--threads 1] [--json out.json]
@@ -40,7 +40,7 @@ from typing import Any
 
 from PIL import Image
 
-from pipeline.objects import COCO_LABELS, Detection, ObjectDetector
+from pipeline.caption.objects import COCO_LABELS, Detection, ObjectDetector
 
 ROOT = Path(__file__).resolve().parents[1]
 EVERYDAY = ROOT / "tests" / "data" / "everyday"

@@ -2,7 +2,7 @@
 
 `record_calls(owner, "name")` swaps the attribute for a wrapper that times each call, and puts the
 original back on exit. The pipeline looks these up at call time (module globals such as
-`pipeline.speech.encode_opus`, or a method on a model object), so the real code path is what gets timed.
+`pipeline.speech.synthesizers.encode_opus`, or a method on a model object), so the real code path is what gets timed.
 Only for one request at a time: the sink is a plain list.
 """
 

@@ -43,6 +43,7 @@ async def _child(paths: list[Path], alone: int) -> dict[str, Any]:
     from app.work_queue import WorkQueue
     from pipeline.config import PipelineSettings
     from pipeline.core import Pipeline
+    from pipeline.events import PipelineInput
 
     from .system import interference, machine_cpu_seconds, own_cpu_seconds, peak_rss_mb
 
@@ -53,7 +54,7 @@ async def _child(paths: list[Path], alone: int) -> dict[str, Any]:
     single = []
     for data in photos[:alone]:
         started = time.perf_counter()
-        await pipeline.run(data)
+        await pipeline.run(PipelineInput(data))
         single.append(time.perf_counter() - started)
 
     queue = WorkQueue(max_running=int(os.environ.get("RUNNING_JOBS", "2")), max_waiting=len(photos))
@@ -62,7 +63,7 @@ async def _child(paths: list[Path], alone: int) -> dict[str, Any]:
     finished: list[float] = []
 
     async def job(data: bytes) -> Any:
-        result = await pipeline.run(data)
+        result = await pipeline.run(PipelineInput(data))
         finished.append(time.perf_counter() - started)
         return result
 
@@ -110,7 +111,8 @@ def llama_grid(repeats: int = 3) -> list[dict[str, Any]]:
     from llama_cpp import Llama
 
     from pipeline.facts import PhotoFacts
-    from pipeline.story import smollm2_model_path, story_messages
+    from pipeline.story.models import smollm2_model_path
+    from pipeline.story.prompt import story_messages
 
     rows = []
     for threads in (1, 2):

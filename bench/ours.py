@@ -17,10 +17,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-import pipeline.speech as speech_module
+import pipeline.speech.synthesizers as speech_module
 from pipeline.config import Language
 from pipeline.core import Pipeline
-from pipeline.events import CaptionReady, Event, StoryReady
+from pipeline.events import CaptionReady, Event, PipelineInput, StoryReady
 from pipeline.images import decode_image
 
 from .instrument import TimedCall, record_calls, timed_sync
@@ -175,7 +175,7 @@ async def measure_end_to_end(pipeline: Pipeline, photos: list[Photo], language: 
         async def on_event(event: Event, ready: dict[type, float] = ready, started: float = started) -> None:
             ready.setdefault(type(event), time.perf_counter() - started)
 
-        result = await pipeline.run(photo.data, voice_language=language, on_event=on_event)
+        result = await pipeline.run(PipelineInput(photo.data, voice_language=language), on_event)
         out.total.append(time.perf_counter() - started)
         out.cpu_seconds.append(own_cpu_seconds() - cpu_started)
         out.caption_ready.append(ready.get(CaptionReady, float("nan")))

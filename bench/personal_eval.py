@@ -41,15 +41,15 @@ from typing import Any, get_args
 from bench.photo_set import EVERYDAY, load_photos
 from bench.safety_eval import SilentVoice
 from bench.story_eval import edit_distance, rss_mb, settings_for, writer_for
-from pipeline.caption import build_captioner
-from pipeline.core import Backends, Pipeline
-from pipeline.events import StoryKind, StoryLength, StoryOptions
+from pipeline.backends import Backends, build_captioner, build_translator
+from pipeline.core import Pipeline
+from pipeline.events import PipelineInput, StoryKind, StoryLength, StoryOptions
 from pipeline.names import find_names
 from pipeline.own_words import read_told
 from pipeline.safety import fold
-from pipeline.story import LlamaStoryWriter
-from pipeline.story_models import StoryTier
-from pipeline.translate import OfflineTranslator, build_translator
+from pipeline.story.llama import LlamaStoryWriter
+from pipeline.story.models import StoryTier
+from pipeline.translation.translators import OfflineTranslator
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = ROOT / "bench" / "personal_words.toml"
@@ -245,7 +245,7 @@ async def run_entry(
     """One photo through the pipeline with its words and the story's seed, and its checks."""
     writer.settings = settings_for(writer.settings.story_tier, seed)  # read at each write: one model, many seeds
     options = StoryOptions(kind, length, entry.main_character, entry.hint)
-    result = await pipeline.run(EVERYDAY / entry.file, options=options)
+    result = await pipeline.run(PipelineInput(EVERYDAY / entry.file, options=options))
     outcome = Outcome(entry.file, entry.hint, entry.main_character, seed, entry.names())
     outcome.caption_en, outcome.caption_pt = result.caption_en or "", result.caption_pt or ""
     if result.facts is not None:

@@ -20,7 +20,7 @@ from typing import Any
 
 from pipeline.config import PipelineSettings
 from pipeline.core import Pipeline
-from pipeline.events import CaptionReady, Event, StorySentence, VoiceReady
+from pipeline.events import CaptionReady, Event, PipelineInput, StorySentence, VoiceReady
 
 from .coldstart import cold_start_once
 from .ours import Photo, progress
@@ -58,7 +58,7 @@ async def _one_at_a_time(pipeline: Pipeline, photos: list[Photo]) -> QualityRun:
         async def on_event(event: Event, seen: dict[type, float] = seen, started: float = started) -> None:
             seen.setdefault(type(event), time.perf_counter() - started)
 
-        result = await pipeline.run(photo.data, on_event=on_event)
+        result = await pipeline.run(PipelineInput(photo.data), on_event)
         if StorySentence in seen and CaptionReady in seen:
             out.first_sentence.append(seen[StorySentence] - seen[CaptionReady])
         if VoiceReady in seen:

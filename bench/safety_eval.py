@@ -4,7 +4,7 @@ Writes N stories (default 300) per story tier through the whole story part of th
 from a caption: the writer, the translation, the pipeline's suitability check on every sentence and on the whole
 story in English and Portuguese; the voice is a silent stand-in, it is not what is measured). The facts are the
 offline captioner's captions of the everyday photo set (tests/data/everyday), cycled, and each story asks for
-another kind and length (`StoryOptions`), with `story_seed` = the story's number.
+another kind and length (`StoryOptions`), with the story's number as its seed.
 
 Reported per tier:
 - what the pipeline's check caught: stories, words in English and in Portuguese, and what it did (cut the story
@@ -45,14 +45,15 @@ from typing import Any
 
 import httpx
 
-import pipeline.story
-from pipeline.caption import Captioner, build_captioner
+import pipeline.story.llama
+from pipeline.backends import Backends, build_captioner, build_story_writer, build_translator
 from pipeline.config import Language, PipelineSettings
-from pipeline.core import Backends, Pipeline
+from pipeline.core import Pipeline
 from pipeline.errors import StoryError, UnsuitableStory
 from pipeline.events import (
     CaptionReady,
     Event,
+    PipelineInput,
     Stage,
     StageFailed,
     StoryKind,
@@ -64,10 +65,9 @@ from pipeline.events import (
 )
 from pipeline.facts import PhotoFacts
 from pipeline.images import decode_image
+from pipeline.interfaces import Captioner, StoryWriter
 from pipeline.safety import is_suitable, unsuitable_words
-from pipeline.story import StoryWriter, build_story_writer
-from pipeline.story_models import choose_story_model, smollm2_model_path
-from pipeline.translate import build_translator
+from pipeline.story.models import choose_story_model, smollm2_model_path
 from tools.loopback import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -141,8 +141,8 @@ class Caught(logging.Handler):
 
 @contextlib.contextmanager
 def writer_check_recorded(held: list[str]) -> Iterator[None]:
-    """Record the texts the llama writer's own check (pipeline.story.is_suitable) holds back."""
-    original = pipeline.story.is_suitable
+    """Record the texts the llama writer's own check (pipeline.story.llama.is_suitable) holds back."""
+    original = pipeline.story.llama.is_suitable
 
     def recording(text: str, language: Any = "en") -> bool:
         suitable = original(text, language)
@@ -150,11 +150,11 @@ def writer_check_recorded(held: list[str]) -> Iterator[None]:
             held.append(text)
         return suitable
 
-    pipeline.story.is_suitable = recording
+    pipeline.story.llama.is_suitable = recording
     try:
         yield
     finally:
-        pipeline.story.is_suitable = original
+        pipeline.story.llama.is_suitable = original
 
 
 async def everyday_captions(settings: PipelineSettings, captioner: Captioner) -> list[tuple[str, PhotoFacts]]:
@@ -166,13 +166,6 @@ async def everyday_captions(settings: PipelineSettings, captioner: Captioner) ->
         )
         captions.append((path.name, await captioner.caption(loaded.image)))
     return captions
-
-
-def reseed(writer: Any, seed: int) -> None:
-    """Give the writer (and the OpenAI writer's inner writers) the story's seed."""
-    for part in (writer, getattr(writer, "online", None), getattr(writer, "offline", None)):
-        if part is not None and isinstance(getattr(part, "settings", None), PipelineSettings):
-            part.settings = part.settings.model_copy(update={"story_seed": seed})
 
 
 def told_texts(events: list[Event]) -> list[tuple[str, Language]]:
@@ -197,14 +190,14 @@ def outcome_of(events: list[Event], caught: list[logging.LogRecord]) -> str:
 
 async def one_story(pipeline: Pipeline, number: int, photo: str, facts: PhotoFacts, handler: Caught) -> Outcome:
     """Write story `number` through the pipeline and note what the checks did."""
-    options = StoryOptions(KINDS[number % len(KINDS)], LENGTHS[number // len(KINDS) % len(LENGTHS)])
-    reseed(pipeline.backends.story_writer, number)
+    kind, length = KINDS[number % len(KINDS)], LENGTHS[number // len(KINDS) % len(LENGTHS)]
+    options = StoryOptions(kind, length, seed=number)
     handler.records.clear()
     held: list[str] = []
     started = time.perf_counter()
     with writer_check_recorded(held):
         caption = CaptionReady(facts.caption, facts.caption, facts)
-        events = [event async for event in pipeline.stream(caption=caption, options=options)]
+        events = [event async for event in pipeline.stream(PipelineInput(caption=caption, options=options))]
     seconds = time.perf_counter() - started
     outcome = Outcome(
         number, photo, facts.caption, options.kind, options.length, seconds, outcome_of(events, handler.records)
@@ -327,7 +320,7 @@ def tier_model(settings: PipelineSettings) -> Path:
 def story_writer(settings: PipelineSettings, backend: str) -> StoryWriter:
     """The writer measured: the settings' (llama), or the OpenAI-compatible one with no local fallback."""
     if backend == "openai":
-        from pipeline.openai_compat import openai_story_writer
+        from pipeline.story.openai import openai_story_writer
 
         return openai_story_writer(settings, offline=NoFallback())
     return build_story_writer(settings)

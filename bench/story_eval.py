@@ -56,16 +56,17 @@ from typing import Any, cast, get_args
 from app.wording import KIND_NAMES, LENGTH_BUTTONS
 from bench.caption_eval import story_mentions, unknown_portuguese_words
 from bench.photo_set import EVERYDAY, load_photos
-from pipeline.caption import build_captioner
+from pipeline.backends import build_captioner, build_story_writer, build_translator
 from pipeline.config import PipelineSettings
 from pipeline.events import StoryKind, StoryLength, StoryOptions
 from pipeline.facts import PhotoFacts
 from pipeline.images import decode_image
-from pipeline.story import FRIEND_NAMES, HERO_NAMES, LlamaStoryWriter, build_story_writer
-from pipeline.story_models import StoryModel, StoryTier
-from pipeline.story_styles import EXAMPLE_HERO, STYLES
+from pipeline.interfaces import Translator
+from pipeline.story.llama import LlamaStoryWriter
+from pipeline.story.models import StoryModel, StoryTier
+from pipeline.story.prompt import FRIEND_NAMES, HERO_NAMES
+from pipeline.story.styles import EXAMPLE_HERO, STYLES
 from pipeline.text import split_sentences
-from pipeline.translate import Translator, build_translator
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "story_eval.json"
@@ -497,7 +498,7 @@ def writer_for(tier: StoryTier) -> tuple[LlamaStoryWriter, StoryModel]:
     if model.tier != tier:
         raise SystemExit(
             f"story-eval: the {tier} tier was asked for but the {model.tier} tier would run ({model.reason}); "
-            "fix that first (`.venv/bin/python -m pipeline.story_models` joins the quality model)"
+            "fix that first (`.venv/bin/python -m pipeline.story.models` joins the quality model)"
         )
     return writer, model
 

@@ -23,9 +23,18 @@ from typing import Any, cast, get_args
 
 from pipeline.config import PipelineSettings
 from pipeline.core import Pipeline
-from pipeline.events import CaptionReady, StoryKind, StoryLength, StoryOptions, StoryReady, StorySentence, VoiceReady
+from pipeline.events import (
+    CaptionReady,
+    PipelineInput,
+    StoryKind,
+    StoryLength,
+    StoryOptions,
+    StoryReady,
+    StorySentence,
+    VoiceReady,
+)
 from pipeline.facts import PhotoFacts
-from pipeline.story import SentenceSink, StoryWriter
+from pipeline.interfaces import SentenceSink, StoryWriter
 
 from .stats import summarize
 from .system import interference, machine_cpu_seconds, own_cpu_seconds
@@ -56,7 +65,7 @@ async def one_photo(pipeline: Pipeline, photo: bytes, options: StoryOptions) -> 
     started = time.perf_counter()
     seen: dict[str, float] = {}
     sentences = 0
-    async for event in pipeline.stream(photo, options=options):
+    async for event in pipeline.stream(PipelineInput(photo, options=options)):
         seen.setdefault(type(event).__name__, time.perf_counter() - started)
         sentences += isinstance(event, StorySentence)
         if sentences == 2:

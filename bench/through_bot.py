@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.core import Backends
+from pipeline.backends import Backends
 from tools.bot_harness import RunningBot, running_bot
 from tools.fake_telegram import Call
 

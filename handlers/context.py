@@ -12,11 +12,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from telegram import CallbackQuery, Chat, Message, Update
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
-from app.media_server import MediaServer
-from app.photos import PhotoSource
+from app.services import Services as AppServices
 from app.store import Store
-from app.work_queue import WorkQueue
-from pipeline.events import StoryPipeline
 
 from .config import BotSettings
 
@@ -27,14 +24,10 @@ T = TypeVar("T")
 
 
 @dataclass
-class Services:
-    """What the handlers need, built once at start-up."""
+class Services(AppServices):
+    """What the handlers need, built once at start-up: the app's services (app/services.py) and the bot's own."""
 
     settings: BotSettings
-    pipeline: StoryPipeline
-    photos: PhotoSource
-    media: MediaServer
-    queue: WorkQueue  # the story phase: at most `running_jobs` at once, fair, bounded
     store: Store  # every accepted request until its answer is out
     captions: asyncio.Semaphore  # the caption phase, ahead of the queue: at most `running_captions` at once
 

@@ -7,7 +7,6 @@ import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from app.wording import megabytes
 from pipeline.events import CaptionReady
 
 from . import texts
@@ -43,11 +42,6 @@ def story_buttons(show: str, story_id: str) -> InlineKeyboardMarkup:
             ]
         ]
     )
-
-
-def invalid_image_text(reason: str, max_bytes: int) -> str:
-    """The Portuguese explanation of why a file is not a usable photo."""
-    return texts.INVALID_IMAGE.get(reason, texts.NOT_AN_IMAGE_DOCUMENT).format(max_mb=megabytes(max_bytes))
 
 
 def _utf16_len(text: str) -> int:

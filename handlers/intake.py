@@ -14,12 +14,12 @@ import re
 
 from telegram import Message, Update
 
+from app.failures import invalid_image_text
 from pipeline.names import words_problem
 
 from . import texts
 from .choices import words_problem_text
 from .context import Context, get_services, message_of
-from .formatting import invalid_image_text
 from .story import new_request, tell_story
 
 HISTORIA = re.compile(r"^/historia(@\w+)?\b", re.IGNORECASE)  # the command before a photo's words
@@ -51,7 +51,7 @@ async def story_from_message(update: Update, context: Context, source: Message, 
         return
     document = source.document
     if document and document.file_size and document.file_size > settings.max_image_bytes:
-        await message.reply_html(invalid_image_text("too_large", settings.max_image_bytes))
+        await message.reply_html(invalid_image_text("too_large", settings.max_image_bytes, texts.INVALID_IMAGE))
         return
     if document and document.mime_type not in ACCEPTED_DOCUMENT_TYPES:
         await message.reply_html(texts.INVALID_IMAGE["unsupported_format"])
@@ -100,7 +100,7 @@ async def unsupported_document(update: Update, context: Context) -> None:
     if document and (document.mime_type or "").startswith("image/"):
         await message.reply_html(texts.INVALID_IMAGE["unsupported_format"])
     else:
-        await message.reply_html(texts.NOT_AN_IMAGE_DOCUMENT)
+        await message.reply_html(texts.INVALID_IMAGE["not_image"])
 
 
 async def anything_else(update: Update, context: Context) -> None:

@@ -24,12 +24,14 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, NetworkError
 
 from app.errors import KeyLimitReached, QueueClosed, QueueFull
+from app.failures import EXPLAINED, failure
 from app.records import Part, SavedStory, StoryRequest, mark_sent
 from app.work_queue import Ticket
-from pipeline.errors import FetchError, InvalidImageError, StageError
+from pipeline.errors import FetchError, InvalidImageError
 from pipeline.events import (
     CaptionReady,
     Event,
+    PipelineInput,
     Stage,
     StageFailed,
     StageStarted,
@@ -42,7 +44,7 @@ from . import texts
 from .context import Context, Services, chat_of, get_services
 from .draft import StoryDraft
 from .errors import StoryFailed
-from .formatting import caption_text, invalid_image_text, story_buttons, story_text
+from .formatting import caption_text, story_buttons, story_text
 from .retries import with_retries
 from .status import ChatActions, StatusMessage
 
@@ -104,19 +106,15 @@ class StoryRun:
         """Phase 1: the caption (made once, sent once); None when the photo could not be used (user told)."""
         try:
             if self.request.caption is None:
-                await self.show_status(texts.STATUS_DOWNLOADING)
+                await self.show_status(texts.STATUS[Stage.DECODE.value])
                 data = photo if photo is not None else await self.download()
                 async with self.services.captions:  # the CPU part has its own small bound, not the download
-                    await self.show_status(texts.STATUS_LOOKING)
+                    await self.show_status(texts.STATUS[Stage.CAPTION.value])
                     await self.save(caption=await self.services.pipeline.describe(data, self.request.options))
-        except InvalidImageError as exc:
-            await self.give_up(invalid_image_text(exc.reason, self.services.settings.max_image_bytes))
-            return None
-        except FetchError:
-            await self.give_up(texts.RESUME_APOLOGY if resumed else texts.DOWNLOAD_FAILED)
-            return None
-        except StageError:
-            await self.give_up(texts.PIPELINE_FAILED)
+        except EXPLAINED as exc:
+            fetch_failed = texts.RESUME_APOLOGY if resumed else texts.DOWNLOAD_FAILED
+            limit = self.services.settings.max_image_bytes
+            await self.give_up(failure(exc).text(limit, invalid_image=texts.INVALID_IMAGE, fetch_failed=fetch_failed))
             return None
         caption = self.request.caption
         assert caption is not None, "saved above"
@@ -131,14 +129,13 @@ class StoryRun:
         log.info("story started", extra=self.log_extra)
         async with ChatActions(self.bot, self.request.chat_id) as actions:
             try:
-                stream = self.services.pipeline.stream(
-                    None,
-                    voice_language=self.request.voice_language,
+                asked = PipelineInput(
                     caption=caption,
                     story=self.request.story,
+                    voice_language=self.request.voice_language,
                     options=self.request.options,
                 )
-                async for event in stream:
+                async for event in self.services.pipeline.stream(asked):
                     await self.deliver(event, actions)
             finally:
                 await self.status.remove()
@@ -149,7 +146,7 @@ class StoryRun:
         """Send each part as soon as the pipeline produces it (and note it as sent)."""
         match event:
             case StageStarted(Stage.STORY):
-                await self.show_status(texts.STATUS_WRITING)
+                await self.show_status(texts.STATUS[Stage.STORY.value])
             case StorySentence(_, sentence_pt) if not self.request.sent("story"):
                 await self.draft.add(sentence_pt)
                 if self.draft.message is not None and self.request.story_message_id is None:
@@ -160,7 +157,7 @@ class StoryRun:
                     await self.services.store.add_story(self.saved_story(event))
                 await self.send_part("story", lambda: self.show_story(story_pt))
             case StageStarted(Stage.SPEECH):
-                await self.show_status(texts.STATUS_RECORDING)
+                await self.show_status(texts.STATUS[Stage.SPEECH.value])
                 await actions.switch(ChatAction.RECORD_VOICE)
             case VoiceReady(voice):
                 sent = await self.send_part(

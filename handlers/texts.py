@@ -1,13 +1,22 @@
 """Every text the bot sends, in Brazilian Portuguese, in one place (easy to review and to translate).
 
+What the web page says alike (progress, refusals, failures, story choices) lives in app/wording.py and is
+imported here; only what the bot says its own way (Telegram's commands, buttons and files) is written below.
 Texts that carry user- or model-derived content are built with `html.escape` by the callers: the bot
 sends HTML, and Telegram rejects malformed markup.
 """
 
 from __future__ import annotations
 
+from app import wording
 from app.wording import KIND_NAMES as KIND_NAMES  # shared with the web page
 from app.wording import LENGTH_BUTTONS as LENGTH_BUTTONS
+from app.wording import PIPELINE_FAILED as PIPELINE_FAILED
+from app.wording import SHUTTING_DOWN as SHUTTING_DOWN
+from app.wording import STAGE_FAILED as STAGE_FAILED
+from app.wording import STATUS as STATUS
+from app.wording import STATUS_QUEUED as STATUS_QUEUED
+from app.wording import USER_LIMIT as USER_LIMIT
 
 COMMANDS = {
     "start": "Começar e ver como funciona",
@@ -103,9 +112,7 @@ WORDS_TOO_LONG = (
     "✂️ Esse texto é comprido demais para mim: escreva em até {limit} caracteres quem está na foto e onde "
     "(ex.: <i>minha filha Iara em Gramado</i>)."
 )
-WORDS_UNSUITABLE = (
-    "🙈 Desculpe, não posso usar essas palavras: minhas histórias são para crianças. Pode escrever de outro jeito?"
-)
+WORDS_UNSUITABLE = wording.WORDS_UNSUITABLE.format(words="essas palavras")
 
 HISTORIA_USAGE_PRIVATE = "Envie uma foto e eu conto a história dela. 📷"
 HISTORIA_USAGE_GROUP = "Para eu contar uma história, responda a uma foto com /historia. 📷"
@@ -116,30 +123,18 @@ UNSUPPORTED_MESSAGE = (
 )
 STICKER = "Que figurinha legal! 😄 Mas eu preciso de uma foto de verdade para contar uma história."
 ANIMATION = "GIFs e vídeos eu ainda não sei narrar. 🎞️ Envie uma foto, por favor."
-NOT_AN_IMAGE_DOCUMENT = "Esse arquivo não é uma imagem que eu consiga ler. 🙈 Envie uma foto em JPEG, PNG ou WebP."
 
-INVALID_IMAGE = {
-    "empty": "O arquivo chegou vazio. 🤔 Pode enviar a foto de novo?",
-    "not_image": "Isso não parece ser uma imagem. 🙈 Envie uma foto em JPEG, PNG ou WebP.",
-    "corrupt": "Não consegui abrir essa imagem: o arquivo parece corrompido. 🧩 Pode enviar outra?",
+INVALID_IMAGE = {  # the shared sentences, but a photo's format and size are Telegram's business
+    **wording.INVALID_IMAGE,
     "unsupported_format": (
         "Esse formato de imagem eu não leio (ex.: HEIC, TIFF). 🙈 Envie em JPEG, PNG ou WebP — "
         "ou como foto, que o Telegram converte."
     ),
     "too_large": "Essa imagem é grande demais para mim (máximo {max_mb} MB). 📦 Envie como foto, não como arquivo.",
-    "too_many_pixels": "Essa imagem tem pixels demais para eu processar. 🐘 Envie uma versão menor.",
 }
 DOWNLOAD_FAILED = "Não consegui baixar a foto do Telegram. 📡 Tente enviar de novo em instantes."
 
 BUSY = "Estou com muito movimento agora. 🙏 Tente em instantes, por favor."
-USER_LIMIT = "Você já tem histórias na fila. ⏳ Espere elas ficarem prontas e mande a próxima."
-SHUTTING_DOWN = "Estou reiniciando. 🔄 Mande a foto de novo em um minuto, por favor."
-
-STATUS_QUEUED = "⏳ Na fila: você é o nº {position}. Já já chega a sua vez!"
-STATUS_DOWNLOADING = "📥 Recebendo a foto…"
-STATUS_LOOKING = "🔎 Olhando a foto…"
-STATUS_WRITING = "✍️ Escrevendo a história…"
-STATUS_RECORDING = "🎙️ Gravando a narração…"
 
 CAPTION = "📷 <b>{caption_pt}</b>\n<i>🇬🇧 {caption_en}</i>"
 STORY_TITLE_PT = "📖 <b>A história</b>\n\n"
@@ -185,16 +180,9 @@ FORGOTTEN = "🗑️ Pronto: apaguei tudo o que eu guardava sobre esta conversa.
 NOT_FORGOTTEN = "Tudo bem, não apaguei nada. 🙂"
 VOICE_CAPTION = {"pt": "🎙️ Narração em português", "en": "🎙️ Narração em inglês"}
 
-STAGE_FAILED = {
-    "story": "😔 Desculpe, não consegui escrever a história desta vez. Envie a foto outra vez e eu tento de novo.",
-    "speech": "😔 Desculpe, a narração falhou desta vez — mas a história está aí em cima.",
-    "translate_story": "(Não consegui traduzir a história; segue em inglês.)",
-}
-PIPELINE_FAILED = "😔 Desculpe, não consegui olhar essa foto agora. Tente de novo em instantes."
-
 RANDOM_PHOTO_CAPTION = "🏞️ {credit}"
 
-ERROR = "😔 Ops, algo deu errado do meu lado. Já anotei o problema (código <code>{request_id}</code>)."
+ERROR = wording.ERROR.replace("{request_id}", "<code>{request_id}</code>")  # a code to copy, in a chat
 
 # After a crash or restart (the request was on disk; see handlers/recovery.py).
 RESUMED = "🔄 Eu reiniciei, mas não esqueci a sua foto: continuando de onde parei…"

@@ -10,11 +10,11 @@ Importing the package is cheap: it re-exports the contract (stages, events, resu
 protocol, the facts a caption is made of, the errors). The models' libraries load with `pipeline.core`.
 """
 
-from . import events
-from .config import Language, PipelineSettings
-from .errors import FetchError, InvalidImageError, PipelineError, SpeechTextError, StageError, StageTimeout
-from .events import *  # noqa: F403 (the contract, as listed in events.__all__)
-from .facts import PhotoFacts
+from pipeline import events
+from pipeline.config import Language, PipelineSettings
+from pipeline.errors import FetchError, InvalidImageError, PipelineError, SpeechTextError, StageError, StageTimeout
+from pipeline.events import *  # noqa: F403 (the contract, as listed in events.__all__)
+from pipeline.facts import PhotoFacts
 
 __all__ = [
     *events.__all__,

@@ -6,11 +6,14 @@ configuration, never an `if` spread through the code. The defaults are the offli
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DATA_DIR = Path(__file__).resolve().parent / "data"  # what ships with the pipeline: word lists, vocabularies, a model
 
 Language = Literal["pt", "en"]
 
@@ -117,3 +120,12 @@ class PipelineSettings(BaseSettings):
         10.0, description="a job whose worker died (SIGKILL, OOM) is run again by another after about this long"
     )
     worker_max_tries: int = Field(3, description="runs of one job at most: a photo that kills workers is given up")
+
+
+def cache_folder(configured: Path | None = None) -> Path:
+    """Where exported models are kept: `configured` (the `model_cache_dir` setting), else the user's cache."""
+    if configured is not None:
+        return configured.expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"  # the XDG spec ignores relative paths
+    return base / "conta-historias"

@@ -22,18 +22,19 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from .caption import Captioner, build_captioner
-from .config import Language, PipelineSettings
-from .describe import default_vocabulary
-from .errors import PipelineError, StageError, StageTimeout, UnsuitableStory
-from .events import (
+from pipeline.backends import Backends
+from pipeline.caption.evidence import default_vocabulary
+from pipeline.config import Language, PipelineSettings
+from pipeline.errors import PipelineError, StageError, StageTimeout, UnsuitableStory
+from pipeline.events import (
     CaptionReady,
     Event,
     Finished,
+    PipelineInput,
     PipelineResult,
     Stage,
     StageFailed,
@@ -44,44 +45,19 @@ from .events import (
     Voice,
     VoiceReady,
 )
-from .facts import PhotoFacts
-from .images import ImageSource, LoadedImage, decode_image, read_source
-from .names import translated_keeping
-from .own_words import names_coda, read_told, told_facts
-from .safety import cut_at_unsuitable, enough_left, is_suitable, unsuitable_words
-from .speech import VoiceSynthesizer, build_synthesizer
-from .story import SentenceSink, StoryWriter, build_story_writer
-from .story_styles import STYLES
-from .text import split_sentences
-from .threads import run_cpu
-from .translate import Translator, build_translator, join_translations
+from pipeline.facts import PhotoFacts
+from pipeline.images import ImageSource, LoadedImage, decode_image, read_source
+from pipeline.interfaces import SentenceSink
+from pipeline.names import translated_keeping
+from pipeline.own_words import names_coda, read_told, told_facts
+from pipeline.safety import cut_at_unsuitable, enough_left, is_suitable, unsuitable_words
+from pipeline.story.styles import STYLES
+from pipeline.text import split_sentences
+from pipeline.threads import run_cpu
+from pipeline.translation.translators import join_translations
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-@dataclass
-class Backends:
-    """One instance of each stage's backend, shared by all requests (models load once)."""
-
-    captioner: Captioner
-    story_writer: StoryWriter
-    translator: Translator  # English → Portuguese: the caption and the story
-    words_translator: Translator  # Portuguese → English: the user's own words, for the writer
-    synthesizers: Mapping[str, VoiceSynthesizer]  # by language
-
-    @classmethod
-    def from_settings(cls, settings: PipelineSettings) -> Backends:
-        return cls(
-            captioner=build_captioner(settings),
-            story_writer=build_story_writer(settings),
-            translator=build_translator(settings),
-            words_translator=build_translator(settings, "pt", "en"),
-            synthesizers={lang: build_synthesizer(settings, lang) for lang in ("pt", "en")},
-        )
-
-    def all(self) -> list[Any]:
-        return [self.captioner, self.story_writer, self.translator, self.words_translator, *self.synthesizers.values()]
 
 
 class Pipeline:
@@ -115,16 +91,11 @@ class Pipeline:
         return await run_cpu(decode_image, data, max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels)
 
     async def run(
-        self,
-        source: ImageSource,
-        *,
-        voice_language: Language | None = None,
-        options: StoryOptions | None = None,
-        on_event: Callable[[Event], Awaitable[None]] | None = None,
+        self, asked: PipelineInput, on_event: Callable[[Event], Awaitable[None]] | None = None
     ) -> PipelineResult:
         """Run every stage and return the result; `on_event` sees each event as it happens."""
         result = PipelineResult()
-        async for event in self.stream(source, voice_language=voice_language, options=options):
+        async for event in self.stream(asked):
             result.apply(event)
             if on_event is not None:
                 await on_event(event)
@@ -145,36 +116,27 @@ class Pipeline:
         finally:
             run.cancel()
 
-    async def stream(
-        self,
-        source: ImageSource | None = None,
-        *,
-        voice_language: Language | None = None,
-        caption: CaptionReady | None = None,
-        story: StoryReady | None = None,
-        options: StoryOptions | None = None,
-    ) -> AsyncIterator[Event]:
+    async def stream(self, asked: PipelineInput) -> AsyncIterator[Event]:
         """Yield events in order: caption, story, voice (with StageStarted/StageFailed between), then Finished.
 
-        The story is of the kind and length `options` ask for. A writer that streams its text (the llama one)
+        The story is of the kind and length `asked.options` ask for. A writer that streams its text (the llama one)
         gives each sentence as a StorySentence, translated, as soon as it is written, before the StoryReady
         with the whole texts; the Portuguese story is then made of these translations.
 
         Input errors (InvalidImageError, FetchError) and a failed caption are raised: without a caption
         there is nothing to tell. Later failures are yielded as StageFailed and the rest goes on.
-        With `caption` (from `describe`) the photo is not needed and the run starts at the story; with
-        `story` too it only speaks. Either given part is yielded again, as if it had just been made.
+        With `asked.caption` (from `describe`) the photo is not needed and the run starts at the story; with
+        `asked.story` too it only speaks. Either given part is yielded again, as if it had just been made.
         """
-        if caption is None and (source is None or story is not None):
-            raise ValueError("stream needs a photo, or the caption (with or without its story)")
-        language = voice_language or self.settings.voice_language
+        caption, story, options = asked.caption, asked.story, asked.options
+        language = asked.voice_language or self.settings.voice_language
         run = _Run(self.settings.stage_timeout_s)
         try:
             writing = None
             if caption is None:
-                assert source is not None
+                assert asked.photo is not None  # PipelineInput has a photo when it has no caption
                 yield StageStarted(Stage.DECODE)
-                loaded = await self._decode(run, source)
+                loaded = await self._decode(run, asked.photo)
                 yield StageStarted(Stage.CAPTION)
                 facts = await self._caption(run, loaded, options)
                 writing = self._start_story(run, facts, options)  # written while the caption is translated

@@ -12,17 +12,18 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from .config import Language
-from .errors import PipelineError
-from .facts import PhotoFacts
+from pipeline.config import Language
+from pipeline.errors import PipelineError
+from pipeline.facts import PhotoFacts
 
 if TYPE_CHECKING:
-    from .images import ImageSource
+    from pipeline.images import ImageSource
 
 __all__ = [
     "CaptionReady",
     "Event",
     "Finished",
+    "PipelineInput",
     "PipelineResult",
     "Stage",
     "StageFailed",
@@ -62,6 +63,7 @@ class StoryOptions:
     length: StoryLength = "medium"
     main_character: str = ""  # the chat's hero, "Thor, nosso cachorro"; "" for one the story invents
     hint: str = ""  # who and what is in the photo, where: "minha filha Iara em Gramado"; "" for none
+    seed: int | None = None  # the story's random seed; None: the `story_seed` setting (itself None: random)
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,19 @@ class CaptionReady:
     caption_pt: str
     facts: PhotoFacts | None = None  # what the caption is made of (the story's input)
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON types: the store, the workers' wire, the web page and the CLI all use this one form."""
+        return {
+            "caption_en": self.caption_en,
+            "caption_pt": self.caption_pt,
+            "facts": self.facts and self.facts.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CaptionReady:
+        facts = data.get("facts")
+        return cls(data["caption_en"], data["caption_pt"], PhotoFacts.from_dict(facts) if facts else None)
+
 
 @dataclass(frozen=True)
 class StorySentence:
@@ -96,6 +111,14 @@ class StorySentence:
 class StoryReady:
     story_en: str
     story_pt: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON types, as `CaptionReady.to_dict`."""
+        return {"story_en": self.story_en, "story_pt": self.story_pt}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StoryReady:
+        return cls(data["story_en"], data["story_pt"])
 
 
 @dataclass(frozen=True)
@@ -117,6 +140,23 @@ class Finished:
 
 
 Event = StageStarted | CaptionReady | StorySentence | StoryReady | VoiceReady | StageFailed | Finished
+
+
+@dataclass(frozen=True)
+class PipelineInput:
+    """What one run is given: the photo, or the caption (with or without its story) of an earlier run to go on
+    from, which then need no photo; the voice's language (None: the `voice_language` setting); how the story is
+    wanted. A given caption or story is yielded again first, as if it had just been made."""
+
+    photo: ImageSource | None = None
+    caption: CaptionReady | None = None
+    story: StoryReady | None = None
+    voice_language: Language | None = None
+    options: StoryOptions = field(default_factory=StoryOptions)
+
+    def __post_init__(self) -> None:
+        if self.caption is None and (self.photo is None or self.story is not None):
+            raise ValueError("a run needs a photo, or the caption (with or without its story)")
 
 
 @dataclass
@@ -172,17 +212,8 @@ class StoryPipeline(Protocol):
         translation does not raise (the Portuguese caption is then the English one)."""
         ...
 
-    def stream(
-        self,
-        source: ImageSource | None = None,
-        *,
-        voice_language: Language | None = None,
-        caption: CaptionReady | None = None,
-        story: StoryReady | None = None,
-        options: StoryOptions | None = None,
-    ) -> AsyncIterator[Event]:
-        """The events of one photo; given a caption (from `describe`) the run starts at the story and needs
-        no photo, given its story too it only speaks. A given part is yielded again, first."""
+    def stream(self, asked: PipelineInput) -> AsyncIterator[Event]:
+        """The events of one run (`PipelineInput` says what it starts from)."""
         ...
 
     async def readiness(self) -> str | None: ...

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import FetchError, InvalidImageError
+from pipeline.errors import FetchError, InvalidImageError
 
 ImageSource = bytes | Path | str
 """Raw bytes, a filesystem path, or an http(s) URL."""

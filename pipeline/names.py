@@ -16,10 +16,10 @@ import tomllib
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any, Literal
 
-from .safety import fold, is_suitable
+from pipeline.config import DATA_DIR
+from pipeline.safety import fold, is_suitable
 
 __all__ = [
     "MAX_WORDS_CHARS",
@@ -39,8 +39,8 @@ __all__ = [
 MAX_WORDS_CHARS = 200  # of the user's words, and of a main character: a sentence or two, not a plot
 WordsProblem = Literal["too_long", "unsuitable"]
 
-WORDS_FILE = Path(__file__).parent / "data" / "user_words.toml"
-# Stand-ins for a name the translator would not keep: made-up words it leaves alone (tests/test_own_words.py).
+WORDS_FILE = DATA_DIR / "user_words.toml"
+# Stand-ins for a name the translator would not keep: made-up words it leaves alone (tests/pipeline/test_own_words.py).
 STAND_INS = ("Kwazi", "Vexley", "Nomex", "Zorvak", "Qorbin", "Zubra", "Kelvix", "Yorbel")
 _CHAT_MARKUP = re.compile(r"<\|[^|>]*\|>|<\/?[a-z]+>|```|[\x00-\x1f]+|\s+", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")

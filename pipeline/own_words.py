@@ -14,11 +14,11 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
-from .describe import KIND_WORDS, KINDS, Vocabulary, with_article
-from .events import StoryOptions
-from .facts import GUESS, PhotoFacts
-from .names import clean_words, find_names, mentions, translated_hiding, user_words
-from .safety import fold
+from pipeline.caption.evidence import KIND_WORDS, KINDS, Vocabulary, with_article
+from pipeline.events import StoryOptions
+from pipeline.facts import GUESS, PhotoFacts
+from pipeline.names import clean_words, find_names, mentions, translated_hiding, user_words
+from pipeline.safety import fold
 
 __all__ = ["Told", "clearer", "names_coda", "read_told", "told_facts"]
 

@@ -19,10 +19,10 @@ import tomllib
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
-from .text import split_sentences
+from pipeline.config import DATA_DIR
+from pipeline.text import split_sentences
 
 __all__ = [
     "MIN_KEPT_SENTENCES",
@@ -40,7 +40,7 @@ __all__ = [
 
 Language = Literal["en", "pt"]  # the same values as pipeline.config.Language, without importing pydantic
 
-WORDS_FILE = Path(__file__).parent / "data" / "unsuitable_words.toml"
+WORDS_FILE = DATA_DIR / "unsuitable_words.toml"
 # A story cut before an unsuitable sentence is still told when at least this much is left of it.
 MIN_KEPT_SENTENCES = 2
 MIN_KEPT_WORDS = 25

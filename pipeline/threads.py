@@ -15,7 +15,7 @@ import functools
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
@@ -181,3 +181,13 @@ class ThreadPacer:
         if threads != self._current:
             self._current = threads
             self._apply(threads)
+
+
+async def stoppable(start: Callable[[threading.Event], Awaitable[str]]) -> str:
+    """Await blocking generation started with a stop event, and set it when we stop waiting: cancelled or
+    timed out, the model's thread stops within one token (without it, it would write on for nothing)."""
+    stop = threading.Event()
+    try:
+        return await start(stop)
+    finally:
+        stop.set()  # a no-op when the story is finished

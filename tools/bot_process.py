@@ -1,5 +1,5 @@
 """The real bot (handlers, queue, store, recovery) in a process of its own, with the light fake backends, so a
-test can kill it with SIGKILL at a chosen moment and start it again (tests/test_recovery.py).
+test can kill it with SIGKILL at a chosen moment and start it again (tests/bot/test_recovery.py).
 
     python -m tools.bot_process --api http://127.0.0.1:PORT --data DIR [--hang STAGE] [--webhook PORT]
 

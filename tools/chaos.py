@@ -85,7 +85,7 @@ APOLOGIES: dict[str, str] = {
     **{f"INVALID_IMAGE.{k}": _prefix(v) for k, v in texts.INVALID_IMAGE.items()},
 }
 QUEUED_STATUS = _prefix(texts.STATUS_QUEUED)
-WORK_STATUSES = (texts.STATUS_DOWNLOADING, texts.STATUS_LOOKING, texts.STATUS_WRITING, texts.STATUS_RECORDING)
+WORK_STATUSES = tuple(texts.STATUS.values())
 STATUS_TEXTS = (QUEUED_STATUS, *WORK_STATUSES)
 DRAFT_MARK = " ✍️"  # the end of a story message still being written (handlers/draft.py, WRITING_MARK)
 

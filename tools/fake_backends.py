@@ -15,11 +15,11 @@ import numpy as np
 import soundfile as sf
 from PIL import Image
 
-from pipeline.core import Backends
+from pipeline.backends import Backends
 from pipeline.errors import PipelineError
 from pipeline.events import StoryOptions, Voice
 from pipeline.facts import PhotoFacts
-from pipeline.story import SentenceSink
+from pipeline.interfaces import SentenceSink
 from pipeline.text import split_sentences
 
 

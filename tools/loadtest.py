@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from handlers import texts
-from pipeline.core import Backends
+from pipeline.backends import Backends
 
 from .bot_harness import jpeg_bytes, running_bot
 from .fake_backends import Behaviour, fake_backends
@@ -162,7 +162,7 @@ async def run_load(
 
 def tally(report: LoadReport, bot, valid: Counter[int], corrupt: Counter[int], bad: Counter[int]) -> None:
     """Per chat: photos and corrupt files are queued, so each gets a voice, its error, or a rejection."""
-    bad_texts = {texts.NOT_AN_IMAGE_DOCUMENT, texts.STICKER, texts.UNSUPPORTED_MESSAGE}
+    bad_texts = {texts.INVALID_IMAGE["not_image"], texts.STICKER, texts.UNSUPPORTED_MESSAGE}
     report.valid_photos = sum(valid.values())
     report.bad_inputs = sum(corrupt.values()) + sum(bad.values())
     for chat in set(valid) | set(corrupt) | set(bad):

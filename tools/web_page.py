@@ -3,7 +3,7 @@
 - `PageServer`: the page (web/) on 127.0.0.1 with a given pipeline, served from its own thread and event loop,
   so that Selenium's blocking calls never stall the server;
 - `chromium()`: a headless Chromium at a given window size;
-- helpers the browser test (tests/test_web_browser.py) and the measurement share.
+- helpers the browser test (tests/web/test_web_browser.py) and the measurement share.
 
 `python -m tools.web_page` measures the page with the real offline models (caption visible after the upload,
 voice playable, against the same pipeline's own photo → voice time) and writes docs/web-page.png:
@@ -34,9 +34,9 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
 from app.photos import GallerySource, PhotoSource
+from app.services import Services, build_services
 from app.settings import AppSettings
-from app.work_queue import WorkQueue
-from pipeline.events import StoryPipeline, VoiceReady
+from pipeline.events import PipelineInput, StoryPipeline, VoiceReady
 from web import WebPage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,8 +65,7 @@ class PageServer:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="web-page", daemon=True)
         self.page: WebPage | None = None
-        self.pipeline: StoryPipeline | None = None
-        self.queue: WorkQueue | None = None
+        self.services: Services | None = None
 
     def run(self, coro: Coroutine[Any, Any, T], timeout_s: float = 120.0) -> T:
         future: Future[T] = asyncio.run_coroutine_threadsafe(coro, self._loop)
@@ -92,18 +91,15 @@ class PageServer:
 
     async def _start(self) -> None:
         s = self.settings
-        self.pipeline = self._make_pipeline(s)
-        await self.pipeline.warm_up()
-        self.queue = WorkQueue(max_running=s.running_jobs, max_waiting=s.max_waiting)
-        self.queue.start()
-        self.page = WebPage(s, self.pipeline, self._photos or GallerySource(), self.queue)
+        self.services = build_services(s, pipeline=self._make_pipeline(s), photos=self._photos or GallerySource())
+        await self.services.start()
+        self.page = WebPage(s, self.services.pipeline, self.services.photos, self.services.queue)
         await self.page.start()
 
     async def _stop(self) -> None:
-        assert self.page and self.queue and self.pipeline
+        assert self.page and self.services
         await self.page.stop()
-        await self.queue.close(5)
-        await self.pipeline.close()
+        await self.services.close()
 
 
 def chromium(width: int = 1000, height: int = 900) -> WebDriver:
@@ -198,7 +194,7 @@ def page_weight(driver: WebDriver) -> int:
 async def pipeline_photo_to_voice(pipeline: StoryPipeline, photo: bytes) -> float:
     """The bot's own path without Telegram: seconds from the photo's bytes to the voice."""
     started = time.perf_counter()
-    async for event in pipeline.stream(photo, voice_language="pt"):
+    async for event in pipeline.stream(PipelineInput(photo, voice_language="pt")):
         if isinstance(event, VoiceReady):
             return time.perf_counter() - started
     raise RuntimeError("no voice")
@@ -209,7 +205,8 @@ def measure(runs: int, fake: bool, screenshot: Path | None, *, straight: bool = 
     after choosing the photo, against the pipeline's own photo → voice time for the same story (the page's cost)
     and (`straight`) for the same photo run straight through the pipeline (the bot's path; a fixed seed tells the
     same story)."""
-    from pipeline.core import Backends, Pipeline
+    from pipeline.backends import Backends
+    from pipeline.core import Pipeline
 
     def make_pipeline(settings: AppSettings) -> StoryPipeline:
         if fake:
@@ -228,8 +225,9 @@ def measure(runs: int, fake: bool, screenshot: Path | None, *, straight: bool = 
             load_uncached(driver, server.url)
             weight = page_weight(driver)
             for photo in [chosen[0], *chosen]:  # the first is a warm-up for both paths
-                assert server.pipeline is not None and server.page is not None
-                direct = server.run(pipeline_photo_to_voice(server.pipeline, photo.read_bytes())) if straight else 0.0
+                assert server.services is not None and server.page is not None
+                pipeline = server.services.pipeline
+                direct = server.run(pipeline_photo_to_voice(pipeline, photo.read_bytes())) if straight else 0.0
                 driver.get(server.url)
                 choose_file(driver, photo)
                 wait_until_finished(driver, timeout_s=600)

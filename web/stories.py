@@ -55,6 +55,18 @@ class Story:
     def size(self) -> int:
         return len(self.photo) + (len(self.voice.ogg) if self.voice else 0)
 
+    @property
+    def links(self) -> dict[str, str]:
+        """Its id and where the API serves it: what it has so far, its events, its photo and its voice."""
+        base = f"/api/stories/{self.id}"
+        return {
+            "id": self.id,
+            "url": base,
+            "events": f"{base}/events",
+            "photo": f"{base}/photo",
+            "voice": f"{base}/voice",
+        }
+
     async def add(self, name: str, data: dict[str, Any]) -> None:
         """Record an event for every follower, present and future, and wake those who wait."""
         self.events.append((name, data))

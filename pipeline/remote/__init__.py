@@ -10,8 +10,16 @@ bytes; a story that continues from a caption (`stream(caption=...)`) carries the
 requests are versioned (`wire.WIRE_VERSION`). Importing this package loads no model: only `job` imports the engine.
 """
 
-from .client import RemotePipeline, build_pipeline
-from .wire import DESCRIBE_JOB_NAME, JOB_NAME, Message, deserialize, redis_settings, serialize, worker_health_key
+from pipeline.remote.client import RemotePipeline, build_pipeline
+from pipeline.remote.wire import (
+    DESCRIBE_JOB_NAME,
+    JOB_NAME,
+    Message,
+    deserialize,
+    redis_settings,
+    serialize,
+    worker_health_key,
+)
 
 __all__ = [
     "DESCRIBE_JOB_NAME",

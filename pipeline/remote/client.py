@@ -22,11 +22,20 @@ from arq.constants import abort_jobs_ss
 from arq.jobs import Job, JobStatus
 from redis.exceptions import RedisError
 
-from ..config import Language, PipelineSettings
-from ..errors import PipelineError, StageError, StageTimeout
-from ..events import CaptionReady, Event, Finished, Stage, StageFailed, StoryOptions, StoryPipeline, StoryReady
-from ..images import ImageSource, is_url, read_source
-from .wire import (
+from pipeline.config import PipelineSettings
+from pipeline.errors import PipelineError, StageError, StageTimeout
+from pipeline.events import (
+    CaptionReady,
+    Event,
+    Finished,
+    PipelineInput,
+    Stage,
+    StageFailed,
+    StoryOptions,
+    StoryPipeline,
+)
+from pipeline.images import ImageSource, is_url, read_source
+from pipeline.remote.wire import (
     DESCRIBE_JOB_NAME,
     JOB_NAME,
     JobRequest,
@@ -120,36 +129,25 @@ class RemotePipeline:
         """Like `Pipeline.describe`: the caption alone, from a job of its own, with the same errors."""
         caption = None
         async with self._photo(source) as photo:
-            async for event in self._job(DESCRIBE_JOB_NAME, JobRequest(photo, options=options)):
+            async for event in self._job(DESCRIBE_JOB_NAME, JobRequest(photo, options=options or StoryOptions())):
                 if isinstance(event, CaptionReady):
                     caption = event
         if caption is None:
             raise StageError("queue", "no caption")
         return caption
 
-    async def stream(
-        self,
-        source: ImageSource | None = None,
-        *,
-        voice_language: Language | None = None,
-        caption: CaptionReady | None = None,
-        story: StoryReady | None = None,
-        options: StoryOptions | None = None,
-    ) -> AsyncIterator[Event]:
+    async def stream(self, asked: PipelineInput) -> AsyncIterator[Event]:
         """Like `Pipeline.stream`: the same events and errors, produced by a worker, but no StorySentence (the story
         comes whole, in StoryReady). A given caption (and story) travel in the job instead of the photo, and are
         yielded at once."""
-        if caption is None and (source is None or story is not None):
-            raise ValueError("stream needs a photo, or the caption (with or without its story)")
-        given: list[Event] = [part for part in (caption, story) if part is not None]
+        given: list[Event] = [part for part in (asked.caption, asked.story) if part is not None]
         if given:
-            request = JobRequest(voice_language=voice_language, caption=caption, story=story, options=options)
-            async for event in self._job(JOB_NAME, request, given):
+            async for event in self._job(JOB_NAME, JobRequest.of(asked), given):
                 yield event
             return
-        assert source is not None
-        async with self._photo(source) as photo:
-            async for event in self._job(JOB_NAME, JobRequest(photo, voice_language, options=options)):
+        assert asked.photo is not None  # PipelineInput has a photo when it has no caption
+        async with self._photo(asked.photo) as photo:
+            async for event in self._job(JOB_NAME, JobRequest.of(asked, photo)):
                 yield event
 
     @asynccontextmanager
@@ -265,6 +263,6 @@ def build_pipeline(settings: PipelineSettings, photo_host: PhotoHost | None = No
     """The in-process pipeline (models load in this process), or the remote one when a queue URL is set."""
     if settings.queue_url:
         return RemotePipeline(settings, photo_host=photo_host)
-    from ..core import Pipeline
+    from pipeline.core import Pipeline
 
     return Pipeline(settings)

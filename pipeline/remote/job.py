@@ -33,13 +33,13 @@ from arq.constants import in_progress_key_prefix
 from PIL import Image
 from redis.exceptions import RedisError
 
-from ..core import Pipeline
-from ..errors import PipelineError, StageError
-from ..events import CaptionReady, Event, Finished, StoryOptions, StoryReady, StorySentence
-from ..facts import PhotoFacts
-from ..images import ImageSource
-from ..story import SentenceSink
-from .wire import JobRequest, Message, WireVersionError, checkpoint_key, events_key, redis_reply
+from pipeline.core import Pipeline
+from pipeline.errors import PipelineError, StageError
+from pipeline.events import CaptionReady, Event, Finished, StoryOptions, StoryReady, StorySentence
+from pipeline.facts import PhotoFacts
+from pipeline.images import ImageSource
+from pipeline.interfaces import SentenceSink
+from pipeline.remote.wire import JobRequest, Message, WireVersionError, checkpoint_key, events_key, redis_reply
 
 log = logging.getLogger(__name__)
 
@@ -121,13 +121,7 @@ async def describe_job(ctx: dict[str, Any], request: dict[str, Any]) -> None:
 
 def _story_events(pipeline: Pipeline, asked: JobRequest) -> AsyncIterator[Event]:
     """The events of the whole run, or of the part after the caption (and story) the request carries."""
-    return pipeline.stream(
-        _source(asked.photo),
-        voice_language=asked.voice_language,
-        caption=asked.caption,
-        story=asked.story,
-        options=asked.options,
-    )
+    return pipeline.stream(asked.input(_source(asked.photo)))
 
 
 async def _describe_events(pipeline: Pipeline, asked: JobRequest) -> AsyncIterator[Event]:

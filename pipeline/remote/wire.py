@@ -10,18 +10,19 @@ import inspect
 import json
 import socket
 from collections.abc import Awaitable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from arq.connections import RedisSettings
 from arq.constants import health_check_key_suffix
 
-from ..config import Language, PipelineSettings
-from ..errors import FetchError, InvalidImageError, PipelineError, StageError, StageTimeout
-from ..events import (
+from pipeline.config import Language, PipelineSettings
+from pipeline.errors import FetchError, InvalidImageError, PipelineError, StageError, StageTimeout
+from pipeline.events import (
     CaptionReady,
     Event,
     Finished,
+    PipelineInput,
     Stage,
     StageFailed,
     StageStarted,
@@ -30,13 +31,16 @@ from ..events import (
     Voice,
     VoiceReady,
 )
-from ..facts import PhotoFacts
+
+if TYPE_CHECKING:
+    from pipeline.images import ImageSource
 
 JOB_NAME = "story"  # the events of one photo (or of a caption, or of a story to read)
 DESCRIBE_JOB_NAME = "describe"  # the caption alone
 KEY_PREFIX = "conta-historias"
-# Of the job requests; 1 was (photo, voice_language) as two arguments, 2 had no story options, 3 no user's words.
-WIRE_VERSION = 4
+# Of the job requests; 1 was (photo, voice_language) as two arguments, 2 had no story options, 3 no user's words,
+# 4 no story seed and other names for a caption's and a story's fields.
+WIRE_VERSION = 5
 
 T = TypeVar("T")
 
@@ -99,10 +103,10 @@ def encode_event(event: Event) -> dict[str, Any]:
     match event:
         case StageStarted(stage):
             return {"kind": "started", "stage": stage.value}
-        case CaptionReady(caption_en, caption_pt, facts):
-            return {"kind": "caption", "en": caption_en, "pt": caption_pt, "facts": facts and facts.to_dict()}
-        case StoryReady(story_en, story_pt):
-            return {"kind": "story", "en": story_en, "pt": story_pt}
+        case CaptionReady():
+            return {"kind": "caption", **event.to_dict()}
+        case StoryReady():
+            return {"kind": "story", **event.to_dict()}
         case VoiceReady(voice):
             fields = dataclasses.asdict(voice)
             return {"kind": "voice", **fields, "ogg": base64.b64encode(voice.ogg).decode()}
@@ -118,10 +122,9 @@ def decode_event(fields: dict[str, Any]) -> Event:
         case "started":
             return StageStarted(Stage(fields["stage"]))
         case "caption":
-            facts = fields.get("facts")
-            return CaptionReady(fields["en"], fields["pt"], PhotoFacts.from_dict(facts) if facts else None)
+            return CaptionReady.from_dict(fields)
         case "story":
-            return StoryReady(fields["en"], fields["pt"])
+            return StoryReady.from_dict(fields)
         case "voice":
             voice = {f.name: fields[f.name] for f in dataclasses.fields(Voice)}
             return VoiceReady(Voice(**{**voice, "ogg": base64.b64decode(fields["ogg"])}))
@@ -163,43 +166,40 @@ class WireVersionError(ValueError):
 
 @dataclass(frozen=True)
 class JobRequest:
-    """What a job is asked: a photo (a media-server URL or base64 bytes), or the caption and the story that
-    `Pipeline.stream` continues from, which travel as their events do, without the photo; and the story's kind
-    and length."""
+    """What a job is asked: a `PipelineInput` with its photo as a job carries it (a media-server URL or base64
+    bytes), or without a photo when it carries the caption (and the story) to go on from."""
 
     photo: dict[str, str] | None = None
     voice_language: Language | None = None
     caption: CaptionReady | None = None
     story: StoryReady | None = None
-    options: StoryOptions | None = None
+    options: StoryOptions = field(default_factory=StoryOptions)
+
+    @classmethod
+    def of(cls, asked: PipelineInput, photo: dict[str, str] | None = None) -> JobRequest:
+        return cls(photo, asked.voice_language, asked.caption, asked.story, asked.options)
+
+    def input(self, photo: ImageSource | None) -> PipelineInput:
+        """The run this job asks for, with the photo as the worker got it."""
+        return PipelineInput(photo, self.caption, self.story, self.voice_language, self.options)
 
     def encode(self) -> dict[str, Any]:
         return {
             "v": WIRE_VERSION,
             "photo": self.photo,
             "voice_language": self.voice_language,
-            "caption": self.caption and encode_event(self.caption),
-            "story": self.story and encode_event(self.story),
-            "options": self.options and dataclasses.asdict(self.options),
+            "caption": self.caption and self.caption.to_dict(),
+            "story": self.story and self.story.to_dict(),
+            "options": dataclasses.asdict(self.options),
         }
 
     @classmethod
     def decode(cls, fields: dict[str, Any]) -> JobRequest:
         if fields.get("v") != WIRE_VERSION:
             raise WireVersionError(f"job request version {fields.get('v')!r}, this side speaks {WIRE_VERSION}")
-        caption, story = _part(fields.get("caption"), CaptionReady), _part(fields.get("story"), StoryReady)
-        options = StoryOptions(**fields["options"]) if fields.get("options") else None
-        return cls(fields.get("photo"), fields.get("voice_language"), caption, story, options)
-
-
-def _part(fields: dict[str, Any] | None, kind: type[T]) -> T | None:
-    """A given part of a request (a caption, a story), decoded like its event; None when absent."""
-    if not fields:
-        return None
-    event = decode_event(fields)
-    if not isinstance(event, kind):
-        raise ValueError(f"expected {kind.__name__}, got {fields.get('kind')!r}")
-    return event
+        caption = CaptionReady.from_dict(fields["caption"]) if fields.get("caption") else None
+        story = StoryReady.from_dict(fields["story"]) if fields.get("story") else None
+        return cls(fields.get("photo"), fields.get("voice_language"), caption, story, StoryOptions(**fields["options"]))
 
 
 def event_key(event: Event) -> str:

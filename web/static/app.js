@@ -10,9 +10,9 @@
   const maxBytes = Number(document.body.dataset.maxBytes) || 20 * 1024 * 1024;
   const maxMb = String(Math.round((maxBytes / 1048576) * 10) / 10).replace(".", ",");
   const PROGRESS = { decode: 22, caption: 30, caption_ready: 50, story: 55, story_ready: 80, speech: 85, voice: 100 };
-  const TEXT = {
-    tooLarge: `Essa imagem é grande demais para mim (máximo ${maxMb} MB). 📦 Escolha uma foto menor.`,
-    notImage: "Isso não parece ser uma imagem. 🙈 Escolha uma foto em JPEG, PNG ou WebP.",
+  const TEXT = { // tooLarge and notImage: the server's sentences (app/wording.py, INVALID_IMAGE), said sooner
+    tooLarge: `Essa imagem é grande demais para mim (máximo ${maxMb} MB). 📦 Envie uma foto menor.`,
+    notImage: "Isso não parece ser uma imagem. 🙈 Envie uma foto em JPEG, PNG ou WebP.",
     sending: "📤 Enviando a foto…",
     random: "🎲 Buscando uma paisagem…",
     network: "Não consegui falar com o servidor. 📡 Verifique a conexão e tente de novo.",
