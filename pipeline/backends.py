@@ -104,6 +104,7 @@ def build_translator(settings: PipelineSettings, source: str = "en", target: str
 
 
 # --- voices --------------------------------------------------------------------------------------------
+
 _warnings = WarnOnce(log)  # a missing voice is said once per process, not on every build
 
 
