@@ -201,7 +201,7 @@ class Pipeline:
         run: _Run,
         caption: CaptionReady,
         language: Language,
-        options: StoryOptions | None,
+        options: StoryOptions,
         writing: _Writing | None,
     ) -> AsyncIterator[Event]:
         """The story (written from the caption unless already started) sentence by sentence if the writer streams,
@@ -224,7 +224,7 @@ class Pipeline:
             coda_pt = await self._translated(run, Stage.TRANSLATE_STORY, coda)
             if isinstance(coda_pt, str):
                 yield StorySentence(coda, coda_pt)
-                told = told.ended_with(coda, coda_pt, "\n" if STYLES[(options or StoryOptions()).kind].poem else " ")
+                told = told.ended_with(coda, coda_pt, "\n" if STYLES[options.kind].poem else " ")
         story_pt = told.story_pt
         if isinstance(story_pt, StageFailed):
             yield story_pt

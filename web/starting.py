@@ -5,6 +5,7 @@ admission queue and answers 202 with where to follow it and its place in line.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -67,7 +68,11 @@ class Starter:
         photo = await self.photos.random_photo(f"web:{ip}")
         if photo.data is None:
             raise Problem(503, "no_photo", texts.FETCH_FAILED)
-        credit = {**credit_fields(photo.credit), "parts": credit_parts(photo.credit), "line": photo.credit.line_pt()}
+        credit = {
+            **dataclasses.asdict(photo.credit),
+            "parts": credit_parts(photo.credit),
+            "line": photo.credit.line_pt(),
+        }
         response = await self._begin(ip, photo.data, language, options, credit=credit)
         self.spawn(self.photos.mark_shown(photo))  # Unsplash asks for it once the photo is shown
         return response
@@ -135,16 +140,3 @@ def credit_parts(credit: Credit) -> list[dict[str, str]]:
         text, url = links[int(piece)]
         parts.append({"text": text, "url": url} if url and url.startswith(("https://", "http://")) else {"text": text})
     return parts
-
-
-def credit_fields(credit: Credit) -> dict[str, Any]:
-    """The credit's fields, for the page to show as it likes."""
-    return {
-        "title": credit.title,
-        "author": credit.author,
-        "author_url": credit.author_url,
-        "license": credit.license,
-        "license_url": credit.license_url,
-        "source": credit.source,
-        "source_url": credit.source_url,
-    }
