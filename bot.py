@@ -59,7 +59,9 @@ def build_services(
     """The app's services (app/services.py) and the bot's own: the request store and the caption slots."""
     shared = build_app_services(settings, pipeline=pipeline, photos=photos)
     return Services(
-        **vars(shared), store=Store(settings.store_url()), captions=asyncio.Semaphore(settings.running_captions)
+        **vars(shared),
+        store=Store(settings.store_url(), owner=settings.replica_id, lease_s=settings.replica_lease_s),
+        captions=asyncio.Semaphore(settings.running_captions),
     )
 
 
@@ -124,7 +126,7 @@ def build_application(
         raise RuntimeError("python-telegram-bot[job-queue] is not installed: no job queue for the store's purge")
     handlers.register(application)
     recovery.register(application, webhook=webhook)
-    recovery.schedule_purge(application)
+    recovery.schedule(application, settings.replica_lease_s)
     application.bot_data.monitor = monitor
     monitoring.install(application, monitor)
     return application

@@ -44,3 +44,11 @@ class StartupError(Exception):
     def __init__(self, message: str, exit_code: int = EXIT_CONFIG) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+class LeaseLost(Exception):
+    """Another bot replica has taken this request over (this one stalled past its lease): stop answering it."""
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"request {request_id} is held by another replica")
+        self.request_id = request_id

@@ -7,6 +7,7 @@ never shows them. The Telegram settings are the bot's alone (`handlers/config.py
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,6 +26,13 @@ class AppSettings(PipelineSettings):
     data_dir: Path = Field(Path("data"), description="persistence (chat settings), the media and the request store")
     database_url: SecretStr | None = Field(
         None, description="the request store as an SQLAlchemy async URL; default: SQLite under DATA_DIR"
+    )
+    replica_id: str = Field(
+        default_factory=socket.gethostname,
+        description="this bot replica's name in the store's leases: unique per replica (default: the host name)",
+    )
+    replica_lease_s: float = Field(
+        30.0, description="a dead replica's open requests are taken over by another this long after its last sign"
     )
     resume_max_age_h: float = Field(24.0, description="after a restart, older unfinished requests get an apology")
     finished_requests_kept_s: float = Field(3600.0, description="how long answered requests stay in the store")

@@ -12,12 +12,20 @@ Tables (schema in `app/migrations`, applied by Alembic at start):
 `forget_chat` erases a chat from every table (/esquecer). SQLite under DATA_DIR by default (one file, WAL
 journal: a killed process loses nothing committed); PostgreSQL (or any SQLAlchemy async URL) in DATABASE_URL
 for deployments with several bot replicas, on the same code path.
+
+Leases, for several bot replicas on one store: each open request and each kept update has an `owner` (the
+replica's REPLICA_ID) and a `lease_until`. The owner renews its leases while it lives (`renew_leases`, and
+every `save`); another replica takes over a request or an update only once its lease ran out (`claim_requests`,
+`claim_updates`: one compare-and-set UPDATE per row, so two replicas never both win). A replica that lost a
+request (it stalled past its lease) learns it at its next `save` or `hold`: `LeaseLost`, and it stops there.
+A restarted replica with the same REPLICA_ID takes its own requests back at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import time
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
@@ -32,13 +40,16 @@ from sqlalchemy import (
     Float,
     Index,
     MetaData,
+    Select,
     String,
     Table,
     Text,
+    and_,
     delete,
     event,
     exists,
     insert,
+    or_,
     select,
     update,
 )
@@ -47,6 +58,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from pipeline.events import StoryOptions, StoryReady
 
+from .errors import LeaseLost
 from .records import (
     ChatSettings,
     SavedStory,
@@ -67,6 +79,8 @@ updates_table = Table(
     Column("update_id", BigInteger, primary_key=True, autoincrement=False),
     Column("body", Text, nullable=False),  # the update as Telegram sent it (JSON)
     Column("received_at", Float, nullable=False),
+    Column("owner", String(64)),  # the replica handling it (REPLICA_ID)...
+    Column("lease_until", Float),  # ... until then, unless it renews
 )
 
 requests_table = Table(
@@ -91,6 +105,8 @@ requests_table = Table(
     Column("story_message_id", BigInteger),  # the story message while it is being written
     Column("story_hint", Text),  # the user's own words about the photo, as written
     Column("main_character", Text),  # the chat's main character when the request was made
+    Column("owner", String(64)),  # the replica answering it (REPLICA_ID)...
+    Column("lease_until", Float),  # ... until then, unless it renews
 )
 
 stories_table = Table(
@@ -220,9 +236,14 @@ def _upgrade(connection: Connection) -> None:
 
 
 class Store:
-    """Async access to the store's tables: `Store(url)`, then `await store.open()` before use."""
+    """Async access to the store's tables: `Store(url)`, then `await store.open()` before use.
 
-    def __init__(self, url: str) -> None:
+    `owner` names this replica in the leases (REPLICA_ID; default: the host name, as the setting's); a lease
+    lasts `lease_s` unless renewed.
+    """
+
+    def __init__(self, url: str, *, owner: str | None = None, lease_s: float = 30.0) -> None:
+        self.owner, self.lease_s = owner or socket.gethostname(), lease_s
         self.engine: AsyncEngine = create_async_engine(url)
         self._writer: contextlib.AbstractAsyncContextManager[Any] = contextlib.nullcontext()
         if self.engine.dialect.name == "sqlite":
@@ -250,9 +271,13 @@ class Store:
 
     # --- updates not yet handled --------------------------------------------------------------------
 
+    def _lease(self) -> dict[str, Any]:
+        """The columns of a lease held by this replica from now."""
+        return {"owner": self.owner, "lease_until": time.time() + self.lease_s}
+
     async def save_updates(self, updates: Iterable[tuple[int, str]]) -> None:
-        """Record (update_id, JSON body) pairs; an update already recorded is kept as it is."""
-        rows = [{"update_id": uid, "body": body, "received_at": time.time()} for uid, body in updates]
+        """Record (update_id, JSON body) pairs, leased to this replica; an update already recorded is kept as it is."""
+        rows = [{"update_id": uid, "body": body, "received_at": time.time(), **self._lease()} for uid, body in updates]
         if not rows:
             return
         async with self._transaction() as connection:
@@ -268,11 +293,32 @@ class Store:
         async with self._transaction() as connection:
             await connection.execute(delete(updates_table).where(updates_table.c.update_id == update_id))
 
-    async def unhandled_updates(self) -> list[str]:
-        """The JSON bodies of the updates received but not handled, oldest first."""
-        async with self.engine.connect() as connection:
-            result = await connection.execute(select(updates_table.c.body).order_by(updates_table.c.update_id))
-            return list(result.scalars())
+    async def claim_updates(self, *, own: bool) -> list[str]:
+        """The JSON bodies of the updates received but not handled whose lease ran out (and, with `own`, this
+        replica's from before a restart), now leased to this replica; oldest first."""
+        query = select(updates_table.c.update_id, updates_table.c.body).order_by(updates_table.c.update_id)
+        claimable = self._claimable(updates_table, own=own)
+        async with self._transaction() as connection:
+            rows = list(await connection.execute(query.where(claimable)))
+            return [
+                row.body
+                for row in rows
+                if await self._claim(connection, updates_table.c.update_id, row.update_id, claimable)
+            ]
+
+    def _claimable(self, table: Table, *, own: bool) -> Any:
+        """Rows of `table` whose lease ran out (or that never had one), and with `own` this replica's."""
+        expired = or_(table.c.owner.is_(None), table.c.lease_until < time.time())
+        return (
+            or_(expired, table.c.owner == self.owner)
+            if own
+            else and_(expired, table.c.owner.is_distinct_from(self.owner))
+        )
+
+    async def _claim(self, connection: AsyncConnection, key: Column[Any], value: Any, claimable: Any) -> bool:
+        """Lease one row to this replica if it is still claimable (compare-and-set: one replica wins)."""
+        query = update(key.table).where(key == value, claimable).values(self._lease())
+        return (await connection.execute(query)).rowcount == 1
 
     # --- story requests ---------------------------------------------------------------------------------
 
@@ -283,7 +329,7 @@ class Store:
         """
         try:
             async with self._transaction() as connection:
-                await connection.execute(insert(requests_table), [_request_row(request)])
+                await connection.execute(insert(requests_table), [{**_request_row(request), **self._lease()}])
                 if request.update_id is not None:
                     await connection.execute(
                         delete(updates_table).where(updates_table.c.update_id == request.update_id)
@@ -293,16 +339,53 @@ class Store:
         return True
 
     async def save(self, request: StoryRequest) -> None:
-        """Write the request's current state (a request erased by /esquecer stays erased)."""
+        """Write the request's current state and renew its lease (a request erased by /esquecer stays erased).
+
+        Raises LeaseLost when another replica has taken the request over.
+        """
+        await self._held(_request_row(request) | self._lease(), request.id)
+
+    async def hold(self, request_id: str) -> None:
+        """Renew the lease of a request about to send a part; LeaseLost if another replica has it now."""
+        await self._held(self._lease(), request_id)
+
+    async def _held(self, values: dict[str, Any], request_id: str) -> None:
+        """Write `values` to a request this replica holds; LeaseLost if another one holds it."""
         async with self._transaction() as connection:
-            query = update(requests_table).where(requests_table.c.id == request.id)
-            await connection.execute(query.values(_request_row(request)))
+            mine = and_(requests_table.c.id == request_id, requests_table.c.owner == self.owner)
+            written = (await connection.execute(update(requests_table).where(mine).values(values))).rowcount
+            if written == 0 and await _has_request(connection, request_id):
+                raise LeaseLost(request_id)
+
+    async def renew_leases(self) -> int:
+        """Renew the leases of every open request and kept update this replica holds; how many there were."""
+        renewed = 0
+        async with self._transaction() as connection:
+            for table in (requests_table, updates_table):
+                query = update(table).where(table.c.owner == self.owner).values(lease_until=time.time() + self.lease_s)
+                if table is requests_table:
+                    query = query.where(table.c.state == "open")
+                renewed += (await connection.execute(query)).rowcount or 0
+        return renewed
 
     async def unfinished(self) -> list[StoryRequest]:
-        """Requests whose answer is not all out yet, in the order they were received."""
-        query = select(requests_table).where(requests_table.c.state == "open").order_by(requests_table.c.created_at)
+        """Requests whose answer is not all out yet, in the order they were received (whoever holds them)."""
         async with self.engine.connect() as connection:
-            return [_request(row) for row in await connection.execute(query)]
+            return [_request(row) for row in await connection.execute(self._open_requests())]
+
+    async def claim_requests(self, *, own: bool) -> list[StoryRequest]:
+        """The unfinished requests whose lease ran out (and, with `own`, this replica's from before a restart),
+        now leased to this replica; in the order they were received."""
+        claimable = self._claimable(requests_table, own=own)
+        async with self._transaction() as connection:
+            rows = list(await connection.execute(self._open_requests().where(claimable)))
+            return [
+                _request(row) for row in rows if await self._claim(connection, requests_table.c.id, row.id, claimable)
+            ]
+
+    @staticmethod
+    def _open_requests() -> Select[Any]:
+        return select(requests_table).where(requests_table.c.state == "open").order_by(requests_table.c.created_at)
 
     async def purge(self, *, requests_older_than_s: float, stories_older_than_s: float) -> int:
         """Delete answered requests and stories past their time; returns how many rows went."""

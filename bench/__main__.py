@@ -21,6 +21,7 @@ from .coldstart import cold_start_once
 from .ours import EndToEnd, StageMeasurements, load_photos, measure_end_to_end, measure_stages, progress
 from .quality import measure_quality, story_tier
 from .report import evaluate_targets, render_table, write_results
+from .scale import measure_scale
 from .stats import median, ratio, summarize
 from .system import interference, machine_cpu_seconds, machine_info, own_cpu_seconds, peak_rss_mb
 from .through_bot import BotMeasurements, measure_bot, summarize_chats
@@ -43,6 +44,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip-bot", action="store_true", help="skip the measurements through the bot")
     parser.add_argument("--skip-baseline", action="store_true", help="skip the original models")
     parser.add_argument("--skip-quality", action="store_true", help="skip the quality story tier's keys")
+    parser.add_argument("--skip-scale", action="store_true", help="skip scale_two_workers_ratio (Redis workers)")
     return parser.parse_args(argv)
 
 
@@ -282,6 +284,9 @@ def main(argv: list[str] | None = None) -> int:
         photos = load_photos(photo_paths(args.quick))
         seed = None if args.seed < 0 else args.seed
         quality = asyncio.run(measure_quality(photos, chat_count(args), seed, photo_paths(args.quick)[0]))
+    scale = {}
+    if not args.skip_scale:
+        scale = asyncio.run(measure_scale(4 if args.quick else 8, "light"))
     baseline = None
     if not args.skip_baseline:
         progress("original models (BLIP, GPT-2, VITS; random weights, 2 torch threads, own process)")
@@ -292,7 +297,8 @@ def main(argv: list[str] | None = None) -> int:
         "started": started,
         "interference": noise,
     }
-    results = {**assemble(args, run, cold, baseline, extras), **quality}
+    results = {**assemble(args, run, cold, baseline, extras), **quality, **scale}
+    results["targets"] = evaluate_targets(results)
     write_results(args.out, results)
     print(render_table(results))
     print(f"\n{results['mode']} run, {results['bench_seconds']:.0f} s; details in {args.out}")

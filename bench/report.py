@@ -62,6 +62,13 @@ TARGETS = (
         False,
     ),
     Target(
+        "scale_two_workers",
+        "≥ 1.7× the photos per minute with two workers on their own cores as with one (taskset, same run)",
+        "scale_two_workers_ratio",
+        1.7,
+        False,
+    ),
+    Target(
         "rss_both_voices",
         "bot process ≤ 1 GB after both voices (peak RSS of a fresh process)",
         "rss_both_voices_mb",

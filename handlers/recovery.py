@@ -7,6 +7,9 @@
   request whose answer is not all out is resumed in the order received, through the same queue and limits.
   The user sees one line saying so; parts already sent are not sent again. A request older than
   RESUME_MAX_AGE_H, or whose photo Telegram no longer has, gets an apology instead.
+- Several replicas on one store (app/store.py, "Leases"): at start a replica takes back only its own work and
+  the work whose lease ran out; while it lives it renews its leases and, the same way, takes over the work of
+  a replica that died (`watch_leases`, every third of REPLICA_LEASE_S).
 """
 
 from __future__ import annotations
@@ -81,16 +84,31 @@ def register(application: Application, *, webhook: bool) -> None:
 
 async def recover(application: Application) -> None:
     """Before polling: handle the kept updates again, and resume every unfinished request in order."""
-    services = application.bot_data.services
-    assert services is not None, "recover() runs after start-up set the services"
-    bodies = await services.store.unhandled_updates()
-    kept = [Update.de_json(json.loads(body), application.bot) for body in bodies]
+    kept = await take_over(application, own=True)
     if isinstance(application.bot, DurableBot):
-        application.bot.handled_at_start({update.update_id for update in kept})
+        application.bot.handled_at_start(kept)
+
+
+async def watch_leases(context: Context) -> None:
+    """Periodically: renew this replica's leases, and take over the work of replicas whose leases ran out."""
+    services = context.bot_data.services
+    if services is not None:
+        await services.store.renew_leases()
+        await take_over(context.application, own=False)
+
+
+async def take_over(application: Application, *, own: bool) -> set[int]:
+    """Handle the claimable kept updates, and resume the claimable unfinished requests in the order received
+    (with `own`, this replica's from before its restart too); the ids of the updates handled."""
+    services = application.bot_data.services
+    assert services is not None, "runs after start-up set the services"
+    bodies = await services.store.claim_updates(own=own)
+    kept = [Update.de_json(json.loads(body), application.bot) for body in bodies]
     for update in kept:
         await application.update_queue.put(update)
-    unfinished = await services.store.unfinished()
-    log.info("recovering", extra={"updates": len(kept), "requests": len(unfinished)})
+    unfinished = await services.store.claim_requests(own=own)
+    if kept or unfinished or own:
+        log.info("recovering", extra={"updates": len(kept), "requests": len(unfinished), "at_start": own})
     max_age_s = services.settings.resume_max_age_h * 3600
     for request in unfinished:
         run = StoryRun(application.bot, services, request)
@@ -100,6 +118,7 @@ async def recover(application: Application) -> None:
         ticket = await run.admit()  # in the order received, before any new photo
         if ticket is not None:
             in_background(application, resume(run, ticket))
+    return {update.update_id for update in kept}
 
 
 _background: set[asyncio.Task[None]] = set()  # referenced until done (the loop keeps only weak references)
@@ -163,9 +182,11 @@ async def purge(context: Context) -> None:
         )
 
 
-def schedule_purge(application: Application) -> None:
+def schedule(application: Application, lease_s: float) -> None:
+    """The store's periodic work: the purge, and the leases (renewed three times per lease)."""
     assert application.job_queue is not None, "build_application checks the job queue"
     application.job_queue.run_repeating(purge, interval=PURGE_INTERVAL_S, first=PURGE_INTERVAL_S)
+    application.job_queue.run_repeating(watch_leases, interval=lease_s / 3, first=lease_s / 3)
 
 
-__all__ = ["DurableBot", "recover", "register", "schedule_purge"]
+__all__ = ["DurableBot", "recover", "register", "schedule"]

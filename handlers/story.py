@@ -23,7 +23,7 @@ from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, NetworkError
 
-from app.errors import KeyLimitReached, QueueClosed, QueueFull
+from app.errors import KeyLimitReached, LeaseLost, QueueClosed, QueueFull
 from app.failures import EXPLAINED, failure
 from app.records import Part, SavedStory, StoryRequest, mark_sent
 from app.work_queue import Ticket
@@ -98,6 +98,8 @@ class StoryRun:
             if not ticket.result.cancelled() or (current is not None and current.cancelling()):
                 raise
             log.info("story kept for the next start", extra=self.log_extra)  # dropped from line at shutdown
+        except LeaseLost:  # this replica stalled past its lease: another one answers now
+            log.warning("request taken over by another replica", extra=self.log_extra)
         except Exception as exc:
             await self.finish()
             raise StoryFailed(self.request.id, self.request.chat_id) from exc
@@ -215,9 +217,14 @@ class StoryRun:
             raise FetchError(f"telegram download failed: {type(exc).__name__}") from exc
 
     async def send_part(self, part: Part, send: Callable[[], Awaitable[Message]]) -> Message | None:
-        """Send a part unless it was sent before a restart; note it as sent right after."""
+        """Send a part unless it was sent before a restart; note it as sent right after.
+
+        The request's lease is renewed just before (LeaseLost if another replica holds it now), so a replica
+        that stalled past its lease never sends a part that the one taking over sends too.
+        """
         if self.request.sent(part):
             return None
+        await self.services.store.hold(self.request.id)
         message = await with_retries(send)
         self.request = mark_sent(self.request, part)
         await self.services.store.save(self.request)

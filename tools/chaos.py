@@ -3,7 +3,7 @@ fake Bot API that answers some calls with 429 or 500 and drops some connections.
 
     python -m tools.chaos                   # 50 photos from 20 chats, 5 SIGKILLs, real offline models
     python -m tools.chaos --small           # the CI version: 8 photos, 2 SIGKILLs (~3-5 min)
-    python -m tools.chaos --scale           # bot + worker.py through redis-server: kills the worker, restarts Redis
+    python -m tools.chaos --scale           # 2 webhook replicas behind a balancer, PostgreSQL, Redis, 2 workers
     python -m tools.chaos --json out.json   # the report as JSON too (with every photo's outcome)
 
 This process owns the fake Bot API (tools/fake_telegram.py) on 127.0.0.1, on a port fixed for the whole run so
@@ -21,6 +21,12 @@ does). At the end, with the bot alive until nothing happened for 20 s (bounded),
 fully (caption 📷, story 📖 and voice each delivered; a story still being written does not count, nor a deleted
 message), answered with an apology (a failure text of handlers/texts.py), or unanswered; a part delivered more
 than once counts as a part sent twice. The calls and requests stay in the run folder with --keep.
+
+--scale is the topology of several machines, as processes on this one (issue 26): two bot replicas in webhook
+mode behind a round-robin balancer (tools/balancer.py), one PostgreSQL store (tools/postgres.py), redis-server
+and two pipeline workers. Each replica has its own REPLICA_ID, DATA_DIR, media server and ports; a killed
+replica stays down longer than its lease (REPLICA_LEASE_S), so the other one takes its requests over before it
+comes back. Workers are SIGKILLed too, and Redis is killed and restarted (its queue lost).
 
 The exit code is 0 when issue 14's targets are met, 1 when they are not, 2 when the run itself could not be
 made (the bot never started, for instance).
@@ -51,7 +57,9 @@ from typing import Any, TextIO
 from handlers import texts
 from handlers.config import BotSettings
 
+from .balancer import Balancer
 from .fake_telegram import DEFAULT_TOKEN, FAULT_KINDS, Call, FakeTelegram, RandomFaults
+from .postgres import postgres_server
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO_DIRS = (ROOT / "tools" / "data", ROOT / "tests" / "data" / "everyday")
@@ -316,7 +324,7 @@ class ChaosReport:
     unanswered: int = 0
     parts_twice: int = 0
     photos_with_parts_twice: int = 0
-    restarts: int = 0  # SIGKILLs of the bot, each followed by a restart
+    restarts: int = 0  # SIGKILLs of the bot (a replica, --scale), each followed by a restart
     worker_kills: int = 0
     redis_restarts: int = 0
     unexpected_exits: int = 0  # the bot ended on its own (restarted too)
@@ -330,6 +338,7 @@ class ChaosReport:
     stale_status_messages: int = 0  # status messages ("📥 Recebendo a foto…") left in chats at the end
     story_drafts_left: int = 0  # story messages left unfinished ("… ✍️") at the end
     errors_logged: int = 0  # ERROR lines in the bot's logs
+    updates_by_replica: dict[str, int] = field(default_factory=dict)  # --scale: what the balancer sent each
     fill_disk: str | None = None
     wall_s: float = 0.0
     targets: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -400,6 +409,7 @@ def render(report: ChaosReport, out: TextIO) -> None:
     kills = f"{report.restarts}"
     if report.profile == "scale":
         kills += f" (+ {report.worker_kills} worker SIGKILLs, {report.redis_restarts} Redis restarts)"
+        shares = ", ".join(f"{name} {n}" for name, n in sorted(report.updates_by_replica.items()))
     rows = [
         ("photos sent", f"{report.photos_sent} ({report.aleatorio_sent} /aleatorio)", "", ""),
         ("answered fully", f"{report.answered_fully} ({100 * report.answered_fully / n:.1f} %)",
@@ -420,6 +430,7 @@ def render(report: ChaosReport, out: TextIO) -> None:
         ("status messages left", f"{report.stale_status_messages}", "", ""),
         ("unfinished story drafts left", f"{report.story_drafts_left}", "", ""),
         ("errors logged by the bot", f"{report.errors_logged}", "", ""),
+        *([("updates per replica", shares or "none", "", "")] if report.profile == "scale" else []),
         ("wall time", f"{report.wall_s:.0f} s", "", ""),
     ]  # fmt: skip
     width = [max(len(r[i]) for r in rows) for i in range(3)]
@@ -459,6 +470,9 @@ class ChaosConfig:
     startup_faults: bool = False  # faults on getMe / setMyCommands / deleteWebhook too
     fill_disk: str | None = None  # "limit" | "tmpfs"
     scale: bool = False
+    replicas: int = 2  # --scale: bot replicas (webhook) and pipeline workers
+    workers: int = 2
+    replica_lease_s: float = 10.0  # --scale: REPLICA_LEASE_S; a killed replica stays down this long + 5 s
     story_tier: str = "quality"  # the bot's default; the small CI preset uses the light one (a story in ~2 s)
     worker_kills: int = 2
     redis_restarts: int = 1
@@ -586,8 +600,10 @@ class ChaosRun:
             photos_planned=config.photos, kills_planned=config.kills, fill_disk=config.fill_disk,
         )  # fmt: skip
         self.tg: FakeTelegram | None = None
-        self.bot: Managed | None = None
-        self.worker: Managed | None = None
+        self.bots: list[Managed] = []  # one polling bot, or (--scale) the webhook replicas
+        self.webhook_ports: dict[str, int] = {}  # --scale: each replica's
+        self.workers: list[Managed] = []
+        self.balancer: Balancer | None = None
         self.redis: Managed | None = None
         self.redis_port = 0
         self.sent: list[Sent] = []
@@ -596,7 +612,7 @@ class ChaosRun:
         self.next_chat = 0
         self.sending_done = False
         self.ready_at = 0.0
-        self.mounted: Path | None = None
+        self.mounted: list[Path] = []
         self.failed: str | None = None
         self.bot_lock = asyncio.Lock()  # one (re)start at a time: the kills' and the watcher's
         self.t0 = time.monotonic()
@@ -606,13 +622,14 @@ class ChaosRun:
 
     # --- set-up ------------------------------------------------------------------------------------------
 
-    def bot_env(self, api_root: str, media_port: int, metrics_port: int) -> dict[str, str]:
+    def bot_env(self, api_root: str, data_dir: Path, **extra_env: str) -> dict[str, str]:
+        media_port = free_port()
         extra = {
             "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN,
             "TELEGRAM_API_URL": api_root,
-            "DATA_DIR": str(self.data_dir),
+            "DATA_DIR": str(data_dir),
             "MEDIA_PORT": str(media_port),
-            "METRICS_PORT": str(metrics_port),
+            "METRICS_PORT": str(free_port()),
             "LOG_JSON": "1",
             "LOG_LEVEL": "INFO",
             "MALLOC_ARENA_MAX": "2",
@@ -629,22 +646,33 @@ class ChaosRun:
                 RUNNING_JOBS="2",
                 WORKER_JOBS="2",
             )
-        return clean_environment(**extra)
+        return clean_environment(**extra, **extra_env)
+
+    def replica_env(self, api_root: str, number: int, database_url: str) -> dict[str, str]:
+        """--scale: replica `number`'s settings: its name, its own data folder and webhook port, the shared store."""
+        assert self.balancer is not None
+        name = f"bot-{number}"
+        self.webhook_ports[name] = int(self.balancer.replicas[number - 1].rsplit(":", 1)[1])
+        return self.bot_env(
+            api_root, self.data_dir / name, REPLICA_ID=name, REPLICA_LEASE_S=str(self.config.replica_lease_s),
+            DATABASE_URL=database_url, WEBHOOK_URL=self.balancer.url, WEBHOOK_PORT=str(self.webhook_ports[name]),
+        )  # fmt: skip
 
     def fill_media_disk(self) -> None:
-        """--fill-disk tmpfs: the media folder on a 2 MB tmpfs with only ~200 KB left (root only)."""
-        media = self.data_dir / "media"
-        media.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(media)], capture_output=True, text=True, check=False
-        )
-        if result.returncode != 0:
-            self.say(f"cannot mount a tmpfs ({result.stderr.strip() or 'not root?'}): MEDIA_MAX_TOTAL_MB=1 only")
-            self.config.fill_disk = self.report.fill_disk = "limit"
-            return
-        self.mounted = media
-        (media / "filler").write_bytes(b"\0" * (2 * 1024 * 1024 - 200 * 1024))
-        self.say("media folder on a 2 MB tmpfs, ~200 KB left")
+        """--fill-disk tmpfs: each media folder on a 2 MB tmpfs with only ~200 KB left (root only)."""
+        folders = [self.data_dir / f"bot-{n}" for n in range(1, self.config.replicas + 1)]
+        for media in (folder / "media" for folder in (folders if self.config.scale else [self.data_dir])):
+            media.mkdir(parents=True, exist_ok=True)
+            result = subprocess.run(
+                ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(media)], capture_output=True, text=True
+            )  # fmt: skip
+            if result.returncode != 0:
+                self.say(f"cannot mount a tmpfs ({result.stderr.strip() or 'not root?'}): MEDIA_MAX_TOTAL_MB=1 only")
+                self.config.fill_disk = self.report.fill_disk = "limit"
+                return
+            self.mounted.append(media)
+            (media / "filler").write_bytes(b"\0" * (2 * 1024 * 1024 - 200 * 1024))
+            self.say(f"{media} on a 2 MB tmpfs, ~200 KB left")
 
     async def start_redis(self) -> None:
         assert self.redis is not None
@@ -663,43 +691,53 @@ class ChaosRun:
 
     # --- the bot's life ----------------------------------------------------------------------------------
 
-    async def start_bot(self) -> None:
-        """(Re)start the bot and wait until it polls the fake Bot API (bounded)."""
-        assert self.bot is not None and self.tg is not None
-        await self.bot.start()
-        started = self.bot.started_at
+    async def start_bot(self, bot: Managed) -> None:
+        """(Re)start a bot and wait until it polls the fake Bot API, or listens for the webhook (bounded)."""
+        await bot.start()
+        started = bot.started_at
         deadline = started + self.config.start_timeout_s
         while time.monotonic() < deadline:
-            if any(c.time >= started for c in reversed(self.tg.calls("getUpdates"))):
+            if self.ready(bot, started):
                 self.ready_at = time.monotonic()
-                self.say(f"bot start #{self.bot.starts} ready after {self.ready_at - started:.1f} s")
+                self.say(f"{bot.name} start #{bot.starts} ready after {self.ready_at - started:.1f} s")
                 return
-            if not self.bot.alive:
-                code = self.bot.noticed_exit()
+            if not bot.alive:
+                code = bot.noticed_exit()
                 self.report.unexpected_exits += 1
-                self.say(f"bot start #{self.bot.starts} ended with exit code {code}; restarting")
+                self.say(f"{bot.name} start #{bot.starts} ended with exit code {code}; restarting")
                 if self.report.unexpected_exits > 10:
                     raise RuntimeError("the bot keeps ending on its own (see its logs)")
                 await asyncio.sleep(1)
-                await self.bot.start()
-                started = self.bot.started_at
+                await bot.start()
+                started = bot.started_at
                 deadline = started + self.config.start_timeout_s
                 continue
             await asyncio.sleep(0.2)
-        raise RuntimeError(f"the bot did not poll within {self.config.start_timeout_s:.0f} s of its start")
+        raise RuntimeError(f"{bot.name} was not ready within {self.config.start_timeout_s:.0f} s of its start")
+
+    def ready(self, bot: Managed, started: float) -> bool:
+        """The bot polled since `started` or (a webhook replica) its webhook port takes connections."""
+        assert self.tg is not None
+        port = self.webhook_ports.get(bot.name)
+        if port is None:
+            return any(c.time >= started for c in reversed(self.tg.calls("getUpdates")))
+        with socket.socket() as probe:
+            return probe.connect_ex(("127.0.0.1", port)) == 0
 
     async def watch(self) -> None:
         """Restart any managed process that ended on its own (counted)."""
         while True:
             await asyncio.sleep(0.5)
-            if self.bot is not None and not self.bot_lock.locked() and self.bot.noticed_exit() is not None:
-                self.report.unexpected_exits += 1
-                self.say(f"the bot ended on its own (exit code {self.bot.exits[-1]}); restarting")
-                async with self.bot_lock:
-                    await self.start_bot()
-            if self.worker is not None and self.worker.noticed_exit() is not None:
-                self.say(f"the worker ended on its own (exit code {self.worker.exits[-1]}); restarting")
-                await self.worker.start()
+            for bot in self.bots:
+                if not self.bot_lock.locked() and bot.noticed_exit() is not None:
+                    self.report.unexpected_exits += 1
+                    self.say(f"{bot.name} ended on its own (exit code {bot.exits[-1]}); restarting")
+                    async with self.bot_lock:
+                        await self.start_bot(bot)
+            for worker in self.workers:
+                if worker.noticed_exit() is not None:
+                    self.say(f"{worker.name} ended on its own (exit code {worker.exits[-1]}); restarting")
+                    await worker.start()
 
     def in_flight(self) -> bool:
         """Some request has not been answered yet."""
@@ -719,20 +757,20 @@ class ChaosRun:
                 await asyncio.sleep(0.5)
                 waited += 0.5
             if event == "bot":
-                assert self.bot is not None
+                bot = self.rng.choice(self.bots)
                 async with self.bot_lock:
-                    await self.bot.kill()
+                    await bot.kill()
                     self.report.restarts += 1
-                    self.say(f"SIGKILL bot ({self.report.restarts}/{self.config.kills})")
-                    await asyncio.sleep(self.rng.uniform(*self.config.downtime_s))
-                    await self.start_bot()
+                    self.say(f"SIGKILL {bot.name} ({self.report.restarts}/{self.config.kills})")
+                    await asyncio.sleep(self.downtime())
+                    await self.start_bot(bot)
             elif event == "worker":
-                assert self.worker is not None
-                await self.worker.kill()
+                worker = self.rng.choice(self.workers)
+                await worker.kill()
                 self.report.worker_kills += 1
-                self.say("SIGKILL worker")
+                self.say(f"SIGKILL {worker.name}")
                 await asyncio.sleep(self.rng.uniform(*self.config.downtime_s))
-                await self.worker.start()
+                await worker.start()
             else:
                 assert self.redis is not None
                 await self.redis.kill()
@@ -740,6 +778,12 @@ class ChaosRun:
                 self.say("Redis killed (its queue is lost); restarting it")
                 await asyncio.sleep(self.rng.uniform(*self.config.downtime_s))
                 await self.start_redis()
+
+    def downtime(self) -> float:
+        """How long a killed bot stays down: a replica, past its lease (another one takes its requests over)."""
+        if self.config.scale:
+            return self.config.replica_lease_s + 5
+        return self.rng.uniform(*self.config.downtime_s)
 
     # --- the users ---------------------------------------------------------------------------------------
 
@@ -824,7 +868,7 @@ class ChaosRun:
         while time.monotonic() < deadline:
             now = time.monotonic()
             activity = max((c.time for c in self.tg.calls() if c.method != "getUpdates"), default=0.0)
-            alive = self.bot is not None and self.bot.alive
+            alive = bool(self.bots) and all(bot.alive for bot in self.bots)
             if alive and all(settled(o) for o in self.outcomes_of(self.sent)):
                 await asyncio.sleep(3)  # late duplicates would show up here
                 return
@@ -843,16 +887,23 @@ class ChaosRun:
             self.say("note: in-process, the media server stores nothing; a full media disk matters with --scale")
         calls: list[Call] = []
         try:
-            async with FakeTelegram(DEFAULT_TOKEN, port=free_port(), random_faults=self.config.faults()) as tg:
+            async with contextlib.AsyncExitStack() as stack:
+                fake = FakeTelegram(DEFAULT_TOKEN, port=free_port(), random_faults=self.config.faults())
+                tg = await stack.enter_async_context(fake)
                 self.tg = tg
+                database_url = None
+                if self.config.scale:
+                    database_url = stack.enter_context(postgres_server()).new_database()
+                    urls = [f"http://127.0.0.1:{free_port()}" for _ in range(self.config.replicas)]
+                    self.balancer = await stack.enter_async_context(Balancer(urls))
                 try:
-                    await self.start_system(tg)
+                    await self.start_system(tg, database_url)
                     await self.stream_and_kill()
                 finally:
                     calls = tg.calls()
                     self.snapshot(tg)
                     await self.stop_system()
-        except RuntimeError as exc:
+        except (RuntimeError, FileNotFoundError) as exc:
             self.failed = str(exc)
             self.report.problems.append(f"run failed: {exc}")
         finally:
@@ -862,23 +913,30 @@ class ChaosRun:
         self.report.wall_s = round(time.monotonic() - self.t0, 1)
         return self.report
 
-    async def start_system(self, tg: FakeTelegram) -> None:
-        """Redis and a worker (--scale), then the bot, polling the fake Bot API."""
-        python = sys.executable
-        if self.config.scale:
+    async def start_system(self, tg: FakeTelegram, database_url: str | None) -> None:
+        """--scale: Redis, the workers and the webhook replicas on `database_url`; else the bot, polling."""
+        if not self.config.scale:
+            self.bots = [self.managed("bot", "bot.py", self.bot_env(tg.root, self.data_dir))]
+        else:
+            assert database_url is not None
             server = shutil.which("redis-server") or "/usr/bin/redis-server"
             self.redis_port = free_port()
             options = ["--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
             self.redis = Managed("redis", [server, *options], os.environ.copy(), self.work_dir, self.logs)
             await self.start_redis()
-        env = self.bot_env(tg.root, free_port(), free_port())
-        self.bot = Managed("bot", [python, str(ROOT / "bot.py")], env, self.work_dir, self.logs)
-        if self.config.scale:
-            self.worker = Managed("worker", [python, str(ROOT / "worker.py")], env, self.work_dir, self.logs)
-            await self.worker.start()
-        self.say(f"starting the bot (fake Bot API at {tg.root}, DATA_DIR {self.data_dir})")
+            envs = [self.replica_env(tg.root, n, database_url) for n in range(1, self.config.replicas + 1)]
+            self.bots = [self.managed(f"bot-{n}", "bot.py", env) for n, env in enumerate(envs, start=1)]
+            numbers = range(1, self.config.workers + 1)
+            self.workers = [self.managed(f"worker-{n}", "worker.py", envs[0]) for n in numbers]
+            for worker in self.workers:
+                await worker.start()
+        self.say(f"starting {len(self.bots)} bot(s) (fake Bot API at {tg.root}, DATA_DIR {self.data_dir})")
         async with self.bot_lock:
-            await self.start_bot()
+            for bot in self.bots:
+                await self.start_bot(bot)
+
+    def managed(self, name: str, program: str, env: dict[str, str]) -> Managed:
+        return Managed(name, [sys.executable, str(ROOT / program)], env, self.work_dir, self.logs)
 
     async def stream_and_kill(self) -> None:
         """The users and the chaos side by side, then the settling; a watcher restarts what ends on its own."""
@@ -912,16 +970,19 @@ class ChaosRun:
         self.report.stale_status_messages = sum(t.startswith(STATUS_TEXTS) for t in texts_now)
         self.report.faults_injected = {k: tg.faults_injected[k] for k in FAULT_KINDS}
         self.report.faults_by_method = {f"{k} {m}": n for (k, m), n in sorted(tg.faults_by_method.items())}
+        if self.balancer is not None:
+            names = {url: f"bot-{n}" for n, url in enumerate(self.balancer.replicas, start=1)}
+            self.report.updates_by_replica = {names[url]: n for url, n in self.balancer.answered.items()}
 
     async def stop_system(self) -> None:
-        for managed in (self.bot, self.worker, self.redis):
+        for managed in (*self.bots, *self.workers, self.redis):
             if managed is not None:
-                await managed.stop(timeout_s=30 if managed is self.bot else 5)
+                await managed.stop(timeout_s=30 if managed in self.bots else 5)
 
     def unmount(self) -> None:
-        if self.mounted is not None:
-            subprocess.run(["umount", "-l", str(self.mounted)], check=False, capture_output=True)
-            self.mounted = None
+        for media in self.mounted:
+            subprocess.run(["umount", "-l", str(media)], check=False, capture_output=True)
+        self.mounted = []
 
 
 def count_errors(logs: Path) -> int:
@@ -940,7 +1001,7 @@ def parse_args(argv: list[str] | None) -> tuple[ChaosConfig, argparse.Namespace]
     parser.add_argument("--small", action="store_true", help="the CI preset: 8 photos, 6 chats, 2 SIGKILLs")
     parser.add_argument("--photos", type=int, help="requests to send (default 50; --small 8)")
     parser.add_argument("--chats", type=int, help="users sending them (default 20; --small 6)")
-    parser.add_argument("--kills", type=int, help="SIGKILLs of the bot (default 5; --small 2)")
+    parser.add_argument("--kills", type=int, help="SIGKILLs of the bot (default 5; --small 2; --scale 2, --small 1)")
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--rate-429", type=float, help="share of calls answered 429 retry_after=1 (default 0.02)")
     parser.add_argument("--rate-500", type=float, help="share of calls answered 500 (default 0.01)")
@@ -953,7 +1014,9 @@ def parse_args(argv: list[str] | None) -> tuple[ChaosConfig, argparse.Namespace]
         choices=("limit", "tmpfs"),
         help="a full media store: MEDIA_MAX_TOTAL_MB=1 ('limit'), plus (root) a 2 MB tmpfs with ~200 KB free",
     )
-    parser.add_argument("--scale", action="store_true", help="bot + worker.py through redis-server")
+    parser.add_argument(
+        "--scale", action="store_true", help="2 webhook replicas behind a balancer, PostgreSQL, Redis, 2 workers"
+    )
     parser.add_argument("--story-tier", choices=("quality", "light"), help="the bot's (default quality; --small light)")
     parser.add_argument(
         "--patience", type=float, help="seconds a user waits for an answer, then goes on from a new chat"
@@ -973,6 +1036,8 @@ def parse_args(argv: list[str] | None) -> tuple[ChaosConfig, argparse.Namespace]
     config.startup_faults = args.startup_faults
     config.fill_disk = args.fill_disk
     config.scale = args.scale
+    if config.scale and args.kills is None:  # a replica kill costs a lease's wait: fewer of them
+        config.kills = 1 if args.small else 2
     config.keep = args.keep
     config.story_tier = args.story_tier or config.story_tier
     if config.photos < 1 or config.chats < 1 or config.kills < 0:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from app.errors import LeaseLost
 from app.records import ChatSettings, SavedStory, StoryRequest, mark_sent
 from app.store import Store, metadata
 from pipeline.events import CaptionReady, StoryOptions, StoryReady
@@ -19,6 +21,8 @@ from tools.postgres import PostgresServer, postgres_bin, postgres_server
 CHAT, OTHER_CHAT, USER = 111, 222, 7
 CAPTION = CaptionReady("a cat on a sofa", "um gato num sofá", PhotoFacts("a cat on a sofa", subject="a cat"))
 STORY = StoryReady("Once upon a time, a cat.", "Era uma vez um gato.")
+LEASE_S = 0.3
+Replicas = Callable[[str], Awaitable[Store]]
 
 
 @pytest.fixture(scope="module")
@@ -31,17 +35,35 @@ def postgres() -> Iterator[PostgresServer | None]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
-    elif (postgres := request.getfixturevalue("postgres")) is None:  # started only for the PostgreSQL runs
+        return f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
+    if (postgres := request.getfixturevalue("postgres")) is None:  # started only for the PostgreSQL runs
         pytest.skip("PostgreSQL is not installed here (CI installs it: scripts/setup-system.sh)")
-    else:
-        url = postgres.new_database()
-    store = Store(url)
+    return postgres.new_database()
+
+
+@pytest.fixture
+async def store(store_url: str) -> AsyncIterator[Store]:
+    store = Store(store_url)
     await store.open()
     yield store
     await store.close()
+
+
+@pytest.fixture
+async def replicas(store_url: str) -> AsyncIterator[Replicas]:
+    """Stores for bot replicas on one database, by name, with a 0.3 s lease."""
+    opened: list[Store] = []
+
+    async def replica(name: str) -> Store:
+        opened.append(Store(store_url, owner=name, lease_s=LEASE_S))
+        await opened[-1].open()
+        return opened[-1]
+
+    yield replica
+    for store in opened:
+        await store.close()
 
 
 def saved_story(story_id: str, chat_id: int = CHAT, created_at: float | None = None) -> SavedStory:
@@ -136,3 +158,63 @@ async def test_voice_choices_from_the_old_pickle_file_are_imported_once(tmp_path
     assert await import_pickled_choices(tmp_path, store) == 0  # renamed: imported once
     assert (tmp_path / "bot_state.pickle.imported").exists()
     await store.close()
+
+
+# --- leases: several bot replicas on one store ---------------------------------------------------------------
+
+
+async def test_a_live_replicas_request_is_never_taken_and_a_dead_ones_is_taken_once(replicas: Replicas) -> None:
+    a, b, c = await replicas("a"), await replicas("b"), await replicas("c")
+    request = StoryRequest("r1", CHAT, USER, None, "pt", file_id="F", update_id=1)
+    assert await a.accept(request)
+    assert await b.claim_requests(own=True) == [] == await b.claim_requests(own=False)  # a's lease runs
+    for _ in range(3):  # a lives: every save renews its lease
+        await asyncio.sleep(LEASE_S / 2)
+        await a.save(request)
+    assert await b.claim_requests(own=False) == []
+    await asyncio.sleep(LEASE_S * 1.5)  # a died
+    taken = await asyncio.gather(b.claim_requests(own=False), c.claim_requests(own=False))
+    assert sorted(len(requests) for requests in taken) == [0, 1]  # one replica wins, whatever the timing
+    winner = b if taken[0] else c
+    assert [r.id for r in await winner.claim_requests(own=True)] == ["r1"]  # its own, after its restart
+    with pytest.raises(LeaseLost):  # a woke up: it may not send or write anything more
+        await a.hold("r1")
+    with pytest.raises(LeaseLost):
+        await a.save(mark_sent(request, "caption"))
+    await winner.save(mark_sent(request, "caption"))
+    assert [r.parts_sent for r in await winner.unfinished()] == [frozenset({"caption"})]
+
+
+async def test_renewed_leases_hold_and_a_finished_request_is_nobodys(replicas: Replicas) -> None:
+    a, b = await replicas("a"), await replicas("b")
+    for name in ("r1", "r2"):
+        await a.accept(StoryRequest(name, CHAT, USER, None, "pt", file_id="F"))
+    await a.save(StoryRequest("r2", CHAT, USER, None, "pt", file_id="F", state="finished"))
+    for _ in range(3):
+        await asyncio.sleep(LEASE_S / 2)
+        assert await a.renew_leases() == 1  # the open one
+    assert await b.claim_requests(own=False) == []
+    await asyncio.sleep(LEASE_S * 1.5)
+    assert [r.id for r in await b.claim_requests(own=False)] == ["r1"]
+
+
+async def test_a_kept_update_is_handled_by_its_replica_or_once_its_lease_ran_out(replicas: Replicas) -> None:
+    a, b, a_again = await replicas("a"), await replicas("b"), await replicas("a")
+    await a.save_updates([(5, '{"update_id": 5}'), (6, '{"update_id": 6}')])
+    await a.forget_update(6)
+    assert await b.claim_updates(own=True) == []
+    assert await a_again.claim_updates(own=True) == ['{"update_id": 5}']  # a restarted: at once
+    assert await b.claim_updates(own=False) == []
+    await asyncio.sleep(LEASE_S * 1.5)
+    assert await b.claim_updates(own=False) == ['{"update_id": 5}']
+    assert await a.claim_updates(own=False) == []  # b holds it now
+
+
+async def test_a_request_erased_meanwhile_stays_erased_without_a_lease_error(replicas: Replicas) -> None:
+    a = await replicas("a")
+    request = StoryRequest("r1", CHAT, USER, None, "pt", file_id="F")
+    await a.accept(request)
+    await a.forget_chat(CHAT)
+    await a.save(mark_sent(request, "caption"))
+    await a.hold("r1")
+    assert await a.unfinished() == []

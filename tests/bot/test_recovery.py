@@ -168,12 +168,13 @@ async def test_an_update_received_but_never_handled_is_handled_after_a_restart(t
             dead.keep_updates_in(store)
             received = await dead.get_updates(timeout=1)
             await dead.get_updates(offset=received[-1].update_id + 1, timeout=0)
-        assert [json.loads(body)["update_id"] for body in await store.unhandled_updates()] == [received[0].update_id]
+        kept = await store.claim_updates(own=True)
+        assert [json.loads(body)["update_id"] for body in kept] == [received[0].update_id]
         await store.close()
         assert tg.pending_updates == 0  # Telegram will not deliver it again
         async with running_bot(tmp_path, tg=tg) as bot:
             await tg.wait_for_call("sendVoice", chat_id=CHAT, timeout=20)
-            assert await bot.services.store.unhandled_updates() == []
+            assert await bot.services.store.claim_updates(own=True) == []
 
 
 async def test_answered_requests_are_purged(tmp_path: Path) -> None:
