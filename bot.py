@@ -74,7 +74,9 @@ def build_application(
     api = settings.telegram_api_url
     monitor = Monitor(settings, services.queue)  # /healthz, /readyz, /metrics
     services.pipeline = monitor.observe(services.pipeline)
-    page = WebPage(settings, services.pipeline, services.photos, services.queue) if settings.web_enabled else None
+    page = None
+    if settings.web_enabled:  # its stories in the bot's store, so any replica serves any of them
+        page = WebPage(settings, services.pipeline, services.photos, services.queue, store=services.store)
 
     async def on_startup(app: Application) -> None:
         await monitor.start()  # a no-op when prepare() started it (so is the media server's, in services.start)

@@ -8,6 +8,8 @@ Tables (schema in `app/migrations`, applied by Alembic at start):
   unfinished ones; answered ones are kept briefly (to recognise a redelivered update), then purged.
 - `stories`: the stories told, for /historias and "Outra história", kept STORIES_KEPT_DAYS.
 - `chat_settings`: each chat's narration language, kind and length of story, and main character.
+- `web_stories`: the web page's stories while they live (WEB_STORY_TTL_S), so that any replica of the page
+  serves any story's events, photo and voice (web/stories.py writes them, the page drops the expired ones).
 
 `forget_chat` erases a chat from every table (/esquecer). SQLite under DATA_DIR by default (one file, WAL
 journal: a killed process loses nothing committed); PostgreSQL (or any SQLAlchemy async URL) in DATABASE_URL
@@ -25,9 +27,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 import time
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +43,7 @@ from sqlalchemy import (
     Connection,
     Float,
     Index,
+    LargeBinary,
     MetaData,
     Select,
     String,
@@ -134,6 +139,16 @@ chat_settings_table = Table(
     Column("story_length", String(16)),
     Column("updated_at", Float, nullable=False),
     Column("main_character", Text),
+)
+
+web_stories_table = Table(
+    "web_stories",
+    metadata,
+    Column("id", String(64), primary_key=True),  # the story's secret id (web/stories.py)
+    Column("expires_at", Float, nullable=False, index=True),  # time.time()
+    Column("story", Text, nullable=False),  # JSON: what the page shows (events so far, state, options...)
+    Column("photo", LargeBinary, nullable=False),
+    Column("voice", LargeBinary),  # OGG/Opus, once read aloud
 )
 
 # Every table with rows about a chat. (`updates` holds an update only until it is handled: milliseconds.)
@@ -472,6 +487,45 @@ class Store:
             if (await connection.execute(update(chat_settings_table).where(where).values(row))).rowcount == 0:
                 await connection.execute(insert(chat_settings_table), [row])
 
+    # --- the web page's stories --------------------------------------------------------------------------
+
+    async def add_web_story(self, story_id: str, expires_at: float, story: dict[str, Any], photo: bytes) -> None:
+        """A new web story: what it has so far (JSON-able), its photo, and when it expires (time.time())."""
+        row = {"id": story_id, "expires_at": expires_at, "story": json.dumps(story), "photo": photo}
+        async with self._transaction() as connection:
+            await connection.execute(insert(web_stories_table), [row])
+
+    async def update_web_story(self, story_id: str, story: dict[str, Any], voice: bytes | None = None) -> None:
+        """What the web story has now (and its voice, once: it is not written again)."""
+        values: dict[str, Any] = {"story": json.dumps(story)} | ({} if voice is None else {"voice": voice})
+        async with self._transaction() as connection:
+            query = update(web_stories_table).where(web_stories_table.c.id == story_id)
+            await connection.execute(query.values(values))
+
+    async def forget_expired_web_stories(self) -> int:
+        """Delete the web stories past their time; returns how many went."""
+        async with self._transaction() as connection:
+            query = delete(web_stories_table).where(web_stories_table.c.expires_at <= time.time())
+            return (await connection.execute(query)).rowcount or 0
+
+    async def web_story(self, story_id: str, *, photo: bool = False, voice: bool = False) -> WebStoryRow | None:
+        """A web story that has not expired (with its photo's and voice's bytes when asked); None otherwise."""
+        table = web_stories_table
+        columns = [
+            table.c.expires_at,
+            table.c.story,
+            *([table.c.photo] if photo else []),
+            *([table.c.voice] if voice else []),
+        ]
+        query = select(*columns).where(table.c.id == story_id, table.c.expires_at > time.time())
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+        if row is None:
+            return None
+        return WebStoryRow(
+            row.expires_at, json.loads(row.story), row.photo if photo else None, row.voice if voice else None
+        )
+
     # --- privacy --------------------------------------------------------------------------------------------
 
     async def forget_chat(self, chat_id: int) -> None:
@@ -481,9 +535,19 @@ class Store:
                 await connection.execute(delete(table).where(table.c.chat_id == chat_id))
 
 
+@dataclass(frozen=True)
+class WebStoryRow:
+    """A web story as the store keeps it (the photo and voice only when asked for)."""
+
+    expires_at: float  # time.time()
+    story: dict[str, Any]
+    photo: bytes | None
+    voice: bytes | None
+
+
 async def _has_request(connection: AsyncConnection, request_id: str) -> bool:
     query = select(exists().where(requests_table.c.id == request_id))
     return bool((await connection.execute(query)).scalar())
 
 
-__all__ = ["Store", "metadata"]
+__all__ = ["Store", "WebStoryRow", "metadata"]

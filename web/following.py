@@ -39,9 +39,9 @@ class Follower:
         self.queue = queue
         self.closing = closing
 
-    def _story(self, request: web.Request) -> Story:
-        """The story the URL names, or the 404 answer."""
-        story = self.stories.get(request.match_info["id"])
+    async def _story(self, request: web.Request) -> Story:
+        """The story the URL names (told here or, with a shared store, by another replica), or the 404 answer."""
+        story = await self.stories.find(request.match_info["id"])
         if story is None:
             minutes = max(1, round(self.stories.ttl_s / 60))
             raise Problem(404, "not_found", texts.NOT_FOUND.format(minutes=minutes))
@@ -55,7 +55,7 @@ class Follower:
 
     async def snapshot(self, request: web.Request) -> web.Response:
         """GET /api/stories/{id}: what the story has so far."""
-        story = self._story(request)
+        story = await self._story(request)
         errors = [data for name, data in story.events if name == "failed"]
         status = "finished" if story.finished else "running" if story.started else "waiting"
         body = {
@@ -85,7 +85,7 @@ class Follower:
 
         While the story waits, its place in line; a comment now and then so proxies keep the line open.
         """
-        story = self._story(request)
+        story = await self._story(request)
         try:
             seen = int(request.headers.get("Last-Event-ID", "-1")) + 1
         except ValueError:
@@ -103,7 +103,7 @@ class Follower:
                     await response.write(sse(name, data, seen))
                     seen += 1
                     quiet_since = time.monotonic()
-                if story.finished or self.stories.get(story.id) is None:
+                if story.finished or self.stories.expires_in(story) <= 0:
                     break
                 if (now := self._position(story)) != position:
                     position = now
@@ -122,12 +122,12 @@ class Follower:
 
     async def photo(self, request: web.Request) -> web.StreamResponse:
         """GET /api/stories/{id}/photo: the photo."""
-        story = self._story(request)
+        story = await self._story(request)
         return self._bytes(request, story, story.photo, story.photo_type, "foto")
 
     async def voice(self, request: web.Request) -> web.StreamResponse:
         """GET /api/stories/{id}/voice: the voice (OGG/Opus), once it is ready."""
-        story = self._story(request)
+        story = await self._story(request)
         if story.voice is None:
             raise Problem(404, "voice_not_ready", texts.VOICE_NOT_READY)
         return self._bytes(request, story, story.voice.ogg, "audio/ogg", f"historia-{story.voice.language}")

@@ -36,6 +36,7 @@ from aiohttp import web
 from app.photos import PhotoSource
 from app.serving import serve
 from app.settings import AppSettings
+from app.store import Store
 from app.work_queue import WorkQueue
 from pipeline.events import StoryPipeline
 
@@ -56,7 +57,8 @@ CLEANUP_INTERVAL_S = 30.0
 
 
 class WebPage:
-    """The page and its API, sharing the bot's pipeline, photo sources and admission queue.
+    """The page and its API, sharing the bot's pipeline, photo sources and admission queue (and, with `store`,
+    its stories with every replica of the page on that store).
 
     `start()` binds WEB_HOST:WEB_PORT (port 0 picks a free one) and `stop()` ends every event stream and closes
     the server; the queue's own lifecycle stays with its owner. `application()` is the bare aiohttp app, for tests.
@@ -69,6 +71,7 @@ class WebPage:
         photos: PhotoSource,
         queue: WorkQueue,
         *,
+        store: Store | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
@@ -78,7 +81,10 @@ class WebPage:
         queue.per_key.setdefault(IP_KEY, settings.web_per_ip_jobs)
         self.host, self.port = settings.web_host, settings.web_port
         self.stories = StoryStore(
-            ttl_s=settings.web_story_ttl_s, max_bytes=settings.web_max_stored_mb * 1024 * 1024, clock=clock
+            ttl_s=settings.web_story_ttl_s,
+            max_bytes=settings.web_max_stored_mb * 1024 * 1024,
+            clock=clock,
+            shared=store,
         )
         self.per_minute = RateWindow(settings.web_per_ip_per_minute, clock=clock)
         self._runner: web.AppRunner | None = None
@@ -153,3 +159,5 @@ class WebPage:
             await asyncio.sleep(CLEANUP_INTERVAL_S)
             if removed := self.stories.cleanup_expired():
                 log.info("web stories expired", extra={"removed": removed})
+            if self.stories.shared is not None:
+                await self.stories.shared.forget_expired_web_stories()

@@ -82,7 +82,7 @@ class Starter:
     ) -> web.Response:
         """Keep the photo, put its story in line, and answer with where to follow it."""
         try:
-            story = self.stories.create(photo, sniff_content_type(photo), language, credit, options)
+            story = await self.stories.create(photo, sniff_content_type(photo), language, credit, options)
         except StoreFull as exc:
             raise Problem(503, "busy", texts.MEMORY_FULL, retry_after=60) from exc
         try:

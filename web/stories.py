@@ -5,25 +5,32 @@ read its events, its photo and its voice, and only until it expires (WEB_STORY_T
 memory and never joined into a path, so there is nothing to traverse and nothing to list. Photos and voices
 live in memory, within WEB_MAX_STORED_MB: a new story first evicts the oldest finished ones, and is refused
 (politely) when running and waiting stories alone fill it.
+
+With a shared store (app/store.py, `web_stories`), each story is also written there as it goes: another
+replica of the page, behind the same load balancer, finds an id it does not hold in the store and serves
+it from there, following its events every REMOTE_POLL_S.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.store import Store, WebStoryRow
 from app.work_queue import Ticket
 from pipeline.config import Language
 from pipeline.events import StoryOptions, Voice
 
 ID_BYTES = 24  # 192 random bits
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32}$")
+REMOTE_POLL_S = 0.5  # how often a story told by another replica is looked up again
 
 
 class StoreFull(Exception):
@@ -50,6 +57,8 @@ class Story:
     started: bool = False
     finished: bool = False
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    publish: Callable[[Story], Awaitable[None]] | None = None  # writes it to the shared store, when there is one
+    reload: Callable[[Story], Awaitable[None]] | None = None  # a story told by another replica: read it again
 
     @property
     def size(self) -> int:
@@ -72,6 +81,8 @@ class Story:
         self.events.append((name, data))
         self.stamps.setdefault(name, time.monotonic())
         await self.wake()
+        if self.publish is not None:
+            await self.publish(self)
 
     async def fail(self, reason: str, message: str) -> None:
         """The story ends without (all of) its parts: a `failed` event says why, in Portuguese."""
@@ -81,6 +92,8 @@ class Story:
     async def finish(self) -> None:
         self.finished = True
         await self.wake()
+        if self.publish is not None:
+            await self.publish(self)
 
     async def wake(self) -> None:
         """Wake whoever waits on this story (a new event, its end, or the server closing)."""
@@ -89,7 +102,11 @@ class Story:
 
     async def wait(self, seen: int, timeout_s: float, stop: Callable[[], bool] = lambda: False) -> None:
         """Return when there are more than `seen` events, the story is finished, `stop()` (woken by `wake`), or
-        after `timeout_s`."""
+        after `timeout_s`. A story told by another replica is read again from the store, at most every REMOTE_POLL_S."""
+        if self.reload is not None:
+            await asyncio.sleep(min(timeout_s, REMOTE_POLL_S))
+            await self.reload(self)
+            return
         async with self.changed:
             try:
                 async with asyncio.timeout(timeout_s):
@@ -97,15 +114,43 @@ class Story:
             except TimeoutError:
                 pass
 
+    def page_fields(self) -> dict[str, Any]:
+        """What another replica needs to serve it (JSON-able): all but the photo's and the voice's bytes."""
+        voice = None if self.voice is None else {"seconds": self.voice.seconds, "language": self.voice.language}
+        return {
+            "photo_type": self.photo_type,
+            "voice_language": self.voice_language,
+            "credit": self.credit,
+            "options": dataclasses.asdict(self.options),
+            "request_id": self.request_id,
+            "events": self.events,
+            "state": self.state,
+            "voice": voice,
+            "started": self.started,
+            "finished": self.finished,
+        }
+
+    def take_fields(self, fields: dict[str, Any], voice: bytes | None) -> None:
+        """What the store says the story has now (a story told by another replica)."""
+        self.events = [(name, data) for name, data in fields["events"]]
+        self.state, self.started, self.finished = fields["state"], fields["started"], fields["finished"]
+        if voice is not None and fields["voice"] is not None:
+            self.voice = Voice(voice, fields["voice"]["seconds"], fields["voice"]["language"], "shared")
+
 
 class StoryStore:
-    """Stories by id, each until it expires, within a bound on the bytes they hold."""
+    """Stories by id, each until it expires, within a bound on the bytes they hold; with `shared`, also in the
+    store that every replica of the page reads."""
 
-    def __init__(self, *, ttl_s: float, max_bytes: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, *, ttl_s: float, max_bytes: int, clock: Callable[[], float] = time.monotonic, shared: Store | None = None
+    ) -> None:
         self.ttl_s = ttl_s
         self.max_bytes = max_bytes
+        self.shared = shared
         self._clock = clock
         self._stories: OrderedDict[str, Story] = OrderedDict()
+        self._voices_written: set[str] = set()
 
     def __len__(self) -> int:
         return len(self._stories)
@@ -117,7 +162,7 @@ class StoryStore:
     def total_bytes(self) -> int:
         return sum(story.size for story in self._stories.values())
 
-    def create(
+    async def create(
         self,
         photo: bytes,
         photo_type: str,
@@ -142,7 +187,54 @@ class StoryStore:
             options=options or StoryOptions(),
         )
         self._stories[story.id] = story
+        if self.shared is not None:
+            expires_at = time.time() + self.ttl_s
+            await self.shared.add_web_story(story.id, expires_at, story.page_fields(), story.photo)
+            story.publish = self._publish
         return story
+
+    async def _publish(self, story: Story) -> None:
+        """Write what the story has now to the shared store (its voice once)."""
+        assert self.shared is not None
+        voice = None
+        if story.voice is not None and story.id not in self._voices_written:
+            voice = story.voice.ogg
+            self._voices_written.add(story.id)
+        await self.shared.update_web_story(story.id, story.page_fields(), voice)
+
+    async def find(self, story_id: str) -> Story | None:
+        """The story, from this replica's memory or else from the shared store; None when the id is malformed,
+        unknown or expired."""
+        if (story := self.get(story_id)) is not None or self.shared is None or not ID_PATTERN.match(story_id):
+            return story
+        row = await self.shared.web_story(story_id, photo=True, voice=True)
+        return None if row is None else self._told_elsewhere(story_id, row)
+
+    def _told_elsewhere(self, story_id: str, row: WebStoryRow) -> Story:
+        """A story another replica tells, as the store has it, that reads itself again as it waits."""
+        fields = row.story
+        assert row.photo is not None, "asked with its photo"
+        story = Story(
+            id=story_id,
+            photo=row.photo,
+            photo_type=fields["photo_type"],
+            voice_language=fields["voice_language"],
+            expires_at=self._clock() + (row.expires_at - time.time()),
+            credit=fields["credit"],
+            options=StoryOptions(**fields["options"]),
+            request_id=fields["request_id"],
+            reload=self._reload,
+        )
+        story.take_fields(fields, row.voice)
+        return story
+
+    async def _reload(self, story: Story) -> None:
+        assert self.shared is not None
+        row = await self.shared.web_story(story.id, voice=story.voice is None)
+        if row is None:  # expired meanwhile
+            story.expires_at = self._clock()
+            return
+        story.take_fields(row.story, row.voice)
 
     def get(self, story_id: str) -> Story | None:
         """The story, or None when the id is malformed, unknown or expired."""
@@ -163,4 +255,5 @@ class StoryStore:
         expired = [story_id for story_id, story in self._stories.items() if story.expires_at <= now]
         for story_id in expired:
             del self._stories[story_id]
+            self._voices_written.discard(story_id)
         return len(expired)

@@ -22,13 +22,14 @@ from PIL import Image
 import bot
 from app.photos import GallerySource
 from app.settings import AppSettings
+from app.store import Store
 from app.work_queue import WorkQueue
 from handlers import texts as bot_texts
 from pipeline.core import Pipeline
 from pipeline.events import StoryKind, StoryLength, StoryOptions
 from pipeline.names import MAX_WORDS_CHARS
 from tools.bot_harness import running_bot
-from tools.fake_backends import FakeBackends, fake_backends
+from tools.fake_backends import Behaviour, FakeBackends, fake_backends
 from web import WebPage, standalone
 from web import texts as web_texts
 from web.forms import MAX_PARTS, WORDS_FIELD_BYTES
@@ -63,13 +64,13 @@ def png(width: int = 64, height: int = 48) -> bytes:
     return buffer.getvalue()
 
 
-async def make_site(**overrides: Any) -> AsyncIterator[Site]:
+async def make_site(store: Store | None = None, **overrides: Any) -> AsyncIterator[Site]:
     values: dict[str, Any] = {"web_port": 0, "running_jobs": 1, "max_waiting": 5, **overrides}
     settings = AppSettings(_env_file=None, **values)
     backends = fake_backends()
     queue = WorkQueue(max_running=settings.running_jobs, max_waiting=settings.max_waiting)
     clock = Clock()
-    page = WebPage(settings, Pipeline(settings, backends), GallerySource(), queue, clock=clock)
+    page = WebPage(settings, Pipeline(settings, backends), GallerySource(), queue, store=store, clock=clock)
     queue.start()
     client = TestClient(TestServer(page.application()))
     await client.start_server()
@@ -143,6 +144,25 @@ async def test_upload_streams_caption_story_and_voice(site: Site) -> None:
     snapshot = await (await site.client.get(started["url"])).json()
     assert snapshot["status"] == "finished" and snapshot["caption_pt"] == data["caption"]["caption_pt"]
     assert snapshot["voice"]["url"] == started["voice"] and snapshot["error"] is None
+
+
+async def test_any_replica_on_the_same_store_serves_a_story_told_by_another(tmp_path: Path) -> None:
+    store = Store(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}")
+    await store.open()
+    async for teller in make_site(store):
+        async for other in make_site(store):
+            teller.backends.story_writer.behaviour = Behaviour(delay=1.0)  # followed live, not only at its end
+            _, started = await upload(teller, voice="en")
+            live = asyncio.create_task(events(other, started["events"]))
+            told = await events(teller, started["events"])
+            assert await live == told  # every event, in order, through the replica that does not tell it
+            for url in (started["voice"], started["photo"]):
+                assert await (await other.client.get(url)).read() == await (await teller.client.get(url)).read()
+            snapshot = await (await other.client.get(started["url"])).json()
+            assert snapshot["status"] == "finished" and snapshot["story_en"] == dict(told)["story"]["story_en"]
+            assert (await other.client.get(started["url"].replace(started["id"], "x" * 32))).status == 404
+    assert await store.forget_expired_web_stories() == 0  # alive until WEB_STORY_TTL_S
+    await store.close()
 
 
 async def test_events_resume_after_last_event_id(site: Site) -> None:
