@@ -102,7 +102,8 @@ loadtest: setup
 
 # Chaos run (issue 14): the real bot SIGKILLed and restarted while photos stream in through a fake Bot API that
 # answers 429/500 and drops connections; exit 1 when the targets are missed. `make chaos CHAOS_ARGS=--small` (CI),
-# CHAOS_ARGS="--scale" (bot + worker via Redis), "--json out/chaos.json"; all options: python -m tools.chaos -h.
+# CHAOS_ARGS="--scale" (2 webhook replicas behind a balancer, PostgreSQL, Redis, 2 workers; issue 26),
+# "--json out/chaos.json"; all options: python -m tools.chaos -h.
 .PHONY: chaos
 chaos: setup
 	$(BIN)/python -m tools.chaos $(CHAOS_ARGS)

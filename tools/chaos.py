@@ -49,7 +49,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -339,6 +339,7 @@ class ChaosReport:
     story_drafts_left: int = 0  # story messages left unfinished ("… ✍️") at the end
     errors_logged: int = 0  # ERROR lines in the bot's logs
     updates_by_replica: dict[str, int] = field(default_factory=dict)  # --scale: what the balancer sent each
+    taken_over: int = 0  # --scale: requests a live replica took over from a killed one (its lease ran out)
     fill_disk: str | None = None
     wall_s: float = 0.0
     targets: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -430,7 +431,8 @@ def render(report: ChaosReport, out: TextIO) -> None:
         ("status messages left", f"{report.stale_status_messages}", "", ""),
         ("unfinished story drafts left", f"{report.story_drafts_left}", "", ""),
         ("errors logged by the bot", f"{report.errors_logged}", "", ""),
-        *([("updates per replica", shares or "none", "", "")] if report.profile == "scale" else []),
+        *([("updates per replica", shares or "none", "", ""), ("requests taken over", f"{report.taken_over}", "", "")]
+          if report.profile == "scale" else []),
         ("wall time", f"{report.wall_s:.0f} s", "", ""),
     ]  # fmt: skip
     width = [max(len(r[i]) for r in rows) for i in range(3)]
@@ -910,6 +912,7 @@ class ChaosRun:
             self.unmount()
         summarize(self.report, classify(self.sent, calls))
         self.report.errors_logged = count_errors(self.logs)
+        self.report.taken_over = count_taken_over(self.logs)
         self.report.wall_s = round(time.monotonic() - self.t0, 1)
         return self.report
 
@@ -985,15 +988,24 @@ class ChaosRun:
         self.mounted = []
 
 
-def count_errors(logs: Path) -> int:
-    """ERROR (and CRITICAL) lines in the JSON logs of every bot start."""
-    count = 0
+def bot_log_lines(logs: Path) -> Iterator[dict[str, Any]]:
+    """The JSON lines of every bot start's log."""
     for path in sorted(logs.glob("bot-*.log")):
         for line in path.read_text(errors="replace").splitlines():
             with contextlib.suppress(ValueError):
-                if json.loads(line).get("level") in ("ERROR", "CRITICAL"):
-                    count += 1
-    return count
+                if isinstance(entry := json.loads(line), dict):
+                    yield entry
+
+
+def count_errors(logs: Path) -> int:
+    """ERROR (and CRITICAL) lines in the JSON logs of every bot start."""
+    return sum(entry.get("level") in ("ERROR", "CRITICAL") for entry in bot_log_lines(logs))
+
+
+def count_taken_over(logs: Path) -> int:
+    """Requests a running replica took over from another (handlers/recovery.py's "recovering", not at start)."""
+    lines = bot_log_lines(logs)
+    return sum(e.get("requests", 0) for e in lines if e.get("message") == "recovering" and e.get("at_start") is False)
 
 
 def parse_args(argv: list[str] | None) -> tuple[ChaosConfig, argparse.Namespace]:

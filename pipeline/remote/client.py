@@ -15,6 +15,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractContextManager, asynccontextmanager
+from dataclasses import replace
 from typing import Protocol
 
 from arq.connections import ArqRedis, create_pool
@@ -33,6 +34,7 @@ from pipeline.events import (
     StageFailed,
     StoryOptions,
     StoryPipeline,
+    StoryReady,
 )
 from pipeline.images import ImageSource, is_url, read_source
 from pipeline.remote.wire import (
@@ -164,18 +166,27 @@ class RemotePipeline:
             data = await read_source(source, max_bytes=s.max_image_bytes, timeout_s=s.fetch_timeout_s)
             yield {"data": base64.b64encode(data).decode()}
 
-    async def _job(self, name: str, request: JobRequest, given: Sequence[Event] = ()) -> AsyncIterator[Event]:
-        """Enqueue a job and yield its events as a worker pushes them, each kind once across re-runs; the
-        `given` events are yielded first, as if the worker had said them."""
-        s = self.settings
+    async def _enqueue(self, name: str, request: JobRequest) -> tuple[ArqRedis, str]:
+        """Put a job in the queue; the connection and the job's id. A StageError when Redis cannot take it."""
         job_id = secrets.token_hex(16)
-        deadline = time.monotonic() + s.queue_deadline_s
         try:
             redis = await self._pool()
-            await redis.enqueue_job(name, request.encode(), _job_id=job_id, _expires=s.queue_deadline_s)
+            await redis.enqueue_job(name, request.encode(), _job_id=job_id, _expires=self.settings.queue_deadline_s)
         except (RedisError, OSError) as exc:  # the handlers apologise for a StageError like for any other
             log.error("could not enqueue a job", extra={"error": repr(exc)})
             raise StageError("queue", type(exc).__name__) from exc
+        return redis, job_id
+
+    async def _job(self, name: str, request: JobRequest, given: Sequence[Event] = ()) -> AsyncIterator[Event]:
+        """Enqueue a job and yield its events as a worker pushes them, each kind once across re-runs; the
+        `given` events are yielded first, as if the worker had said them.
+
+        A job that Redis lost (restarted without its data) is sent again, with the caption and story it already
+        gave, so that the voice reads the story the user has; within the same deadline.
+        """
+        s = self.settings
+        deadline = time.monotonic() + s.queue_deadline_s
+        redis, job_id = await self._enqueue(name, request)
         yielded: set[str] = set()
         attempt, ended = 1, False
         try:
@@ -183,7 +194,13 @@ class RemotePipeline:
                 yielded.add(event_key(event))
                 yield event
             while True:
-                message = await self._next_message(redis, job_id, deadline)
+                try:
+                    message = await self._next_message(redis, job_id, deadline)
+                except JobLost:
+                    log.warning("remote job lost by Redis: sent again", extra={"job_id": job_id})
+                    redis, job_id = await self._enqueue(name, request)
+                    attempt = 1
+                    continue
                 if message is None:  # given up: the `finally` abandons the job
                     log.warning("remote job gave no answer", extra={"job_id": job_id})
                     fallback = _fallback(yielded, StageTimeout("queue", f"no answer within {s.queue_deadline_s:.0f} s"))
@@ -207,6 +224,10 @@ class RemotePipeline:
                 if key not in yielded:
                     yielded.add(key)
                     yield message.event
+                if isinstance(message.event, CaptionReady):  # a job sent again goes on from what was made
+                    request = replace(request, caption=message.event)
+                elif isinstance(message.event, StoryReady):
+                    request = replace(request, story=message.event)
                 if isinstance(message.event, Finished):
                     ended = True
                     return
@@ -215,7 +236,8 @@ class RemotePipeline:
                 await (redis.delete(events_key(job_id)) if ended else self._abandon(redis, job_id))
 
     async def _next_message(self, redis: ArqRedis, job_id: str, deadline: float) -> Message | None:
-        """The job's next message, or None once the deadline passed or arq dropped the job without one."""
+        """The job's next message, or None once the deadline passed or arq ended the job without one;
+        JobLost when Redis no longer knows the job and it said nothing (Redis restarted without its data)."""
         key = events_key(job_id)
         while (remaining := deadline - time.monotonic()) > 0:
             try:
@@ -227,6 +249,8 @@ class RemotePipeline:
                         continue
                     # The job ended: anything it said is in the list by now.
                     popped = [key, await redis_reply(redis.lpop(key))]
+                    if popped[1] is None and status is JobStatus.not_found:
+                        raise JobLost(job_id)
                     if popped[1] is None:
                         log.warning("remote job ended without a word", extra={"job_id": job_id})
                         return None
@@ -245,6 +269,10 @@ class RemotePipeline:
             tr.zadd(abort_jobs_ss, {job_id: int(time.time() * 1000)})
             tr.delete(events_key(job_id))
             await tr.execute()
+
+
+class JobLost(Exception):
+    """Redis no longer knows a job that said nothing more: it restarted without its data."""
 
 
 def _fallback(yielded: set[str], error: PipelineError) -> Event | None:

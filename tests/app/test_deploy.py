@@ -311,7 +311,7 @@ def compose() -> dict[str, Any]:
 
 def test_compose_runs_the_bot_alone_or_with_workers(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"bot", "redis", "worker", "postgres"}
+    assert set(services) == {"bot", "bot-2", "redis", "worker", "postgres"}
     assert "profiles" not in services["bot"]
     assert services["redis"]["profiles"] == services["worker"]["profiles"] == services["postgres"]["profiles"]
     assert services["worker"]["profiles"] == ["scale"]
@@ -323,6 +323,15 @@ def test_compose_runs_the_bot_alone_or_with_workers(compose: dict[str, Any]) -> 
     assert services["bot"]["depends_on"]["postgres"]["required"] is False  # ...nor PostgreSQL (SQLite then)
     assert services["bot"]["command"] == ["python", "bot.py"]
     assert services["worker"]["command"] == ["python", "worker.py"]
+
+
+def test_compose_second_replica_has_its_own_name_media_and_ports(compose: dict[str, Any]) -> None:
+    bot, replica = compose["services"]["bot"], compose["services"]["bot-2"]
+    assert replica["profiles"] == ["replicas"] and replica["command"] == bot["command"]
+    assert bot["environment"]["REPLICA_ID"] != replica["environment"]["REPLICA_ID"] == "bot-2"
+    assert replica["environment"]["MEDIA_PUBLIC_URL"] == bot["environment"]["MEDIA_PUBLIC_URL"].replace("bot", "bot-2")
+    assert not {port.split(":")[1] for port in bot["ports"]} & {port.split(":")[1] for port in replica["ports"]}
+    assert replica["volumes"] != bot["volumes"] and replica["depends_on"]["postgres"]["condition"] == "service_healthy"
 
 
 def test_compose_addresses_agree_with_the_settings(compose: dict[str, Any]) -> None:

@@ -29,6 +29,7 @@ import pytest
 from arq import func
 from arq.connections import ArqRedis, create_pool
 from arq.constants import in_progress_key_prefix
+from arq.jobs import Job
 from arq.worker import Worker
 
 from handlers import texts
@@ -447,6 +448,51 @@ async def test_the_client_shows_each_part_once_across_attempts(
         Finished({"story": 1.0}),
     ]
     assert remote.redeliveries == 1
+
+
+@pytest.mark.processes  # redis-server subprocess
+async def test_a_job_redis_lost_is_sent_again_with_the_caption_it_gave(
+    settings: PipelineSettings, redis: ArqRedis, remote: RemotePipeline
+) -> None:
+    """Redis restarts without its data after the caption: the client sends the job again, carrying that caption,
+    and the user sees one caption, then the story and the voice of the second job."""
+    voice = Voice(ogg=tiny_ogg(0.2), seconds=0.2, language="pt", backend="fake")
+
+    async def next_job(seen: set[str]) -> str:
+        for _ in range(500):
+            if fresh := {job.decode() for job in await redis.zrange(settings.queue_name, 0, -1)} - seen:
+                return fresh.pop()
+            await asyncio.sleep(0.02)
+        raise AssertionError("no job came")
+
+    async def fake_worker() -> JobRequest:
+        first = await next_job(set())
+        said = [Message(1, event=StageStarted(Stage.DECODE)), Message(1, event=CaptionReady("a lake", "um lago"))]
+        await redis_reply(redis.rpush(events_key(first), *(m.encode() for m in said)))
+        await asyncio.sleep(0.3)  # the client reads them
+        await redis.flushall()  # what a Redis restarted without persistence holds
+        second = await next_job({first})
+        info = await Job(second, redis, _queue_name=settings.queue_name, _deserializer=deserialize).info()
+        assert info is not None
+        script = [
+            Message(1, event=StoryReady("Once.", "Era uma vez.")),
+            Message(1, event=VoiceReady(voice)),
+            Message(1, event=Finished({"story": 1.0})),
+        ]
+        await redis_reply(redis.rpush(events_key(second), *(m.encode() for m in script)))
+        return JobRequest.decode(info.args[0])
+
+    worker = asyncio.create_task(fake_worker())
+    events = await collect(remote.stream(PipelineInput(jpeg_bytes())))
+    resent = await worker
+    assert resent.caption == CaptionReady("a lake", "um lago")  # the story goes on from the caption the user has
+    assert events == [
+        StageStarted(Stage.DECODE),
+        CaptionReady("a lake", "um lago"),
+        StoryReady("Once.", "Era uma vez."),
+        VoiceReady(voice),
+        Finished({"story": 1.0}),
+    ]
 
 
 # --- The bot, two worker processes, and a SIGKILL ------------------------------------------------
