@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 
 POLL_S = 2.0  # longest single wait on the event list before checking that the job still exists
 REDIS_RETRY_S = 1.0
+ENQUEUE_PATIENCE_S = 10.0  # a Redis restart takes a second or two; a Redis that is down is not waited for
 
 
 class PhotoHost(Protocol):
@@ -167,15 +168,20 @@ class RemotePipeline:
             yield {"data": base64.b64encode(data).decode()}
 
     async def _enqueue(self, name: str, request: JobRequest) -> tuple[ArqRedis, str]:
-        """Put a job in the queue; the connection and the job's id. A StageError when Redis cannot take it."""
+        """Put a job in the queue; the connection and the job's id. Redis away (restarting) is tried again for
+        ENQUEUE_PATIENCE_S, then a StageError."""
         job_id = secrets.token_hex(16)
-        try:
-            redis = await self._pool()
-            await redis.enqueue_job(name, request.encode(), _job_id=job_id, _expires=self.settings.queue_deadline_s)
-        except (RedisError, OSError) as exc:  # the handlers apologise for a StageError like for any other
-            log.error("could not enqueue a job", extra={"error": repr(exc)})
-            raise StageError("queue", type(exc).__name__) from exc
-        return redis, job_id
+        give_up_at = time.monotonic() + ENQUEUE_PATIENCE_S
+        while True:
+            try:
+                redis = await self._pool()
+                await redis.enqueue_job(name, request.encode(), _job_id=job_id, _expires=self.settings.queue_deadline_s)
+                return redis, job_id
+            except (RedisError, OSError) as exc:  # the handlers apologise for a StageError like for any other
+                if time.monotonic() >= give_up_at:
+                    log.error("could not enqueue a job", extra={"error": repr(exc)})
+                    raise StageError("queue", type(exc).__name__) from exc
+                await asyncio.sleep(REDIS_RETRY_S)
 
     async def _job(self, name: str, request: JobRequest, given: Sequence[Event] = ()) -> AsyncIterator[Event]:
         """Enqueue a job and yield its events as a worker pushes them, each kind once across re-runs; the

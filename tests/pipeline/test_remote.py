@@ -52,7 +52,7 @@ from pipeline.events import (
     VoiceReady,
 )
 from pipeline.facts import PhotoFacts
-from pipeline.remote import RemotePipeline
+from pipeline.remote import RemotePipeline, client
 from pipeline.remote.job import story_job
 from pipeline.remote.wire import (
     WIRE_VERSION,
@@ -355,17 +355,46 @@ async def test_a_job_arq_drops_is_given_up_at_once(settings: PipelineSettings, r
         assert time.monotonic() - started < settings.queue_deadline_s / 2
 
 
-async def test_redis_down_means_not_ready_and_an_apology() -> None:
+async def test_redis_down_means_not_ready_and_an_apology(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(client, "ENQUEUE_PATIENCE_S", 0.5)
     settings = PipelineSettings(_env_file=None, queue_name="test-down", queue_deadline_s=20.0)  # no redis-server
     nowhere = ArqRedis(host="127.0.0.1", port=free_port())  # nothing listens there
     remote = RemotePipeline(settings, redis=nowhere)
     try:
         assert (await remote.readiness() or "").startswith("redis unreachable")
+        started = time.monotonic()
         with pytest.raises(StageError) as failed:
             await collect(remote.stream(PipelineInput(jpeg_bytes())))
-        assert failed.value.stage == "queue"
+        assert failed.value.stage == "queue" and time.monotonic() - started >= 0.5  # tried again meanwhile
     finally:
         await remote.close()
+
+
+@pytest.mark.processes  # redis-server subprocess
+async def test_a_photo_sent_while_redis_restarts_is_queued_once_it_is_back() -> None:
+    port = free_port()
+    settings = PipelineSettings(_env_file=None, queue_url=f"redis://127.0.0.1:{port}/0", queue_name="test-back")
+    remote = RemotePipeline(settings)
+    stream = asyncio.create_task(collect(remote.stream(PipelineInput(jpeg_bytes()))))
+    await asyncio.sleep(1.5)  # Redis is away: the job waits to be queued
+    server = shutil.which("redis-server") or "/usr/bin/redis-server"
+    options = ["--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    process = await asyncio.create_subprocess_exec(server, *options, stdout=subprocess.DEVNULL)
+    try:
+        pool = await create_pool(redis_settings(settings))
+        for _ in range(100):
+            if await pool.zcard(settings.queue_name):
+                break
+            await asyncio.sleep(0.1)
+        assert await pool.zcard(settings.queue_name) == 1 and not stream.done()
+        await pool.aclose()
+    finally:
+        stream.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await stream
+        await remote.close()
+        process.kill()
+        await process.wait()
 
 
 @pytest.mark.processes  # redis-server subprocess
