@@ -82,7 +82,7 @@ class Starter:
     ) -> web.Response:
         """Keep the photo, put its story in line, and answer with where to follow it."""
         try:
-            story = await self.stories.create(photo, sniff_content_type(photo), language, credit, options)
+            story = self.stories.create(photo, sniff_content_type(photo), language, credit, options)
         except StoreFull as exc:
             raise Problem(503, "busy", texts.MEMORY_FULL, retry_after=60) from exc
         try:
@@ -99,6 +99,7 @@ class Starter:
             raise Problem(503, "shutting_down", texts.SHUTTING_DOWN, retry_after=60) from exc
         self.per_minute.note(ip)
         story.ticket = ticket
+        await self.stories.share(story)  # before its id is given out: any replica can then serve it
         ticket.result.add_done_callback(lambda result: self._dropped(story) if result.cancelled() else None)
         log.info("web story queued", extra={"request_id": story.request_id, "position": ticket.position})
         links = story.links

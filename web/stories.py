@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import re
 import secrets
 import time
@@ -23,10 +24,14 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from app.store import Store, WebStoryRow
 from app.work_queue import Ticket
 from pipeline.config import Language
 from pipeline.events import StoryOptions, Voice
+
+log = logging.getLogger(__name__)
 
 ID_BYTES = 24  # 192 random bits
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32}$")
@@ -162,7 +167,7 @@ class StoryStore:
     def total_bytes(self) -> int:
         return sum(story.size for story in self._stories.values())
 
-    async def create(
+    def create(
         self,
         photo: bytes,
         photo_type: str,
@@ -187,27 +192,46 @@ class StoryStore:
             options=options or StoryOptions(),
         )
         self._stories[story.id] = story
-        if self.shared is not None:
-            expires_at = time.time() + self.ttl_s
-            await self.shared.add_web_story(story.id, expires_at, story.page_fields(), story.photo)
-            story.publish = self._publish
         return story
 
+    async def share(self, story: Story) -> None:
+        """With a shared store: write the story there, and from now on each of its events (a story refused before
+        its turn is never shared). A store that fails costs only the other replicas' view of it."""
+        if self.shared is None:
+            return
+        try:
+            await self.shared.add_web_story(story.id, time.time() + self.ttl_s, story.page_fields(), story.photo)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("web story not shared", extra={"request_id": story.request_id, "error": repr(exc)})
+            return
+        story.publish = self._publish
+        await self._publish(story)  # what it did meanwhile
+
     async def _publish(self, story: Story) -> None:
-        """Write what the story has now to the shared store (its voice once)."""
+        """Write what the story has now to the shared store (its voice once). A store that fails costs only the
+        other replicas' view of it: this replica's followers have it already."""
         assert self.shared is not None
         voice = None
         if story.voice is not None and story.id not in self._voices_written:
             voice = story.voice.ogg
+        try:
+            await self.shared.update_web_story(story.id, story.page_fields(), voice)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("web story not shared", extra={"request_id": story.request_id, "error": repr(exc)})
+            return
+        if voice is not None:
             self._voices_written.add(story.id)
-        await self.shared.update_web_story(story.id, story.page_fields(), voice)
 
     async def find(self, story_id: str) -> Story | None:
         """The story, from this replica's memory or else from the shared store; None when the id is malformed,
         unknown or expired."""
         if (story := self.get(story_id)) is not None or self.shared is None or not ID_PATTERN.match(story_id):
             return story
-        row = await self.shared.web_story(story_id, photo=True, voice=True)
+        try:
+            row = await self.shared.web_story(story_id, photo=True, voice=True)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("shared web stories unreadable", extra={"error": repr(exc)})
+            return None
         return None if row is None else self._told_elsewhere(story_id, row)
 
     def _told_elsewhere(self, story_id: str, row: WebStoryRow) -> Story:
@@ -229,8 +253,13 @@ class StoryStore:
         return story
 
     async def _reload(self, story: Story) -> None:
+        """Read a story told by another replica again (a store that fails now is tried again at the next poll)."""
         assert self.shared is not None
-        row = await self.shared.web_story(story.id, voice=story.voice is None)
+        try:
+            row = await self.shared.web_story(story.id, voice=story.voice is None)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("shared web stories unreadable", extra={"error": repr(exc)})
+            return
         if row is None:  # expired meanwhile
             story.expires_at = self._clock()
             return
