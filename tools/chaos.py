@@ -645,8 +645,11 @@ class ChaosRun:
                 QUEUE_URL=f"redis://127.0.0.1:{self.redis_port}/0",
                 QUEUE_NAME="chaos:queue",
                 MEDIA_PUBLIC_URL=f"http://127.0.0.1:{media_port}",
-                RUNNING_JOBS="2",
-                WORKER_JOBS="2",
+                # One job per core: two workers of one job each, and the replicas together admit no more than
+                # that (docs/DEPLOY.md: RUNNING_JOBS adds up to the workers' capacity); more would only slow
+                # every story down past its deadline on these 2 cores.
+                RUNNING_JOBS=str(max(1, self.config.workers // self.config.replicas)),
+                WORKER_JOBS="1",
             )
         return clean_environment(**extra, **extra_env)
 
