@@ -5,7 +5,7 @@ that refuses the connection (dead, or not listening yet) is skipped for the next
 502, which Telegram retries later. It forwards the body and the secret-token header, and counts what each
 replica answered.
 
-    async with Balancer(["http://127.0.0.1:8443", "http://127.0.0.1:8444"]) as balancer:
+    async with Balancer({"bot-1": "http://127.0.0.1:8443", "bot-2": "http://127.0.0.1:8444"}) as balancer:
         balancer.url   # http://127.0.0.1:PORT: give it to Telegram (WEBHOOK_URL)
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
+from collections.abc import Mapping
 from typing import Self
 
 import aiohttp
@@ -25,12 +26,12 @@ TIMEOUT_S = 10.0
 
 
 class Balancer:
-    """Forward every request to the replicas (base URLs) in turn, skipping those that refuse the connection."""
+    """Forward every request to the replicas (name -> base URL) in turn, skipping those that refuse the connection."""
 
-    def __init__(self, replicas: list[str]) -> None:
-        self.replicas = replicas
+    def __init__(self, replicas: Mapping[str, str]) -> None:
+        self.replicas = dict(replicas)
         self.url = ""
-        self.answered: Counter[str] = Counter()  # replica -> requests it answered
+        self.answered: Counter[str] = Counter()  # replica name -> requests it answered
         self.unavailable = 0  # requests no replica answered (502, 504)
         self._turn = itertools.cycle(range(len(replicas)))
         self._runner: web.AppRunner | None = None
@@ -55,10 +56,11 @@ class Balancer:
         body = await request.read()
         headers = {name: request.headers[name] for name in FORWARDED_HEADERS if name in request.headers}
         first = next(self._turn)
-        for replica in self.replicas[first:] + self.replicas[:first]:
+        names = list(self.replicas)
+        for name in names[first:] + names[:first]:
             try:
                 async with self._session.request(
-                    request.method, replica + request.path_qs, data=body, headers=headers
+                    request.method, self.replicas[name] + request.path_qs, data=body, headers=headers
                 ) as response:
                     answer = await response.read()
             except aiohttp.ClientConnectorError:  # refused before anything was sent: the next replica
@@ -66,7 +68,7 @@ class Balancer:
             except (aiohttp.ClientError, TimeoutError):  # sent, maybe handled: not sent again (Telegram retries)
                 self.unavailable += 1
                 return web.Response(status=504, text="the replica did not answer")
-            self.answered[replica] += 1
+            self.answered[name] += 1
             return web.Response(status=response.status, body=answer, content_type=response.content_type)
         self.unavailable += 1
         return web.Response(status=502, text="no replica answered")

@@ -653,11 +653,13 @@ class ChaosRun:
             )
         return clean_environment(**extra, **extra_env)
 
-    def replica_env(self, api_root: str, number: int, database_url: str) -> dict[str, str]:
-        """--scale: replica `number`'s settings: its name, its own data folder and webhook port, the shared store."""
+    def replica_names(self) -> list[str]:
+        """--scale: the bot replicas, by name (their REPLICA_ID, data folder and log files)."""
+        return [f"bot-{n}" for n in range(1, self.config.replicas + 1)]
+
+    def replica_env(self, api_root: str, name: str, database_url: str) -> dict[str, str]:
+        """--scale: a replica's settings: its name, its own data folder and webhook port, the shared store."""
         assert self.balancer is not None
-        name = f"bot-{number}"
-        self.webhook_ports[name] = int(self.balancer.replicas[number - 1].rsplit(":", 1)[1])
         return self.bot_env(
             api_root, self.data_dir / name, REPLICA_ID=name, REPLICA_LEASE_S=str(self.config.replica_lease_s),
             DATABASE_URL=database_url, WEBHOOK_URL=self.balancer.url, WEBHOOK_PORT=str(self.webhook_ports[name]),
@@ -665,7 +667,7 @@ class ChaosRun:
 
     def fill_media_disk(self) -> None:
         """--fill-disk tmpfs: each media folder on a 2 MB tmpfs with only ~200 KB left (root only)."""
-        folders = [self.data_dir / f"bot-{n}" for n in range(1, self.config.replicas + 1)]
+        folders = [self.data_dir / name for name in self.replica_names()]
         for media in (folder / "media" for folder in (folders if self.config.scale else [self.data_dir])):
             media.mkdir(parents=True, exist_ok=True)
             result = subprocess.run(
@@ -899,7 +901,8 @@ class ChaosRun:
                 database_url = None
                 if self.config.scale:
                     database_url = stack.enter_context(postgres_server()).new_database()
-                    urls = [f"http://127.0.0.1:{free_port()}" for _ in range(self.config.replicas)]
+                    self.webhook_ports = {name: free_port() for name in self.replica_names()}
+                    urls = {name: f"http://127.0.0.1:{port}" for name, port in self.webhook_ports.items()}
                     self.balancer = await stack.enter_async_context(Balancer(urls))
                 try:
                     await self.start_system(tg, database_url)
@@ -930,10 +933,11 @@ class ChaosRun:
             options = ["--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
             self.redis = Managed("redis", [server, *options], os.environ.copy(), self.work_dir, self.logs)
             await self.start_redis()
-            envs = [self.replica_env(tg.root, n, database_url) for n in range(1, self.config.replicas + 1)]
-            self.bots = [self.managed(f"bot-{n}", "bot.py", env) for n, env in enumerate(envs, start=1)]
+            envs = {name: self.replica_env(tg.root, name, database_url) for name in self.webhook_ports}
+            self.bots = [self.managed(name, "bot.py", env) for name, env in envs.items()]
             numbers = range(1, self.config.workers + 1)
-            self.workers = [self.managed(f"worker-{n}", "worker.py", envs[0]) for n in numbers]
+            worker_env = envs[self.bots[0].name]  # the queue's settings; the rest is the bot's alone
+            self.workers = [self.managed(f"worker-{n}", "worker.py", worker_env) for n in numbers]
             for worker in self.workers:
                 await worker.start()
         self.say(f"starting {len(self.bots)} bot(s) (fake Bot API at {tg.root}, DATA_DIR {self.data_dir})")
@@ -977,8 +981,7 @@ class ChaosRun:
         self.report.faults_injected = {k: tg.faults_injected[k] for k in FAULT_KINDS}
         self.report.faults_by_method = {f"{k} {m}": n for (k, m), n in sorted(tg.faults_by_method.items())}
         if self.balancer is not None:
-            names = {url: f"bot-{n}" for n, url in enumerate(self.balancer.replicas, start=1)}
-            self.report.updates_by_replica = {names[url]: n for url, n in self.balancer.answered.items()}
+            self.report.updates_by_replica = dict(self.balancer.answered)
 
     async def stop_system(self) -> None:
         for managed in (*self.bots, *self.workers, self.redis):

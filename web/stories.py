@@ -85,9 +85,7 @@ class Story:
         """Record an event for every follower, present and future, and wake those who wait."""
         self.events.append((name, data))
         self.stamps.setdefault(name, time.monotonic())
-        await self.wake()
-        if self.publish is not None:
-            await self.publish(self)
+        await self.changed_now()
 
     async def fail(self, reason: str, message: str) -> None:
         """The story ends without (all of) its parts: a `failed` event says why, in Portuguese."""
@@ -96,6 +94,10 @@ class Story:
 
     async def finish(self) -> None:
         self.finished = True
+        await self.changed_now()
+
+    async def changed_now(self) -> None:
+        """A new event or its end: wake this replica's followers, and tell the shared store (when there is one)."""
         await self.wake()
         if self.publish is not None:
             await self.publish(self)
