@@ -20,7 +20,8 @@ Reported per tier:
 counts as a failure here instead of hiding behind the local model.
 
     python -m bench.safety_eval --tier light -n 20          # a quick look (~1 min)
-    python -m bench.safety_eval --tier quality              # 300 stories, ~35 min on 2 cores
+    python -m bench.safety_eval --tier quality              # 300 stories, ~100 min on 2 cores
+    python -m bench.safety_eval --tier quality --resume     # go on after an interrupted run
     python -m bench.safety_eval --tier light --backend openai
 """
 
@@ -211,6 +212,14 @@ async def one_story(pipeline: Pipeline, number: int, photo: str, facts: PhotoFac
     return outcome
 
 
+def told_before(progress: Path) -> list[Outcome]:
+    """The stories an interrupted run kept, in order, so that `--resume` goes on after them."""
+    if not progress.exists():
+        return []
+    lines = progress.read_text(encoding="utf-8").splitlines()
+    return [Outcome(**json.loads(line)) for line in lines if line.strip()]
+
+
 def summary(outcomes: list[Outcome]) -> dict[str, Any]:
     """The figures of one tier."""
     actions = Counter(o.action for o in outcomes)
@@ -345,26 +354,30 @@ async def measure_tier(
     core_log.addHandler(handler)
     core_log.setLevel(logging.WARNING)
     core_log.propagate = False  # told per story below instead
-    outcomes = []
+    name = f"{tier}-openai" if args.backend == "openai" else tier
+    progress = OUT / f"safety-{name}.jsonl"
+    outcomes = told_before(progress) if args.resume else []
+    OUT.mkdir(exist_ok=True)
     try:
-        for number in range(args.n):
-            photo, facts = captions[number % len(captions)]
-            outcome = await one_story(pipeline, number, photo, facts, handler)
-            outcomes.append(outcome)
-            if outcome.action != "whole" or args.verbose:
-                print(f"  {tier} {number}: {outcome.action} {outcome.caught or ''}", file=sys.stderr, flush=True)
-            elif number % 10 == 9:
-                print(f"  {tier}: {number + 1}/{args.n}", file=sys.stderr, flush=True)
+        with progress.open("a" if args.resume else "w", encoding="utf-8") as kept:
+            for number in range(len(outcomes), args.n):
+                photo, facts = captions[number % len(captions)]
+                outcome = await one_story(pipeline, number, photo, facts, handler)
+                outcomes.append(outcome)
+                kept.write(json.dumps(asdict(outcome), ensure_ascii=False) + "\n")
+                kept.flush()
+                if outcome.action != "whole" or args.verbose:
+                    print(f"  {tier} {number}: {outcome.action} {outcome.caught or ''}", file=sys.stderr, flush=True)
+                elif number % 10 == 9:
+                    print(f"  {tier}: {number + 1}/{args.n}", file=sys.stderr, flush=True)
     finally:
         core_log.removeHandler(handler)
         core_log.propagate = True
         aclose = getattr(writer, "aclose", None)
         if aclose is not None:
             await aclose()
-    name = f"{tier}-openai" if args.backend == "openai" else tier
     figures = summary(outcomes)
     print_summary(f"{name}: {args.n} stories", figures)
-    OUT.mkdir(exist_ok=True)
     write_sample(OUT / f"safety-sample-{name}.md", name, outcomes, args.sample)
     data = {"tier": tier, "backend": args.backend, "summary": figures, "stories": [asdict(o) for o in outcomes]}
     (OUT / f"safety-{name}.json").write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -398,6 +411,7 @@ def main() -> None:
     parser.add_argument("--base-url", help="an OpenAI-compatible server's /v1 URL (default: start llama_cpp.server)")
     parser.add_argument("--sample", type=int, default=30, help="told Portuguese stories to write out for reading")
     parser.add_argument("--stage-timeout", type=float, default=180.0, help="seconds per stage (default 180)")
+    parser.add_argument("--resume", action="store_true", help="go on after the stories out/safety-<tier>.jsonl kept")
     parser.add_argument("-v", "--verbose", action="store_true", help="a line per story")
     args = parser.parse_args()
     args.tier = args.tier or ["light", "quality"]

@@ -19,7 +19,15 @@ from pipeline.interfaces import SentenceSink
 from pipeline.safety import is_suitable
 from pipeline.story.finish import END_MARKERS, ends_sentence, finish_story, settled, story_units, word_count
 from pipeline.story.models import StoryModel, choose_story_model, smollm2_model_path
-from pipeline.story.prompt import ENDING_WORDS, StoryPlan, chatml_prompt, story_plan, story_seed, token_budget
+from pipeline.story.prompt import (
+    ENDING_WORDS,
+    StoryPlan,
+    chatml_prompt,
+    story_plan,
+    story_seed,
+    token_budget,
+    unguided_prompt_start,
+)
 from pipeline.text import split_sentences
 from pipeline.threads import ThreadPacer, own_thread, run_in, stoppable
 
@@ -129,6 +137,13 @@ class LlamaStoryWriter:
             )  # no seed here: every generation passes its own
             self._end_tokens = _end_tokens(self._llm)
             self._pacer = ThreadPacer(self._set_threads, most=self.settings.llama_threads)
+            if not self._guided:  # the first story of the default kind starts after its system message
+                self._llm.eval(self._llm.tokenize(unguided_prompt_start().encode(), special=True))
+
+    @property
+    def _guided(self) -> bool:
+        """The light tier's model is guided by a worked example and our first sentence (`story_plan`)."""
+        return self.story_model().tier == "light"
 
     def _set_threads(self, threads: int) -> None:
         """llama.cpp's threads for the next tokens and prompts (the pacer's choice)."""
@@ -250,7 +265,7 @@ class LlamaStoryWriter:
             seed = random.randrange(2**31)
         with self._lock:
             self._load_locked()
-            plan = story_plan(facts, options, random.Random(seed), guided=self.story_model().tier == "light")
+            plan = story_plan(facts, options, random.Random(seed), guided=self._guided)
             story = self._best(plan, seed, stop, on_sentence)
             ending = self._ending(plan, story, seed, stop) if story else ""
         if stop.is_set():

@@ -61,16 +61,16 @@ def story_messages(
     `guided` (the light tier): a worked example follows the rules, since a 135M model follows examples more
     closely than instructions; everything up to the last message is then the same for every story of a kind, so
     llama.cpp reuses its evaluated prefix, and the hero's name varies in the last message only, because the model
-    otherwise copies the example's. Otherwise (the quality tier, OpenAI-compatible models) the rules include the
-    RULES a model that follows instructions keeps by itself, and there is no example: a 1.5B model copied its
-    plot and phrases (measured: README, "Stories").
-    """
+    otherwise copies the example's. Otherwise (the quality tier, OpenAI-compatible models) the system message is
+    the kind's rules and RULES, the length begins the request and the photo's facts end it (a chat's next story of
+    the same kind and length is evaluated from the facts on), and there is no example: a 1.5B model copied its plot
+    and phrases. The kind's rules come first: put after RULES, more stories began alike (measured: README,
+    "Stories")."""
     options = options or StoryOptions()
     style = STYLES[options.kind]
     aim = style.word_limits(options.length)[1]
     words = aim if guided else round(aim * ASKED_SHARE)
-    system = style.system if guided else f"{style.system}\n{RULES}"
-    chat = [{"role": "system", "content": system}]
+    chat = [{"role": "system", "content": style.system if guided else f"{style.system}\n{RULES}"}]
     if guided:
         example_facts = EXAMPLE_FACTS.describe_for_prompt()
         example_words = round(word_count(style.example), -1)
@@ -80,7 +80,8 @@ def story_messages(
         chat += [{"role": "user", "content": example_ask}, {"role": "assistant", "content": style.example}]
     ask = style.ask.format(facts=facts.describe_for_prompt(), hero=hero_of(facts, hero, style), name=hero, words=words)
     if not guided:
-        ask += f"\nWrite {PARAGRAPHS[options.length]} short paragraphs, {words} words in all, and finish the story."
+        paragraphs = PARAGRAPHS[options.length]
+        ask = f"Write {paragraphs} short paragraphs, {words} words in all, and finish the story.\n{ask}"
     return [*chat, {"role": "user", "content": ask}]
 
 
@@ -149,9 +150,17 @@ def token_budget(settings: PipelineSettings, words: int) -> int:
 
 
 def chatml_prompt(messages: list[dict[str, str]], answer_start: str) -> str:
-    """The ChatML text SmolLM2 was tuned on, with the assistant's answer begun by `answer_start`."""
-    turns = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
-    return f"{turns}<|im_start|>assistant\n{answer_start}"
+    """The ChatML text SmolLM2 and Qwen were tuned on, with the assistant's answer begun by `answer_start`."""
+    return f"{_chatml_turns(messages)}<|im_start|>assistant\n{answer_start}"
+
+
+def unguided_prompt_start(options: StoryOptions | None = None) -> str:
+    """The beginning every unguided prompt of a kind shares (its system message), in ChatML."""
+    return _chatml_turns(story_messages(PhotoFacts(""), "", options, guided=False)[:1])
+
+
+def _chatml_turns(messages: list[dict[str, str]]) -> str:
+    return "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
 
 
 def story_seed(settings: PipelineSettings, options: StoryOptions | None) -> int | None:

@@ -58,7 +58,8 @@ class StoryStyle:
 # itself, keeps one hero, does not talk about the prompt, and ends the story within its length.
 RULES = (
     "Rules: the story is for children from 4 to 10 years old: kind and gentle, with nothing violent, scary, sad or "
-    "hurtful. Write only the story, as prose (not a script), with no title and no notes, in simple English. Call "
+    "hurtful. Write only the story, as prose (not a script), with no title and no notes, in simple English and "
+    "short sentences. Call "
     "the main character by the given name, spelled the same way every time, and never rename anyone. Never "
     "mention a picture, a photo, an image, a scene description, the story itself or these rules. Name the main "
     "subject early in the story."

@@ -14,7 +14,7 @@ from pipeline.facts import PhotoFacts
 from pipeline.safety import is_suitable
 from pipeline.story.finish import word_count
 from pipeline.story.llama import LlamaStoryWriter
-from pipeline.story.prompt import HERO_NAMES
+from pipeline.story.prompt import HERO_NAMES, unguided_prompt_start
 from pipeline.story.styles import STYLES
 
 pytestmark = pytest.mark.models
@@ -52,3 +52,11 @@ def test_the_fallback_caption_never_reaches_a_quality_story(quality: LlamaStoryW
     story = quality.write_sync(NOTHING, options=StoryOptions(kind="bedtime", length="short"))
     assert not re.search(r"nothing stands out|\bphoto\b|\bpicture\b", story, re.IGNORECASE), story
     assert "asleep" in story.lower(), story  # the kind's ending, the model's or ours
+
+
+def test_a_loaded_quality_writer_has_evaluated_the_default_kinds_system_message() -> None:
+    writer = LlamaStoryWriter(PipelineSettings(_env_file=None, story_tier="quality"))
+    writer.load()
+    llm = writer._llm
+    system = llm.tokenize(unguided_prompt_start().encode(), special=True)
+    assert len(system) > 100 and list(llm._input_ids) == system  # the first story evaluates only its request
