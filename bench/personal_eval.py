@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, get_args
 
-from bench.photo_set import EVERYDAY, load_photos
+from bench.photo_set import EVERYDAY, PERSONAL_WORDS, load_photos
 from bench.safety_eval import SilentVoice
 from bench.story_eval import edit_distance, rss_mb, settings_for, writer_for
 from pipeline.backends import Backends, build_captioner, build_translator
@@ -52,7 +52,7 @@ from pipeline.story.models import StoryTier
 from pipeline.translation.translators import OfflineTranslator
 
 ROOT = Path(__file__).resolve().parents[1]
-WORDS = ROOT / "bench" / "personal_words.toml"
+WORDS = PERSONAL_WORDS
 OUT = ROOT / "bench" / "personal_eval.json"
 
 TIERS: tuple[StoryTier, ...] = get_args(StoryTier)

@@ -26,6 +26,7 @@ PARTS: tuple[Part, ...] = get_args(Part)
 ROOT = Path(__file__).resolve().parents[1]
 EVERYDAY = ROOT / "tests" / "data" / "everyday"
 TUNED = EVERYDAY / "TUNED"
+PERSONAL_WORDS = ROOT / "bench" / "personal_words.toml"
 
 
 def tuned_files(folder: Path = EVERYDAY) -> frozenset[str]:
@@ -59,3 +60,10 @@ def load_photos(folder: Path = EVERYDAY) -> list[dict[str, Any]]:
 def photos_of(part: Part | Literal["all"], folder: Path = EVERYDAY) -> list[dict[str, Any]]:
     """The photos of one part, or all of them."""
     return [photo for photo in load_photos(folder) if part == "all" or photo["part"] == part]
+
+
+def stories_read(words: Path = PERSONAL_WORDS) -> frozenset[str]:
+    """Report-part photos whose stories were read while something was tuned: `make personal-eval`'s (the names and
+    places of personal stories were tuned on them). `make story-eval` leaves them out."""
+    with words.open("rb") as fh:
+        return frozenset(str(entry["file"]) for entry in tomllib.load(fh)["entry"])

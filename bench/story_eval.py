@@ -20,7 +20,7 @@ Names are capitalised words inside sentences, and our hero and friend names; wit
 
 Why a report part: a figure tuned and reported on the same photos overstates. The set is split once
 (`bench/photo_set.py`), and only the tuning part may be used to tune prompts and rules. The default runs the
-report part.
+report part, less the photos whose stories were read while something was tuned (`stories_read`).
 
 Each photo is captioned once (the offline captioner); its seed (1000 + its place in the sorted set) is the same for
 both tiers, and the kinds and lengths cycle over the photos so that every one is exercised. All photos run
@@ -55,7 +55,7 @@ from typing import Any, cast, get_args
 
 from app.wording import KIND_NAMES, LENGTH_BUTTONS
 from bench.caption_eval import story_mentions, unknown_portuguese_words
-from bench.photo_set import EVERYDAY, load_photos
+from bench.photo_set import EVERYDAY, load_photos, stories_read
 from pipeline.backends import build_captioner, build_story_writer, build_translator
 from pipeline.config import PipelineSettings
 from pipeline.events import StoryKind, StoryLength, StoryOptions
@@ -94,10 +94,17 @@ TARGETS = {
 # --- the photos ---------------------------------------------------------------------------------------------------
 
 
-def split_part(photos: Iterable[dict[str, Any]], part: str) -> list[tuple[int, dict[str, Any]]]:
-    """The photos of one part ("all" is both), each with its place in the whole set sorted by file name."""
+def split_part(
+    photos: Iterable[dict[str, Any]], part: str, read: Collection[str] = ()
+) -> list[tuple[int, dict[str, Any]]]:
+    """The photos of one part ("all" is both), each with its place in the whole set sorted by file name; the report
+    part without the photos in `read`."""
     ordered = sorted(photos, key=lambda photo: str(photo["file"]))
-    return [(index, photo) for index, photo in enumerate(ordered) if part in ("all", photo["part"])]
+    return [
+        (index, photo)
+        for index, photo in enumerate(ordered)
+        if part == "all" or (photo["part"] == part and not (part == "report" and photo["file"] in read))
+    ]
 
 
 def story_options(position: int, kind: StoryKind | None = None, length: StoryLength | None = None) -> StoryOptions:
@@ -644,7 +651,7 @@ async def main_async(args: argparse.Namespace) -> int:
         return 2
     if english_words(["house"]) is None:
         print("note: no en_US Hunspell dictionary (hunspell-en-us); names are read without it", file=sys.stderr)
-    chosen = split_part(load_photos(), args.part)[: args.limit]
+    chosen = split_part(load_photos(), args.part, stories_read())[: args.limit]
     writers = {tier: writer_for(tier) for tier in args.tiers}  # every tier checked before any story is written
     translator = build_translator(settings_for("light"))
     translator.load()

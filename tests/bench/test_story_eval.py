@@ -47,6 +47,7 @@ def test_split_part_keeps_each_photos_place_in_the_sorted_set():
     assert [(i, p["file"]) for i, p in split_part(photos, "report")] == [(1, "b.jpg"), (3, "d.jpg")]
     assert [(i, p["file"]) for i, p in split_part(photos, "tuning")] == [(0, "a.jpg"), (2, "c.jpg")]
     assert [p["file"] for _, p in split_part(photos, "all")] == ["a.jpg", "b.jpg", "c.jpg", "d.jpg"]
+    assert [(i, p["file"]) for i, p in split_part(photos, "report", {"b.jpg", "c.jpg"})] == [(3, "d.jpg")]
 
 
 def test_kinds_and_lengths_cycle_through_every_pair_unless_fixed():
