@@ -27,6 +27,8 @@ _MARKDOWN = re.compile(r"^\s*[-•]\s+|^#+\s*|^>\s*|\*+|__", re.MULTILINE)
 # Lines that are labels, not story: "Title: …", "Story:", "The End", "Note: …" and what follows a note.
 _TITLE_LINE = re.compile(r"^\s*(title|chapter \w+)\s*:.*$", re.IGNORECASE | re.MULTILINE)
 _STORY_LABEL = re.compile(r"^\s*(the )?story\s*:\s*", re.IGNORECASE)
+# Numbered paragraphs: "Paragraph 1: …", "1. …" (the quality tier, asked for paragraphs, sometimes numbers them).
+_PARAGRAPH_LABEL = re.compile(r"^[ \t]*(paragraph \d+\s*:|\d+[.)](?=\s))[ \t]*", re.IGNORECASE | re.MULTILINE)
 _THE_END = re.compile(r"(^|\n)\s*\(?the end\)?[.!]*\s*$", re.IGNORECASE)
 _AFTERWORD = re.compile(
     r"\n\s*(note|moral|summary|word count|i hope|(this|the) (story|poem) (is|was|teaches|shows|aims|helps))\b.*$",
@@ -125,7 +127,8 @@ def _stanzas(text: str, max_words: int) -> list[list[str]]:
 def finish_story(text: str, *, echo: str = "", max_words: int = MAX_STORY_WORDS, poem: bool = False) -> str:
     """Turn raw model output into a clean story text; "" when nothing usable is left.
 
-    Cuts at the first end-of-turn token, removes special tokens, markdown, titles, chat openers
+    Cuts at the first end-of-turn token, removes special tokens, markdown, titles, paragraph labels and numbers
+    ("Paragraph 1:", "1."), chat openers
     ("Sure! Here's a story…"), a leading echo of `echo` (the caption), afterwords ("The End", "Note:");
     keeps whole sentences only (an unfinished tail is dropped, a trailing "..." becomes "."), at most
     `max_words` words; paragraphs are kept, whitespace normalised. Returning "" rather than raising lets
@@ -142,6 +145,7 @@ def finish_story(text: str, *, echo: str = "", max_words: int = MAX_STORY_WORDS,
     text = _SPECIAL_TOKEN.sub("", text)
     text = _MARKDOWN.sub("", text)
     text = _TITLE_LINE.sub("", text)
+    text = _PARAGRAPH_LABEL.sub("", text)
     text = _drop_title(text)
     text = _strip_echo(text, echo)
     text = _STORY_LABEL.sub("", _PREAMBLE.sub("", text, count=1), count=1)
