@@ -31,7 +31,8 @@ _STORY_LABEL = re.compile(r"^\s*(the )?story\s*:\s*", re.IGNORECASE)
 _PARAGRAPH_LABEL = re.compile(r"^[ \t]*(paragraph \d+\s*:|\d+[.)](?=\s))[ \t]*", re.IGNORECASE | re.MULTILINE)
 _THE_END = re.compile(r"(^|\n)\s*\(?the end\)?[.!]*\s*$", re.IGNORECASE)
 _AFTERWORD = re.compile(
-    r"\n\s*(note|moral|summary|word count|i hope|(this|the) (story|poem) (is|was|teaches|shows|aims|helps))\b.*$",
+    r"\n\s*(note|moral|summary|word count|i hope|(this|the) (story|poem) (is|was|teaches|shows|aims|helps)"
+    r"|in (the|this) [^\n:]{0,30}\b(story|poem)\s*:).*$",
     re.IGNORECASE | re.DOTALL,
 )
 # Chat-assistant openers such as "Sure! Here's a short story about a lake:".

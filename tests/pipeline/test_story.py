@@ -52,6 +52,8 @@ def test_paragraph_labels_and_numbers_are_removed() -> None:
 def test_afterword_is_removed() -> None:
     raw = "Mia found a shell. She kept it.\nNote: this story is 10 words long."
     assert finish_story(raw) == "Mia found a shell. She kept it."
+    poem = "Lucas saw a bee,\nIt buzzed around the tree.\n\nIn the honeybee poem:\nBee flutters in air\n"
+    assert finish_story(poem, poem=True) == "Lucas saw a bee,\nIt buzzed around the tree."
 
 
 def test_leading_echo_of_the_caption_is_removed() -> None:
