@@ -86,9 +86,14 @@ def _kept(blocks: Iterable[list[str]], max_words: int, *, whole: bool) -> list[l
     return kept_blocks
 
 
+# A line break inside a sentence (prose written in lines, like verse): the sentence goes on on the next line.
+_BREAK_INSIDE_SENTENCE = re.compile(r"(?<=[^\s.!?…\"'”’)»])[ \t]*\n(?=[ \t]*\S)")
+
+
 def _whole_sentences(text: str, max_words: int) -> list[list[str]]:
     """Paragraphs (lines) of whole sentences: stop at an unfinished sentence or before passing `max_words`."""
-    return _kept((split_sentences(" ".join(line.split())) for line in text.split("\n")), max_words, whole=True)
+    lines = _BREAK_INSIDE_SENTENCE.sub(" ", text).split("\n")
+    return _kept((split_sentences(" ".join(line.split())) for line in lines), max_words, whole=True)
 
 
 POEM_LINE_WORDS = 10  # longer lines, and prose, are cut at sentence and clause ends

@@ -44,6 +44,11 @@ def test_bare_title_line_story_label_and_the_end_are_removed() -> None:
     assert finish_story(raw) == "Mia walked to the end of the pier. She sat down."
 
 
+def test_prose_written_in_lines_keeps_its_sentences() -> None:
+    raw = "In a castle by the sea,\nBo explored with glee.\nHe found a door,\nand peeked in.\n\nThe end of a"
+    assert finish_story(raw) == "In a castle by the sea, Bo explored with glee.\n\nHe found a door, and peeked in."
+
+
 def test_paragraph_labels_and_numbers_are_removed() -> None:
     raw = "Paragraph 1: Tom went to the park.\n\nParagraph 2: He found 2. no, 3 kites.\n\n3. He flew them all."
     assert finish_story(raw) == "Tom went to the park.\n\nHe found 2. no, 3 kites.\n\nHe flew them all."
