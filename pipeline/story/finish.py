@@ -29,6 +29,7 @@ _TITLE_LINE = re.compile(r"^\s*(title|chapter \w+)\s*:.*$", re.IGNORECASE | re.M
 _STORY_LABEL = re.compile(r"^\s*(the )?story\s*:\s*", re.IGNORECASE)
 # Numbered paragraphs: "Paragraph 1: …", "1. …" (the quality tier, asked for paragraphs, sometimes numbers them).
 _PARAGRAPH_LABEL = re.compile(r"^[ \t]*(paragraph \d+\s*:|\d+[.)](?=\s))[ \t]*", re.IGNORECASE | re.MULTILINE)
+_LABEL_AT_THE_END = re.compile(r"\n[^\n]*:\s*$")  # "A short poem inspired by this scene:" after the poem
 _THE_END = re.compile(r"(^|\n)\s*\(?the end\)?[.!]*\s*$", re.IGNORECASE)
 _AFTERWORD = re.compile(
     r"\n\s*(note|moral|summary|word count|i hope|(this|the) (story|poem) (is|was|teaches|shows|aims|helps)"
@@ -157,6 +158,7 @@ def finish_story(text: str, *, echo: str = "", max_words: int = MAX_STORY_WORDS,
     text = _STORY_LABEL.sub("", _PREAMBLE.sub("", text, count=1), count=1)
     text = _AFTERWORD.sub("", text)
     text = _THE_END.sub("", text)
+    text = _LABEL_AT_THE_END.sub("", text)
 
     if poem:
         story = "\n\n".join("\n".join(lines) for lines in _stanzas(text, max_words))

@@ -59,6 +59,8 @@ def test_afterword_is_removed() -> None:
     assert finish_story(raw) == "Mia found a shell. She kept it."
     poem = "Lucas saw a bee,\nIt buzzed around the tree.\n\nIn the honeybee poem:\nBee flutters in air\n"
     assert finish_story(poem, poem=True) == "Lucas saw a bee,\nIt buzzed around the tree."
+    labelled = "Lucas saw a cat,\nIt sat on a mat.\nA short poem inspired by this scene:\n"
+    assert finish_story(labelled, poem=True) == "Lucas saw a cat,\nIt sat on a mat."
 
 
 def test_leading_echo_of_the_caption_is_removed() -> None:
