@@ -52,7 +52,6 @@ from pipeline.story.models import StoryTier
 from pipeline.translation.translators import OfflineTranslator
 
 ROOT = Path(__file__).resolve().parents[1]
-WORDS = PERSONAL_WORDS
 OUT = ROOT / "bench" / "personal_eval.json"
 
 TIERS: tuple[StoryTier, ...] = get_args(StoryTier)
@@ -124,7 +123,7 @@ class Outcome:
 # --- the checks (pure functions) ------------------------------------------------------------------------------------
 
 
-def load_entries(path: Path = WORDS) -> list[Entry]:
+def load_entries(path: Path = PERSONAL_WORDS) -> list[Entry]:
     """The entries of the words file, checked: each photo in the report part of the set, once."""
     with path.open("rb") as fh:
         raw = tomllib.load(fh)["entry"]
@@ -353,7 +352,7 @@ async def main_async(args: argparse.Namespace) -> int:
     pipeline, writer = build_pipeline(args.tier, args.seed, words)
     print(f"models loaded in {await pipeline.warm_up():.1f} s, RSS {rss_mb()} MB", flush=True)
     run: dict[str, Any] = {"tier": args.tier, "limit": args.limit, "seed": args.seed, "rounds": args.rounds}
-    run |= {"kind": args.kind, "length": args.length, "words_file": str(WORDS.relative_to(ROOT))}
+    run |= {"kind": args.kind, "length": args.length, "words_file": str(PERSONAL_WORDS.relative_to(ROOT))}
     outcomes: list[Outcome] = []
     for number, entry in enumerate(entries, 1):
         outcome = await run_entry(pipeline, writer, entry, args.seed + number - 1, args.kind, args.length)

@@ -154,9 +154,9 @@ def chatml_prompt(messages: list[dict[str, str]], answer_start: str) -> str:
     return f"{_chatml_turns(messages)}<|im_start|>assistant\n{answer_start}"
 
 
-def unguided_prompt_start(options: StoryOptions | None = None) -> str:
-    """The beginning every unguided prompt of a kind shares (its system message), in ChatML."""
-    return _chatml_turns(story_messages(PhotoFacts(""), "", options, guided=False)[:1])
+def unguided_prompt_start() -> str:
+    """The beginning every unguided prompt of the default kind shares (its system message), in ChatML."""
+    return _chatml_turns(story_messages(PhotoFacts(""), "", guided=False)[:1])
 
 
 def _chatml_turns(messages: list[dict[str, str]]) -> str:
