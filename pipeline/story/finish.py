@@ -87,13 +87,21 @@ def _kept(blocks: Iterable[list[str]], max_words: int, *, whole: bool) -> list[l
     return kept_blocks
 
 
-# A line break inside a sentence (prose written in lines, like verse): the sentence goes on on the next line.
-_BREAK_INSIDE_SENTENCE = re.compile(r"(?<=[^\s.!?…\"'”’)»])[ \t]*\n(?=[ \t]*\S)")
+def _prose_lines(text: str) -> list[str]:
+    """The text's lines, a line that ends inside a sentence (prose written in lines, like verse) joined to the
+    next one."""
+    lines: list[str] = []
+    for line in text.split("\n"):
+        if lines and lines[-1].strip() and line.strip() and not ends_sentence(lines[-1].rstrip()):
+            lines[-1] = f"{lines[-1]} {line}"
+        else:
+            lines.append(line)
+    return lines
 
 
 def _whole_sentences(text: str, max_words: int) -> list[list[str]]:
     """Paragraphs (lines) of whole sentences: stop at an unfinished sentence or before passing `max_words`."""
-    lines = _BREAK_INSIDE_SENTENCE.sub(" ", text).split("\n")
+    lines = _prose_lines(text)
     return _kept((split_sentences(" ".join(line.split())) for line in lines), max_words, whole=True)
 
 
