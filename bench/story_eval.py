@@ -10,7 +10,9 @@ light: SmolLM2-135M) with fixed seeds, and prints, per tier:
 - **meta talk**: the story speaks of the picture, the photo, the caption, the prompt, "the main subject", "the
   story", word counts, or as an AI; the leaked fallback caption ("nothing stands out") is counted apart;
 - **repeated 4-grams**: the share of the story's word 4-grams that occur more than once (a small model's loops);
-- **subject named**: the story speaks of the caption's subject (`caption_eval.story_mentions`);
+- **subject named**: the story speaks of the caption's subject (`caption_eval.story_mentions`), or of a landscape
+  in the captioner's own other words for its place (`place_words`: "shore" for "a shoreline", "forest" for "a
+  woodland"); the literal share is printed too;
 - **distinct openings**: the share of distinct first four words across the tier's stories;
 - **pt-BR words outside the dictionary** (Hunspell, names aside), words per story, and seconds per story (writing,
   and writing with translation; on a busy machine they say little).
@@ -38,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import gc
 import json
 import random
@@ -57,6 +60,7 @@ from app.wording import KIND_NAMES, LENGTH_BUTTONS
 from bench.caption_eval import story_mentions, unknown_portuguese_words
 from bench.photo_set import EVERYDAY, load_photos, stories_read
 from pipeline.backends import build_captioner, build_story_writer, build_translator
+from pipeline.caption.evidence import Vocabulary
 from pipeline.config import PipelineSettings
 from pipeline.events import StoryKind, StoryLength, StoryOptions
 from pipeline.facts import PhotoFacts
@@ -266,6 +270,44 @@ def meta_talk(story: str) -> list[str]:
     return [label for label, pattern in META_TALK.items() if re.search(pattern, story, re.IGNORECASE)]
 
 
+@functools.cache
+def _places() -> tuple[tuple[tuple[str, ...], str], ...]:
+    """Each wording of a landscape in the captioner's vocabulary (a scene's nouns, or those of a label that decides
+    its scene's wording), with its scene's name."""
+    vocabulary = Vocabulary.load()
+    scenes = tuple((scene.nouns, name) for name, scene in vocabulary.scenes.items())
+    labels = tuple((w.nouns, vocabulary.scene_of[index]) for index, w in vocabulary.label_wording.items())
+    return scenes + labels
+
+
+def place_words(subject: str) -> set[str]:
+    """The captioner's words for the place a landscape subject names: the last word of each noun of its wording
+    (the one whose noun ends the subject, the longest such), and its scene's name ("a volcanic peak": volcano, peak,
+    mountain); none for other subjects."""
+    subject = subject.lower()
+    ends = [
+        (len(noun), nouns, scene)
+        for nouns, scene in _places()
+        for noun in nouns
+        if subject == noun or subject.endswith(f" {noun}")
+    ]
+    longest = max((length for length, _, _ in ends), default=0)
+    return {
+        word
+        for length, nouns, scene in ends
+        if length == longest
+        for word in (scene, *(noun.split()[-1] for noun in nouns))
+    }
+
+
+def subject_named(facts: PhotoFacts, story: str) -> bool:
+    """The story names the caption's subject: as `story_mentions` finds it, or by one of `place_words` (a plural
+    or a longer word from the same stem counts: "mountains", "shoreline" for "shore")."""
+    text = story.lower()
+    words = place_words(facts.subject or "") if not facts.people else set()
+    return story_mentions(facts, story) or any(re.search(rf"\b{re.escape(word)}", text) for word in words)
+
+
 def fallback_leak(story: str) -> bool:
     """The story repeats the fallback caption ("a photo where nothing stands out")."""
     return re.search(FALLBACK_LEAK, story, re.IGNORECASE) is not None
@@ -355,6 +397,7 @@ class Story:
     fallback_leak: bool = False
     repeated_4grams: float = 0.0
     subject_named: bool = False
+    subject_named_literally: bool = False
     opening: str = ""
     pt_words: int = 0
     pt_unknown: list[str] = field(default_factory=list)
@@ -376,7 +419,8 @@ def judge(story: Story, facts: PhotoFacts, names: Counter[str], pt_unknown: tupl
     story.meta_talk = meta_talk(story.story_en)
     story.fallback_leak = fallback_leak(story.story_en)
     story.repeated_4grams = round(repeated_ngram_share(story.story_en), 3)
-    story.subject_named = bool(story.story_en) and story_mentions(facts, story.story_en)
+    story.subject_named = bool(story.story_en) and subject_named(facts, story.story_en)
+    story.subject_named_literally = bool(story.story_en) and story_mentions(facts, story.story_en)
     story.opening = opening(story.story_en)
     story.pt_unknown, story.pt_words = pt_unknown
     return story
@@ -410,6 +454,7 @@ def summary(stories: Sequence[Story]) -> dict[str, Any]:
         "fallback_leaks": sum(s.fallback_leak for s in stories),
         "repeated_4grams_mean": round(statistics.fmean(s.repeated_4grams for s in stories), 3) if stories else None,
         "subject_named_share": share(s.subject_named for s in stories),
+        "subject_named_literally_share": share(s.subject_named_literally for s in stories),
         "distinct_openings_share": round(distinct_share([s.opening for s in stories]), 3),
         "pt_words": pt_words,
         "pt_unknown_words": pt_unknown,
@@ -585,6 +630,7 @@ ROWS = (
     ("fallback_leaks", "fallback caption leaked"),
     ("repeated_4grams_mean", "repeated 4-grams (mean share)"),
     ("subject_named_share", "subject named"),
+    ("subject_named_literally_share", "subject named, its word itself"),
     ("distinct_openings_share", "distinct openings"),
     ("pt_unknown_share", "pt-BR words outside the dictionary"),
     ("words_mean", "words, mean"),

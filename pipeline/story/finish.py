@@ -6,15 +6,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from pipeline.names import edits
 from pipeline.story.styles import CLASSIC
 from pipeline.text import split_long, split_sentences
-
-if TYPE_CHECKING:
-    pass
-
 
 MIN_STORY_WORDS, _, MAX_STORY_WORDS = CLASSIC.word_limits("medium")  # 90 and 160 words
 
@@ -30,7 +25,8 @@ _STORY_LABEL = re.compile(r"^\s*(the )?story\s*:\s*", re.IGNORECASE)
 # Numbered paragraphs: "Paragraph 1: …", "1. …" (the quality tier, asked for paragraphs, sometimes numbers them).
 _PARAGRAPH_LABEL = re.compile(r"^[ \t]*(paragraph \d+\s*:|\d+[.)](?=\s))[ \t]*", re.IGNORECASE | re.MULTILINE)
 _LABEL_AT_THE_END = re.compile(r"\n[^\n]*:\s*$")  # "A short poem inspired by this scene:" after the poem
-_THE_END = re.compile(r"(^|\n)\s*\(?the end\)?[.!]*\s*$", re.IGNORECASE)
+# "The End" as a sentence or line of its own, and what follows it (an afterword: "She wanted to share this story").
+_THE_END = re.compile(r"(^|(?<=[.!?\n]))\s*\(?the end\)?([.!]+|\s*\n|\s*$).*$", re.IGNORECASE | re.DOTALL)
 _AFTERWORD = re.compile(
     r"\n\s*(note|moral|summary|word count|i hope|(this|the) (story|poem) (is|was|teaches|shows|aims|helps)"
     r"|in (the|this) [^\n:]{0,30}\b(story|poem)\s*:).*$",

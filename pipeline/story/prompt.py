@@ -6,18 +6,13 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from pipeline.config import PipelineSettings
 from pipeline.events import StoryLength, StoryOptions
 from pipeline.facts import PhotoFacts
 from pipeline.names import spell_names
 from pipeline.story.finish import MAX_STORY_WORDS, ends_sentence, finish_story, one_hero_name, word_count
-from pipeline.story.styles import CLASSIC, EXAMPLE_FACTS, EXAMPLE_HERO, RULES, STYLES, StoryStyle
-
-if TYPE_CHECKING:
-    pass
-
+from pipeline.story.styles import CLASSIC, EXAMPLE_FACTS, EXAMPLE_HERO, STYLES, StoryStyle
 
 # --- the prompt: facts in, an opening line that names the subject ---------------------------------------
 
@@ -69,8 +64,8 @@ def story_messages(
     options = options or StoryOptions()
     style = STYLES[options.kind]
     aim = style.word_limits(options.length)[1]
-    words = aim if guided else round(aim * ASKED_SHARE)
-    chat = [{"role": "system", "content": style.system if guided else f"{style.system}\n{RULES}"}]
+    words = aim if guided or style.poem else round(aim * ASKED_SHARE)
+    chat = [{"role": "system", "content": style.system if guided else f"{style.system}\n{style.rules}"}]
     if guided:
         example_facts = EXAMPLE_FACTS.describe_for_prompt()
         example_words = round(word_count(style.example), -1)
@@ -80,9 +75,16 @@ def story_messages(
         chat += [{"role": "user", "content": example_ask}, {"role": "assistant", "content": style.example}]
     ask = style.ask.format(facts=facts.describe_for_prompt(), hero=hero_of(facts, hero, style), name=hero, words=words)
     if not guided:
-        paragraphs = PARAGRAPHS[options.length]
-        ask = f"Write {paragraphs} short paragraphs, {words} words in all, and finish the story.\n{ask}"
+        ask = f"{length_ask(style, options.length, words)}\n{ask}"
     return [*chat, {"role": "user", "content": ask}]
+
+
+def length_ask(style: StoryStyle, length: StoryLength, words: int) -> str:
+    """How long the quality tier's story is to be: paragraphs, or a poem's stanzas of four lines (lines bound a
+    poem better than words do), and its words."""
+    if style.poem:
+        return f"Write {STANZAS[length]} of four short lines, {words} words in all, and finish the poem."
+    return f"Write {PARAGRAPHS[length]} short paragraphs, {words} words in all, and finish the story."
 
 
 def hero_of(facts: PhotoFacts, name: str, style: StoryStyle) -> str:
@@ -96,9 +98,11 @@ def hero_of(facts: PhotoFacts, name: str, style: StoryStyle) -> str:
 
 
 # The quality tier is asked for this share of a length's words: asked for all of them it overshoots, and a story
-# cut at the most words loses its ending (measured: README, "Stories").
+# cut at the most words loses its ending (measured: README, "Stories"). A poem is asked for its stanzas, and for
+# all its words.
 ASKED_SHARE = 0.55
 PARAGRAPHS: Mapping[StoryLength, int] = {"short": 2, "medium": 3, "long": 4}
+STANZAS: Mapping[StoryLength, str] = {"short": "one stanza", "medium": "two stanzas", "long": "three stanzas"}
 
 
 @dataclass(frozen=True)

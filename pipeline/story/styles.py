@@ -47,6 +47,14 @@ class StoryStyle:
             return f"{name}, {'the person' if people == 1 else 'one of the people'} in the scene"
         return self.hero.format(name=name)
 
+    @property
+    def rules(self) -> str:
+        """RULES for this kind: a story in prose, a poem in lines (told "as prose", a poem had two rules that
+        disagree)."""
+        if self.poem:
+            return RULES.format(piece="poem", form="in short lines")
+        return RULES.format(piece="story", form="as prose (not a script)")
+
     def word_limits(self, length: StoryLength) -> tuple[int, int, int]:
         """(least, aimed at, most) words of a story of this kind and length."""
         words = LENGTH_WORDS[length] // (2 if self.poem else 1)
@@ -55,14 +63,14 @@ class StoryStyle:
 
 # What a model that follows instructions (the quality tier, a chat model behind an OpenAI-compatible server) is told
 # on top of each kind's rules, in place of the sentences of ours that the 135M model needs: it names the subject
-# itself, keeps one hero, does not talk about the prompt, and ends the story within its length.
+# itself, keeps one hero, does not talk about the prompt, and ends the story within its length. `StoryStyle.rules`
+# fills in the {piece} (a story or a poem) and its {form}.
 RULES = (
-    "Rules: the story is for children from 4 to 10 years old: kind and gentle, with nothing violent, scary, sad or "
-    "hurtful. Write only the story, as prose (not a script), with no title and no notes, in simple English and "
-    "short sentences. Call "
+    "Rules: the {piece} is for children from 4 to 10 years old: kind and gentle, with nothing violent, scary, sad or "
+    "hurtful. Write only the {piece}, {form}, with no title and no notes, in simple English and short sentences. Call "
     "the main character by the given name, spelled the same way every time, and never rename anyone. Never "
-    "mention a picture, a photo, an image, a scene description, the story itself or these rules. Name the main "
-    "subject early in the story."
+    "mention a picture, a photo, an image, a scene description, the {piece} itself or these rules. Name the main "
+    "subject early in the {piece}."
 )
 
 

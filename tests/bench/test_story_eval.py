@@ -24,11 +24,13 @@ from bench.story_eval import (
     kind_kept,
     meta_talk,
     opening,
+    place_words,
     proper_names,
     repeated_ngram_share,
     similar_names,
     split_part,
     story_options,
+    subject_named,
     summary,
 )
 from pipeline.facts import PhotoFacts
@@ -147,6 +149,28 @@ def test_meta_talk_and_the_leaked_fallback():
     assert "nothing stands out" in meta_talk("A room where nothing stands out.")
     assert not fallback_leak("Nothing could stop her.")
     assert meta_talk("The fox ran home. The moral of the story is that friends help.") == []  # the fable's ending
+
+
+def test_place_words_are_the_captioners_words_for_the_subjects_place():
+    assert place_words("a volcanic peak") == {"volcano", "peak", "mountain"}
+    assert place_words("a rugged mountain landscape") == {"landscape", "mountain"}  # not the bare "landscape" scene
+    assert place_words("a woodland") == {"forest", "woodland"}
+    assert place_words("a dog") == set()
+
+
+@pytest.mark.parametrize(
+    ("subject", "story", "named"),
+    [
+        ("a shoreline", "Lucas walked along the shore.", True),  # the scene's name, its stem
+        ("a woodland", "Theo went deep into the forest.", True),  # the scene's other noun
+        ("a mountain landscape", "Rafael climbed the mountains.", True),
+        ("a stretch of countryside", "Hugo lay in a clearing, among the trees.", False),
+        ("a dog", "The puppy ran home.", False),  # not a place: its word only
+        ("a dog", "The dogs ran home.", True),
+    ],
+)
+def test_a_subject_is_named_by_its_word_or_the_captioners_words_for_its_place(subject, story, named):
+    assert subject_named(PhotoFacts("", subject=subject), story) is named
 
 
 def test_kind_kept():

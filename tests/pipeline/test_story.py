@@ -44,6 +44,18 @@ def test_bare_title_line_story_label_and_the_end_are_removed() -> None:
     assert finish_story(raw) == "Mia walked to the end of the pier. She sat down."
 
 
+@pytest.mark.parametrize(
+    ("raw", "story"),
+    [
+        ("Maya played. The end.\n\nMaya wanted to share this story with her friends.", "Maya played."),
+        ("Bo ran home.\n(The End)\nA tale of courage.", "Bo ran home."),
+        ("The end of the road was near. They sang.", "The end of the road was near. They sang."),  # a sentence
+    ],
+)
+def test_the_end_ends_the_story_and_what_follows_it_is_dropped(raw: str, story: str) -> None:
+    assert finish_story(raw) == story
+
+
 def test_prose_written_in_lines_keeps_its_sentences() -> None:
     raw = "In a castle by the sea,\nBo explored with glee.\nHe found a door,\nand peeked in.\n\nThe end of a"
     assert finish_story(raw) == "In a castle by the sea, Bo explored with glee.\n\nHe found a door, and peeked in."

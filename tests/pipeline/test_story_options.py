@@ -20,7 +20,7 @@ from pipeline.remote.wire import JobRequest, deserialize, serialize
 from pipeline.story.finish import finish_story, one_hero_name, word_count
 from pipeline.story.llama import LlamaStoryWriter
 from pipeline.story.prompt import ASKED_SHARE, story_messages, story_opener, story_plan, story_seed
-from pipeline.story.styles import RULES, STYLES
+from pipeline.story.styles import STYLES
 from pipeline.text import split_sentences
 from tools.bot_harness import jpeg_bytes
 from tools.fake_backends import fake_backends
@@ -209,12 +209,23 @@ def test_unguided_chats_give_the_rules_no_example_and_ask_for_fewer_words() -> N
     guided = story_messages(CAT, "Maya", StoryOptions(length="long"))
     unguided = story_messages(CAT, "Maya", StoryOptions(length="long"), guided=False)
     assert len(guided) == 4 and len(unguided) == 2  # system + the ask: no worked example to copy
-    assert RULES in unguided[0]["content"] and RULES not in guided[0]["content"]
+    rules = STYLES["classic"].rules
+    assert rules in unguided[0]["content"] and rules not in guided[0]["content"]
     asked = re.search(r"(\d+) words in all", unguided[-1]["content"])
     assert asked and int(asked[1]) == round(200 * ASKED_SHARE) < STYLES["classic"].word_limits("long")[0]
     assert "a child named Maya" in unguided[-1]["content"]  # no people in the photo: the hero is no cat
     one = PhotoFacts("a person", "a person", 1)
     assert "Maya, the person in the scene" in story_messages(one, "Maya")[-1]["content"]
+
+
+def test_an_unguided_poem_is_asked_for_stanzas_of_lines_not_prose() -> None:
+    (system, ask) = story_messages(CAT, "Maya", StoryOptions("poem", "medium"), guided=False)
+    aim = STYLES["poem"].word_limits("medium")[1]
+    assert "in short lines" in system["content"] and "prose" not in system["content"]
+    assert ask["content"].startswith(f"Write two stanzas of four short lines, {aim} words in all, and finish the poem.")
+    assert f"about {aim} words" in ask["content"]  # the kind's request asks for the same words
+    story = STYLES["classic"].rules
+    assert "as prose" in story and "poem" not in story
 
 
 def test_unguided_plans_let_the_model_begin_and_keep_our_endings_for_the_end() -> None:

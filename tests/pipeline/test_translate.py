@@ -215,6 +215,14 @@ async def test_google_warns_once_per_failure_kind(
     assert "http_status" in warnings[0] and "bad_response" in warnings[1]
 
 
+def test_spellings_from_before_the_2009_agreement_become_todays() -> None:
+    assert brazilian("Eles vêem as Jóias e o pingüim tranqüilo.") == "Eles veem as Joias e o pinguim tranquilo."
+
+
+def test_a_game_left_in_english_gets_its_brazilian_name() -> None:
+    assert brazilian("Eles jogaram Hide-and-seek.") == "Eles jogaram Esconde-esconde."
+
+
 def test_european_words_become_brazilian() -> None:
     assert brazilian("O cão correu. Cães latem; um cãozinho dorme.") == (
         "O cachorro correu. Cachorros latem; um cachorrinho dorme."
