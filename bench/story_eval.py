@@ -28,8 +28,8 @@ Each photo is captioned once (the offline captioner); its seed (1000 + its place
 both tiers, and the kinds and lengths cycle over the photos so that every one is exercised. All photos run
 through one tier before the next, so only one story model is in memory at a time. The quality tier must be the
 one that runs when it is asked for: a fallback to the light tier (model missing, memory short) stops the run.
-Options (`make story-eval STORY_EVAL_ARGS="..."`): `--part report|tuning|all`, `--limit N`, `--tiers quality,light`,
-`--kind KIND` and `--length LENGTH` to fix them.
+Options (`make story-eval STORY_EVAL_ARGS="..."`): `--part report|tuning|all`, `--skip N`, `--limit N`,
+`--tiers quality,light`, `--kind KIND` and `--length LENGTH` to fix them.
 
 Writes `bench/story_eval.json` (the figures), `out/story-eval-stories.json` (every story with its facts, seed,
 kind, length and figures), and `out/story-eval-blind.md`: for each photo its Portuguese caption and the tiers'
@@ -661,7 +661,14 @@ def write_outputs(
     figures: dict[str, dict[str, Any]],
     models: dict[str, StoryModel],
 ) -> None:
-    run = {"part": args.part, "limit": args.limit, "tiers": args.tiers, "kind": args.kind, "length": args.length}
+    run = {
+        "part": args.part,
+        "skip": args.skip,
+        "limit": args.limit,
+        "tiers": args.tiers,
+        "kind": args.kind,
+        "length": args.length,
+    }
     run["models"] = {
         tier: {"tier": m.tier, "path": str(m.path or "SmolLM2"), "why": m.reason} for tier, m in models.items()
     }
@@ -697,7 +704,7 @@ async def main_async(args: argparse.Namespace) -> int:
         return 2
     if english_words(["house"]) is None:
         print("note: no en_US Hunspell dictionary (hunspell-en-us); names are read without it", file=sys.stderr)
-    chosen = split_part(load_photos(), args.part, stories_read())[: args.limit]
+    chosen = split_part(load_photos(), args.part, stories_read())[args.skip :][: args.limit]
     writers = {tier: writer_for(tier) for tier in args.tiers}  # every tier checked before any story is written
     translator = build_translator(settings_for("light"))
     translator.load()
@@ -720,7 +727,8 @@ async def main_async(args: argparse.Namespace) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=PARTS, default="report", help="report (default; never tuned on), tuning, all")
-    parser.add_argument("--limit", type=int, default=None, help="only the first N photos of the part")
+    parser.add_argument("--skip", type=int, default=0, help="leave out the first N photos of the part (read already)")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N photos of the part (after --skip)")
     parser.add_argument("--tiers", type=parse_tiers, default=list(TIERS), help="comma-separated: quality,light")
     parser.add_argument("--kind", choices=KINDS, default=None, help="one kind for every story (default: cycle)")
     parser.add_argument("--length", choices=LENGTHS, default=None, help="one length for every story (default: cycle)")
