@@ -22,8 +22,12 @@ _MARKDOWN = re.compile(r"^\s*[-•]\s+|^#+\s*|^>\s*|\*+|__", re.MULTILINE)
 # Lines that are labels, not story: "Title: …", "Story:", "The End", "Note: …" and what follows a note.
 _TITLE_LINE = re.compile(r"^\s*(title|chapter \w+)\s*:.*$", re.IGNORECASE | re.MULTILINE)
 _STORY_LABEL = re.compile(r"^\s*(the )?story\s*:\s*", re.IGNORECASE)
-# Numbered paragraphs: "Paragraph 1: …", "1. …" (the quality tier, asked for paragraphs, sometimes numbers them).
-_PARAGRAPH_LABEL = re.compile(r"^[ \t]*(paragraph \d+\s*:|\d+[.)](?=\s))[ \t]*", re.IGNORECASE | re.MULTILINE)
+# Numbered paragraphs and stanzas: "Paragraph 1: …", "1st Paragraph:", "Stanza 2:", "1. …" (the quality tier,
+# asked for paragraphs or stanzas, sometimes numbers them).
+_PARAGRAPH_LABEL = re.compile(
+    r"^[ \t]*((\d+(st|nd|rd|th)\s+)?(paragraph|stanza|verse)(\s+\d+)?\s*:|\d+[.)](?=\s))[ \t]*",
+    re.IGNORECASE | re.MULTILINE,
+)
 _LABEL_AT_THE_END = re.compile(r"\n[^\n]*:\s*$")  # "A short poem inspired by this scene:" after the poem
 # "The End" as a sentence or line of its own, and what follows it (an afterword: "She wanted to share this story").
 _THE_END = re.compile(r"(^|(?<=[.!?\n]))\s*\(?the end\)?([.!]+|\s*\n|\s*$).*$", re.IGNORECASE | re.DOTALL)
@@ -50,11 +54,13 @@ def _drop_title(text: str) -> str:
 
 
 def _strip_echo(text: str, echo: str) -> str:
-    """Remove a leading repeat of the caption (the model sometimes opens by restating its prompt)."""
+    """Remove a leading repeat of the caption standing as a sentence or line of its own (the model sometimes opens
+    by restating its prompt); "A baseball, a soft ball," goes on as it is."""
     echo = echo.strip().rstrip(".").lower()
     head = text.lstrip()
-    if echo and head.lower().startswith(echo):
-        head = head[len(echo) :].lstrip(" .:-–—\n")
+    rest = head[len(echo) :]
+    if echo and head.lower().startswith(echo) and re.match(r"\s*([.:\-–—\n]|$)", rest):
+        head = rest.lstrip(" .:-–—\n")
     return head
 
 
@@ -62,9 +68,16 @@ def ends_sentence(sentence: str) -> bool:
     return sentence.rstrip(_CLOSERS).endswith(tuple(_SENTENCE_END_CHARS + "…"))
 
 
+def _to_last_sentence_end(lines: list[str]) -> list[str]:
+    """A stanza cut short, back to its last line that ends a sentence (all of it when none does)."""
+    ends = [number for number, line in enumerate(lines) if ends_sentence(line)]
+    return lines[: ends[-1] + 1] if ends else lines
+
+
 def _kept(blocks: Iterable[list[str]], max_words: int, *, whole: bool) -> list[list[str]]:
     """The blocks' pieces up to `max_words` words, skipping exact repeats (a small model's loops); with `whole`,
-    only those before the first piece that does not end a sentence."""
+    only those before the first piece that does not end a sentence; else a block cut at `max_words` goes back to
+    its last sentence end."""
     kept_blocks: list[list[str]] = []
     seen: set[str] = set()
     words = 0
@@ -73,6 +86,7 @@ def _kept(blocks: Iterable[list[str]], max_words: int, *, whole: bool) -> list[l
         for piece in block:
             count = len(piece.split())
             if (whole and not ends_sentence(piece)) or words + count > max_words:
+                kept = kept if whole else _to_last_sentence_end(kept)
                 return [*kept_blocks, kept] if kept else kept_blocks
             if piece.lower() not in seen:
                 seen.add(piece.lower())

@@ -68,6 +68,7 @@ from .test_story import ScriptedLlama
         ("Zombies crawled through the blood and gore.", ["Zombies", "blood", "gore"]),
         ("The Nazi soldiers marched.", ["Nazi"]),
         ("The MURDERER hid in the dark.", ["MURDERER"]),
+        ("After the car crash the driver was badly hurt.", ["car crash", "badly hurt"]),
     ],
 )
 def test_english_words_that_have_no_place_in_a_childrens_story_are_caught(text: str, caught: list[str]) -> None:
@@ -90,6 +91,7 @@ def test_english_words_that_have_no_place_in_a_childrens_story_are_caught(text: 
         ("O zumbi estava coberto de sangue.", ["zumbi", "sangue"]),
         ("Havia um CAIXÃO e um caixao.", ["CAIXÃO", "caixao"]),  # case and accents do not matter
         ("O pirata disse: damn!", ["damn"]),  # English the translator left as it was
+        ("O carro caiu de uma ponte e eles ficaram mal feridos!", ["mal feridos"]),  # read in the 300 quality run
     ],
 )
 def test_portuguese_words_that_have_no_place_in_a_childrens_story_are_caught(text: str, caught: list[str]) -> None:
@@ -112,6 +114,7 @@ def test_portuguese_words_that_have_no_place_in_a_childrens_story_are_caught(tex
         "Hello! The diet was healthy, and the studied bodies of the buddies were fine.",
         "In the condominium they shared liquorice and a shrimp cocktail.",
         "Grandma gave them a hug and a kiss before bed.",
+        "The waves crash on the rocks; Mia cared for an injured bird and hurt her knee.",
     ],
 )
 def test_innocent_english_near_misses_pass(text: str) -> None:

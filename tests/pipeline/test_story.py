@@ -64,6 +64,8 @@ def test_prose_written_in_lines_keeps_its_sentences() -> None:
 def test_paragraph_labels_and_numbers_are_removed() -> None:
     raw = "Paragraph 1: Tom went to the park.\n\nParagraph 2: He found 2. no, 3 kites.\n\n3. He flew them all."
     assert finish_story(raw) == "Tom went to the park.\n\nHe found 2. no, 3 kites.\n\nHe flew them all."
+    poem = "1st Paragraph:\nBia stands by a window,\nThe sun is rising.\n\nStanza 2:\nHer heart beats strong.\n"
+    assert finish_story(poem, poem=True) == "Bia stands by a window,\nThe sun is rising.\n\nHer heart beats strong."
 
 
 def test_afterword_is_removed() -> None:
@@ -78,6 +80,11 @@ def test_afterword_is_removed() -> None:
 def test_leading_echo_of_the_caption_is_removed() -> None:
     raw = "A red lighthouse on a rocky coast. Tom lived there with his cat."
     assert finish_story(raw, echo="a red lighthouse on a rocky coast.") == "Tom lived there with his cat."
+
+
+def test_a_caption_that_begins_a_sentence_is_kept() -> None:
+    poem = "A baseball, a soft ball,\nIt rolls on the ground.\n"
+    assert finish_story(poem, echo="a baseball", poem=True) == "A baseball, a soft ball,\nIt rolls on the ground."
 
 
 def test_paragraphs_are_kept_and_whitespace_normalised() -> None:

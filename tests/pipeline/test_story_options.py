@@ -107,6 +107,12 @@ def test_a_poem_keeps_its_stanzas_drops_repeats_and_an_unfinished_last_line() ->
     assert finish_story("It was dawn. The birds sang. And then the", poem=True) == "It was dawn.\nThe birds sang."
 
 
+def test_a_poem_cut_at_its_words_ends_at_a_sentence_end() -> None:
+    raw = "Ana played with a rabbit.\nThe rabbit ran away,\nAna ran after it.\nWhen she caught it,\nShe smiled.\n"
+    story = "Ana played with a rabbit.\nThe rabbit ran away,\nAna ran after it."
+    assert finish_story(raw, poem=True, max_words=16) == story  # 17 words: cut after "When she caught it,"
+
+
 # --- the options reach the writer -----------------------------------------------------------------------
 
 
