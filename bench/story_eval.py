@@ -136,10 +136,12 @@ _OPENING_MARKS = "\"'“‘«([—–-"
 _TOKEN = re.compile(r"^[" + re.escape(_OPENING_MARKS) + r"]*([^\W\d_]+(?:['’][^\W\d_]+)*)")
 _NAME_SHAPE = re.compile(r"^[A-ZÀ-Þ][a-zß-ÿ]+$")
 
+_THE = r"\b(the|this|that|these|those|our|your)\s+"
 META_TALK = {
-    "picture": r"\bpictures?\b",
-    "photo": r"\bphoto(graph)?s?\b",
-    "image": r"\bimages?\b",
+    # "the picture", "this photo": the photo itself; "a picture of a dinosaur" on a screen is a thing in the story.
+    "picture": _THE + r"pictures?\b",
+    "photo": _THE + r"photo(graph)?s?\b",
+    "image": _THE + r"images?\b",
     "caption": r"\bcaptions?\b",
     "prompt": r"\bprompts?\b",
     "main subject": r"\bmain subject\b",

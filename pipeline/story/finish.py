@@ -33,6 +33,7 @@ _LABEL_AT_THE_END = re.compile(r"\n[^\n]*:\s*$")  # "A short poem inspired by th
 _THE_END = re.compile(r"(^|(?<=[.!?\n]))\s*\(?the end\)?([.!]+|\s*\n|\s*$).*$", re.IGNORECASE | re.DOTALL)
 _AFTERWORD = re.compile(
     r"\n\s*(note|moral|summary|word count|i hope|(this|the) (story|poem) (is|was|teaches|shows|aims|helps)"
+    r"|the (main )?(subject|theme|message|topic) of (the|this) (story|poem)"
     r"|in (the|this) [^\n:]{0,30}\b(story|poem)\s*:).*$",
     re.IGNORECASE | re.DOTALL,
 )

@@ -179,11 +179,13 @@ class LlamaStoryWriter:
         """`start` and what the model writes after it, until `keep_going(text)` is false or `stop` is set; with a
         final line break when the model ended the text itself."""
         text = start
+        sampling = self.story_model().sampling
         stream = self._llm.create_completion(
             prompt=chatml_prompt(plan.messages, start),
             temperature=self.settings.story_temperature,
-            top_p=0.9,
-            repeat_penalty=1.15,
+            top_p=sampling.top_p,
+            top_k=sampling.top_k,
+            repeat_penalty=sampling.repeat_penalty,
             max_tokens=max_tokens,
             seed=seed,
             stop=["<|im_end|>", "<|im_start|>"],

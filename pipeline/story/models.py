@@ -30,6 +30,7 @@ from pipeline.config import PipelineSettings, cache_folder
 __all__ = [
     "QUALITY_MODEL_SHA256",
     "QualityModelError",
+    "Sampling",
     "StoryModel",
     "choose_story_model",
     "quality_model_path",
@@ -55,12 +56,34 @@ class QualityModelError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Sampling:
+    """How a tier's model picks its next token (the temperature is a setting: `story_temperature`)."""
+
+    top_p: float
+    top_k: int
+    repeat_penalty: float
+
+
+# The quality tier samples as Qwen2.5's own generation config says (top_p 0.8, top_k 20, repetition penalty 1.05):
+# with the light tier's 0.9/40/1.15 its stories lost the thread more often (12 tuning-part photos read blind, README
+# "Stories that hold together"). The light tier keeps what SmolLM2 was tuned with.
+SAMPLING: dict[StoryTier, Sampling] = {
+    "quality": Sampling(top_p=0.8, top_k=20, repeat_penalty=1.05),
+    "light": Sampling(top_p=0.9, top_k=40, repeat_penalty=1.15),
+}
+
+
+@dataclass(frozen=True)
 class StoryModel:
     """The model file the llama writer will run, its tier, and why this one."""
 
     tier: StoryTier
     path: Path | None  # None: the light tier's packaged file, looked up when the model loads
     reason: str
+
+    @property
+    def sampling(self) -> Sampling:
+        return SAMPLING[self.tier]
 
 
 def smollm2_model_path() -> Path:

@@ -144,6 +144,8 @@ def test_meta_talk_and_the_leaked_fallback():
     ]
     assert meta_talk("As an AI, I looked at the photo and its caption.") == ["photo", "caption", "as an AI"]
     assert meta_talk("Clara fed the cat, and the cat purred.") == []
+    assert meta_talk("Maya saw a picture of a dinosaur and took photos of it.") == []  # things in the story
+    assert meta_talk("This image shows a lake.") == ["image"]
     assert fallback_leak("She looked at the photo of nothing standing out.")
     assert fallback_leak("Nothing in particular happened")
     assert "nothing stands out" in meta_talk("A room where nothing stands out.")

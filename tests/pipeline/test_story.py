@@ -75,6 +75,8 @@ def test_afterword_is_removed() -> None:
     assert finish_story(poem, poem=True) == "Lucas saw a bee,\nIt buzzed around the tree."
     labelled = "Lucas saw a cat,\nIt sat on a mat.\nA short poem inspired by this scene:\n"
     assert finish_story(labelled, poem=True) == "Lucas saw a cat,\nIt sat on a mat."
+    about = "Tomas loves pizza.\nHe eats it every day.\nThe main subject of the poem is Tomas,\nwho loves pizza.\n"
+    assert finish_story(about, poem=True) == "Tomas loves pizza.\nHe eats it every day."
 
 
 def test_leading_echo_of_the_caption_is_removed() -> None:

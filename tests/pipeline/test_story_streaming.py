@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -27,6 +28,7 @@ from pipeline.events import (
 from pipeline.facts import PhotoFacts
 from pipeline.story.finish import settled, story_units
 from pipeline.story.llama import LlamaStoryWriter
+from pipeline.story.models import StoryModel
 from pipeline.translation.translators import join_translations
 from tools.bot_harness import jpeg_bytes
 from tools.fake_backends import Behaviour, FakeBackends, fake_backends
@@ -77,15 +79,19 @@ class RecordingLlama(ScriptedLlama):
     def __init__(self, *texts: str) -> None:
         super().__init__(*texts)
         self.prompts: list[str] = []
+        self.options: list[dict[str, object]] = []
 
     def create_completion(self, *, prompt: str, seed: int, stream: bool, **options: object):
         self.prompts.append(prompt)
+        self.options.append(options)
         return super().create_completion(prompt=prompt, seed=seed, stream=stream, **options)
 
 
-def streaming(*texts: str, kind: StoryKind = "classic") -> tuple[str, list[tuple[str, int]], RecordingLlama]:
+def streaming(
+    *texts: str, kind: StoryKind = "classic", model: StoryModel | None = None
+) -> tuple[str, list[tuple[str, int]], RecordingLlama]:
     """The story the writer returns, each sentence it handed over with the words read by then, and the fake."""
-    writer = LlamaStoryWriter(PipelineSettings(_env_file=None, story_seed=100))
+    writer = LlamaStoryWriter(PipelineSettings(_env_file=None, story_seed=100), model)
     fake = RecordingLlama(*texts)
     writer._llm = fake
     shown: list[tuple[str, int]] = []
@@ -101,6 +107,14 @@ def test_each_sentence_is_handed_over_as_soon_as_the_next_one_begins() -> None:
     assert "a cat" in shown[0][0]  # our first sentence, shown before the model's first word
     assert [read for _, read in shown][:3] == [0, 10, 18]  # then each one word into the next sentence
     assert len(shown) == 13
+
+
+@pytest.mark.parametrize(("tier", "top_k", "repeat_penalty"), [("quality", 20, 1.05), ("light", 40, 1.15)])
+def test_each_tier_samples_as_its_model_was_tuned(
+    tier: Literal["quality", "light"], top_k: int, repeat_penalty: float
+) -> None:
+    _, _, fake = streaming(f" {sentences(12)}", model=StoryModel(tier, Path("model.gguf"), "test"))
+    assert fake.options[0]["top_k"] == top_k and fake.options[0]["repeat_penalty"] == repeat_penalty
 
 
 def test_an_unsuitable_sentence_is_never_shown_and_the_story_goes_on_from_before_it() -> None:
