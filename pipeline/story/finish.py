@@ -70,15 +70,15 @@ def ends_sentence(sentence: str) -> bool:
 
 
 def _to_last_sentence_end(lines: list[str]) -> list[str]:
-    """A stanza cut short, back to its last line that ends a sentence (all of it when none does)."""
+    """A poem's last stanza back to its last line that ends a sentence (all of it when none does): a poem cut at
+    its words or tokens does not end on "She felt proud of herself,"."""
     ends = [number for number, line in enumerate(lines) if ends_sentence(line)]
     return lines[: ends[-1] + 1] if ends else lines
 
 
 def _kept(blocks: Iterable[list[str]], max_words: int, *, whole: bool) -> list[list[str]]:
     """The blocks' pieces up to `max_words` words, skipping exact repeats (a small model's loops); with `whole`,
-    only those before the first piece that does not end a sentence; else a block cut at `max_words` goes back to
-    its last sentence end."""
+    only those before the first piece that does not end a sentence."""
     kept_blocks: list[list[str]] = []
     seen: set[str] = set()
     words = 0
@@ -87,7 +87,6 @@ def _kept(blocks: Iterable[list[str]], max_words: int, *, whole: bool) -> list[l
         for piece in block:
             count = len(piece.split())
             if (whole and not ends_sentence(piece)) or words + count > max_words:
-                kept = kept if whole else _to_last_sentence_end(kept)
                 return [*kept_blocks, kept] if kept else kept_blocks
             if piece.lower() not in seen:
                 seen.add(piece.lower())
@@ -180,7 +179,9 @@ def finish_story(text: str, *, echo: str = "", max_words: int = MAX_STORY_WORDS,
     text = _LABEL_AT_THE_END.sub("", text)
 
     if poem:
-        story = "\n\n".join("\n".join(lines) for lines in _stanzas(text, max_words))
+        stanzas = _stanzas(text, max_words)
+        stanzas[-1:] = [_to_last_sentence_end(lines) for lines in stanzas[-1:]]
+        story = "\n\n".join("\n".join(lines) for lines in stanzas)
     else:
         story = "\n\n".join(" ".join(sentences) for sentences in _whole_sentences(text, max_words))
     story = re.sub(r"(\.\.\.|…)([\"'”’)»]*)$", r".\2", story)

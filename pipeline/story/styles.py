@@ -161,7 +161,7 @@ BEDTIME = StoryStyle(
     ),
     ending_mark="asleep",
     endings=(
-        "{hero} yawned a big, sleepy yawn, and soon {hero} was fast asleep.",
+        "{hero} gave a big, sleepy yawn, and soon {hero} was fast asleep.",  # "yawned" read "bocetou"
         "The night was quiet and warm, and soon {hero} was fast asleep, dreaming sweet dreams.",
         "Then {hero} closed both eyes, and soon {hero} was fast asleep.",
     ),

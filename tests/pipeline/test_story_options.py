@@ -111,6 +111,8 @@ def test_a_poem_cut_at_its_words_ends_at_a_sentence_end() -> None:
     raw = "Ana played with a rabbit.\nThe rabbit ran away,\nAna ran after it.\nWhen she caught it,\nShe smiled.\n"
     story = "Ana played with a rabbit.\nThe rabbit ran away,\nAna ran after it."
     assert finish_story(raw, poem=True, max_words=16) == story  # 17 words: cut after "When she caught it,"
+    ended_by_tokens = "Lucas found a flower.\nThe sun was shining, and the flowers were singing,\nAnd the"
+    assert finish_story(ended_by_tokens, poem=True) == "Lucas found a flower."
 
 
 # --- the options reach the writer -----------------------------------------------------------------------

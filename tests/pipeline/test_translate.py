@@ -12,6 +12,7 @@ import pytest
 from pipeline.backends import build_translator
 from pipeline.config import PipelineSettings
 from pipeline.story.prompt import FRIEND_NAMES, HERO_NAMES
+from pipeline.story.styles import BEDTIME
 from pipeline.text import split_sentences
 from pipeline.translation.translators import (
     MAX_SEGMENT_WORDS,
@@ -118,6 +119,19 @@ async def test_offline_keeps_the_portuguese_contraction_no(offline: OfflineTrans
     out = await offline.translate("On the fourth day, the dog played in the park.")
     assert "não" not in out.lower()
     assert re.search(r"\bno parque\b", out)
+
+
+@pytest.mark.models  # the Bergamot model
+async def test_a_sentence_the_engine_loops_on_is_translated_in_two_halves(offline: OfflineTranslator) -> None:
+    sentence = "She wondered what might happen if she used it to paint."  # read in a story-eval run
+    assert re.search(r"\bus us us\b", offline._engine.translate(sentence))  # the engine alone loops
+    assert await offline.translate(sentence) == "Ela se perguntou o que poderia acontecer se ela o usou para pintar."
+
+
+@pytest.mark.models
+async def test_the_bedtime_ending_yawns_in_portuguese(offline: OfflineTranslator) -> None:
+    ending = BEDTIME.endings[0].format(hero="Theo")
+    assert (await offline.translate(ending)).startswith("Theo deu um bocejo")  # "yawned" came out "bocetou"
 
 
 @pytest.mark.models
