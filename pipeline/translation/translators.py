@@ -110,8 +110,7 @@ _CLAUSE_WORDS = frozenset({"if", "when", "because", "while", "and", "but", "so",
 
 
 def _halves(segment: str) -> list[str]:
-    """`segment` cut in two before the clause word nearest its middle (else at its middle); its second half keeps
-    the case it had inside the sentence."""
+    """`segment` cut in two before the clause word nearest its middle (else at its middle)."""
     words = segment.split()
     cuts = [at for at, word in enumerate(words) if at and word.lower().strip(",;:") in _CLAUSE_WORDS]
     middle = len(words) // 2
@@ -148,7 +147,7 @@ class OfflineTranslator:
 
     def _translate_segment(self, segment: str) -> str:
         translated = self._engine_translation(segment)
-        if _STUTTER.search(translated):  # the engine looped: its two halves, each translated alone, do not
+        if _STUTTER.search(translated) and not _STUTTER.search(segment):  # looped (not "Ha ha ha!"): halves do not
             translated = " ".join(_cased_as(half, self._engine_translation(half)) for half in _halves(segment))
             translated = _STUTTER.sub(r"\1", translated)
         return brazilian(translated) if self.target == "pt" else translated

@@ -126,6 +126,7 @@ async def test_a_sentence_the_engine_loops_on_is_translated_in_two_halves(offlin
     sentence = "She wondered what might happen if she used it to paint."  # read in a story-eval run
     assert re.search(r"\bus us us\b", offline._engine.translate(sentence))  # the engine alone loops
     assert await offline.translate(sentence) == "Ela se perguntou o que poderia acontecer se ela o usou para pintar."
+    assert re.search(r"\bha ha ha\b", await offline.translate("Ha ha ha, laughed the cat."), re.IGNORECASE)
 
 
 @pytest.mark.models
