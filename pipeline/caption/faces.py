@@ -40,8 +40,8 @@ MIN_FACE_PROBABILITY = 0.95
 BIG_FACE = 0.4  # of the image's height
 MIN_BIG_FACE_PROBABILITY = 0.9995
 PYRAMID_FACTOR = 0.709
-# R-Net and O-Net see the candidates in batches of at most this many: a busy photo has 700 candidates, +60 MB
-# at once in one batch.
+# R-Net and O-Net see the candidates in batches of at most this many: a busy photo has 700 candidates (+60 MB
+# in one batch).
 CROPS_PER_RUN = 64
 
 

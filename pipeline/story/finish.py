@@ -180,7 +180,8 @@ def finish_story(text: str, *, echo: str = "", max_words: int = MAX_STORY_WORDS,
 
     if poem:
         stanzas = _stanzas(text, max_words)
-        stanzas[-1:] = [_to_last_sentence_end(lines) for lines in stanzas[-1:]]
+        if stanzas:
+            stanzas[-1] = _to_last_sentence_end(stanzas[-1])
         story = "\n\n".join("\n".join(lines) for lines in stanzas)
     else:
         story = "\n\n".join(" ".join(sentences) for sentences in _whole_sentences(text, max_words))
